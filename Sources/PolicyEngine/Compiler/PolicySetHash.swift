@@ -1,0 +1,27 @@
+import Crypto
+
+/// The identity of a compiled policy set: SHA-256 over every policy file (path and bytes, in
+/// load order), the catalog's bytes and the zones with an enabled backend.
+enum PolicySetHash {
+    static func compute(files: [PolicySet.SourceFile], catalog: Catalog, enabledZones: Set<String>?) -> String {
+        var hasher = SHA256()
+        func add(_ label: String, _ bytes: [UInt8]) {
+            (Array(label.utf8) + [0]).withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
+            bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+        for file in files { add("policy:" + baseName(file.path), file.contents) }
+        add("catalog", catalog.contents)
+        if let enabledZones { add("backends", Array(enabledZones.sorted().joined(separator: ",").utf8)) }
+        return hasher.finalize().map { byte in
+            let hex = Array("0123456789abcdef".utf8)
+            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+        }.joined()
+    }
+
+    /// The file's path relative to its policy directory would be ideal; the last two path
+    /// components keep the hash stable across checkouts in different folders.
+    private static func baseName(_ path: String) -> String {
+        path.split(separator: "/").suffix(2).joined(separator: "/")
+    }
+}

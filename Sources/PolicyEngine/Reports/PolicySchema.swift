@@ -1,0 +1,120 @@
+/// A JSON Schema (draft-07) of the policy files, for editors' YAML support
+/// (e.g. `# yaml-language-server: $schema=policy.schema.json`).
+public enum PolicySchema {
+    public static func json(flagNames: [String] = Catalog.knownBooleanColumns) -> JSONValue {
+        func obj(_ fields: [(String, JSONValue)]) -> JSONValue { .object(fields) }
+        func string(_ description: String, pattern: String? = nil, enumValues: [String]? = nil) -> JSONValue {
+            var f: [(String, JSONValue)] = [("type", "string"), ("description", .string(description))]
+            if let pattern { f.append(("pattern", .string(pattern))) }
+            if let enumValues { f.append(("enum", .strings(enumValues))) }
+            return .object(f)
+        }
+        func stringList(_ description: String, items: JSONValue = .object([("type", "string")])) -> JSONValue {
+            obj([("type", "array"), ("description", .string(description)), ("items", items)])
+        }
+        func integer(_ description: String, minimum: Int? = nil) -> JSONValue {
+            var f: [(String, JSONValue)] = [("type", "integer"), ("description", .string(description))]
+            if let minimum { f.append(("minimum", .int(Int64(minimum)))) }
+            return .object(f)
+        }
+        func strict(_ properties: [(String, JSONValue)], required: [String] = [], description: String? = nil) -> JSONValue {
+            var f: [(String, JSONValue)] = [("type", "object")]
+            if let description { f.append(("description", .string(description))) }
+            f += [("additionalProperties", false), ("properties", .object(properties))]
+            if !required.isEmpty { f.append(("required", .strings(required))) }
+            return .object(f)
+        }
+        let duration = string("integer + unit s, m, h, d, w or y (y = 365 days), e.g. 15m, 365d, 7y", pattern: "^[1-9][0-9]*[smhdwy]$")
+        let country = string("ISO 3166-1 alpha-2 code (upper-case) or a country group name (EU, EEA, NORDICS or a CountryGroup)")
+        let selector = strict([
+            ("buckets", stringList("bucket-name globs with * and ?, case-sensitive; any may hold; omitted = every bucket")),
+            ("keyPrefixes", stringList("key prefixes; any may hold; omitted = every key")),
+            ("tags", obj([("type", "object"), ("description", "object tags that must all hold; \"*\" = present with any value"),
+                          ("additionalProperties", .object([("type", "string")]))])),
+        ], description: "which objects the policy applies to; all given fields must hold; {} matches every object")
+        let filter = { (what: String) in strict([
+            ("countries", stringList("\(what) these countries or groups", items: country)),
+            ("cities", stringList("\(what) these cities (case-insensitive)")),
+            ("providers", stringList("\(what) these providers (case-insensitive)")),
+            ("zones", stringList("\(what) these zone codes")),
+        ]) }
+        let metadata = strict([
+            ("name", string("lowercase DNS label, unique per kind", pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")),
+            ("description", string("what the policy is for")),
+            ("owner", string("who answers for it; shown in explanations")),
+        ], required: ["name"])
+        let residencySpec = strict([
+            ("match", selector),
+            ("allow", filter("admit only")),
+            ("deny", filter("exclude")),
+            ("require", strict([
+                ("capabilities", stringList("boolean catalog columns every zone must have", items: string("catalog flag", enumValues: flagNames))),
+                ("certifications", stringList("boolean catalog columns every zone must have", items: string("catalog flag", enumValues: flagNames))),
+                ("euHeadquartered", obj([("type", "boolean"), ("description", "the operator's legal seat is in the EU")])),
+            ])),
+        ], required: ["match"])
+        let replicationSpec = strict([
+            ("match", selector),
+            ("priority", integer("the highest-priority matching policy applies")),
+            ("copies", integer("replicas of every version", minimum: 1)),
+            ("minProviders", integer("distinct providers among the copies (default 1)", minimum: 1)),
+            ("minCities", integer("distinct cities among the copies (default 1)", minimum: 1)),
+            ("writeQuorum", integer("copies durable before the client gets 200 (default = copies)", minimum: 1)),
+            ("replicationDeadline", duration),
+            ("placement", string("ordered (default) or spread", enumValues: Placement.allCases.map(\.rawValue))),
+            ("prefer", stringList("zone codes or provider names tried first, in order")),
+            ("versioning", string("enabled (default), suspended or bucket", enumValues: VersioningMode.allCases.map(\.rawValue))),
+            ("immutability", strict([
+                ("mode", string("compliance or governance", enumValues: RetentionMode.allCases.map(\.rawValue))),
+                ("retention", duration),
+            ], required: ["mode", "retention"])),
+        ], required: ["match", "copies"])
+        let groupSpec = strict([("countries", stringList("member countries", items: country))], required: ["countries"])
+        let expect = strict([
+            ("allowed", obj([("type", "boolean")])),
+            ("zones", stringList("exact chosen zones, in order")),
+            ("zonesInclude", stringList("zones that must be chosen")),
+            ("zonesExclude", stringList("zones that must not be chosen")),
+            ("copies", integer("expected copies")),
+            ("writeQuorum", integer("expected write quorum")),
+            ("countries", stringList("every chosen zone is in one of these", items: country)),
+            ("replicationPolicy", string("the applying replication policy")),
+            ("residencyPolicies", stringList("the matching residency policies")),
+            ("versioning", string("expected versioning", enumValues: VersioningMode.allCases.map(\.rawValue))),
+        ])
+        let testSpec = strict([
+            ("cases", obj([("type", "array"), ("items", strict([
+                ("name", string("case name")),
+                ("object", strict([
+                    ("bucket", string("bucket")), ("key", string("key")),
+                    ("tags", obj([("type", "object"), ("additionalProperties", .object([("type", "string")]))])),
+                ], required: ["bucket", "key"])),
+                ("expect", expect),
+            ], required: ["object", "expect"]))])),
+        ], required: ["cases"])
+        func kindRule(_ kind: PolicyKind, _ spec: JSONValue) -> JSONValue {
+            obj([("if", obj([("properties", obj([("kind", obj([("const", .string(kind.rawValue))]))]))])),
+                 ("then", obj([("properties", obj([("spec", spec)]))]))])
+        }
+        return obj([
+            ("$schema", "http://json-schema.org/draft-07/schema#"),
+            ("$id", "https://sovereignty.invalid/schemas/policy-v1.json"),
+            ("title", "Sovereignty policy document (sovereignty/v1)"),
+            ("type", "object"),
+            ("additionalProperties", false),
+            ("required", .strings(["apiVersion", "kind", "metadata", "spec"])),
+            ("properties", obj([
+                ("apiVersion", obj([("const", .string(PolicyEngineInfo.apiVersion))])),
+                ("kind", string("document kind", enumValues: PolicyKind.allCases.map(\.rawValue))),
+                ("metadata", metadata),
+                ("spec", obj([("type", "object")])),
+            ])),
+            ("allOf", .array([
+                kindRule(.residencyPolicy, residencySpec),
+                kindRule(.replicationPolicy, replicationSpec),
+                kindRule(.countryGroup, groupSpec),
+                kindRule(.policyTest, testSpec),
+            ])),
+        ])
+    }
+}

@@ -1,0 +1,76 @@
+/// The parsed policy files of a directory: typed documents plus everything found wrong so far.
+public struct PolicySet: Sendable {
+    public struct SourceFile: Sendable {
+        public var path: String
+        public var contents: [UInt8]
+    }
+
+    public var residencyPolicies: [ResidencyPolicy]
+    public var replicationPolicies: [ReplicationPolicy]
+    public var countryGroups: [CountryGroup]
+    public var tests: [PolicyTest]
+    public var files: [SourceFile]
+    public var diagnostics: [Diagnostic]
+
+    /// Reads every `*.yaml`/`*.yml` file below each directory path (sorted by path) and each file
+    /// path as given. Throws only when a path cannot be read at all.
+    public static func load(paths: [String], loader: YAMLLoader = YAMLLoader()) throws(FileReader.Failure) -> PolicySet {
+        var files: [String] = []
+        for path in paths {
+            if FileReader.isDirectory(path) {
+                files += try FileReader.files(under: path, suffixes: [".yaml", ".yml"])
+            } else if FileReader.exists(path) {
+                files.append(path)
+            } else {
+                throw FileReader.Failure(path: path, reason: "no such file or directory")
+            }
+        }
+        var sources: [SourceFile] = []
+        for file in files {
+            sources.append(SourceFile(path: file, contents: try FileReader.read(file, limit: 64 * 1024 * 1024)))
+        }
+        return parse(sources, loader: loader)
+    }
+
+    /// Parses in-memory sources (the order given is kept).
+    public static func parse(_ sources: [SourceFile], loader: YAMLLoader = YAMLLoader()) -> PolicySet {
+        var parser = PolicyParser()
+        var diagnostics: [Diagnostic] = []
+        for source in sources {
+            let result = loader.load(source.contents, file: source.path)
+            diagnostics += result.diagnostics
+            // A file with YAML errors is not interpreted further: its tree may be partial.
+            if result.diagnostics.hasErrors { continue }
+            for document in result.documents { parser.parse(document) }
+        }
+        diagnostics += parser.diagnostics
+        var set = PolicySet(
+            residencyPolicies: parser.residency, replicationPolicies: parser.replication,
+            countryGroups: parser.groups, tests: parser.tests, files: sources, diagnostics: diagnostics)
+        set.checkUniqueNames()
+        return set
+    }
+
+    public static func parse(text: String, file: String = "policy.yaml") -> PolicySet {
+        parse([SourceFile(path: file, contents: Array(text.utf8))])
+    }
+
+    private mutating func checkUniqueNames() {
+        func check(_ kind: PolicyKind, _ metadata: [PolicyMetadata]) {
+            var seen: [String: SourceLocation] = [:]
+            for m in metadata {
+                if let first = seen[m.name] {
+                    diagnostics.append(.error(.duplicateName, at: m.location,
+                        "\(kind.rawValue) '\(m.name)' is defined twice (first at \(first))",
+                        related: [.init(location: first, message: "first definition")]))
+                } else {
+                    seen[m.name] = m.location
+                }
+            }
+        }
+        check(.residencyPolicy, residencyPolicies.map(\.metadata))
+        check(.replicationPolicy, replicationPolicies.map(\.metadata))
+        check(.countryGroup, countryGroups.map(\.metadata))
+        check(.policyTest, tests.map(\.metadata))
+    }
+}

@@ -1,0 +1,55 @@
+/// The rules that diagnostics report. The raw value is the stable code printed as `error[CODE]`.
+public enum DiagnosticCode: String, Sendable, CaseIterable {
+    // Reading files
+    case unreadableFile = "unreadable-file"
+    case fileTooLarge = "file-too-large"
+    // YAML strict profile
+    case yamlSyntax = "yaml-syntax"
+    case duplicateKey = "duplicate-key"
+    case aliasNotAllowed = "alias-not-allowed"
+    case tagNotAllowed = "tag-not-allowed"
+    case nestingTooDeep = "nesting-too-deep"
+    case complexKey = "complex-key"
+    case yamlBoolean = "yaml11-boolean"
+    // Document shape
+    case unknownField = "unknown-field"
+    case missingField = "missing-field"
+    case wrongType = "wrong-type"
+    case invalidValue = "invalid-value"
+    case unknownKind = "unknown-kind"
+    case unsupportedAPIVersion = "unsupported-api-version"
+    case invalidName = "invalid-name"
+    case duplicateName = "duplicate-name"
+    case emptyDocument = "empty-document"
+    // References
+    case unknownCountry = "unknown-country"
+    case unknownFlag = "unknown-flag"
+    case unknownZone = "unknown-zone"
+    case unknownProvider = "unknown-provider"
+    case unknownCity = "unknown-city"
+    case groupShadows = "group-shadows"
+    case groupCycle = "group-cycle"
+    case emptyList = "empty-list"
+    // Semantics
+    case invalidQuorum = "invalid-quorum"
+    case immutabilityNeedsVersioning = "immutability-needs-versioning"
+    case unsatisfiable = "unsatisfiable"
+    case ambiguousReplication = "ambiguous-replication"
+    case noResidencyPolicy = "no-residency-policy"
+    case noReplicationPolicy = "no-replication-policy"
+    case missingCatchAll = "missing-catch-all"
+    case neverApplies = "never-applies"
+    case analysisLimit = "analysis-limit"
+    // Catalog and backends
+    case catalogMissingColumn = "catalog-missing-column"
+    case catalogDuplicateZone = "catalog-duplicate-zone"
+    case catalogUnknownCountry = "catalog-unknown-country"
+    case catalogBadBoolean = "catalog-bad-boolean"
+    case catalogBadCoordinate = "catalog-bad-coordinate"
+    case catalogEmptyValue = "catalog-empty-value"
+    case catalogMalformed = "catalog-malformed"
+    case backendsMalformed = "backends-malformed"
+    case backendUnknownZone = "backend-unknown-zone"
+    // policyctl test
+    case testFailed = "test-failed"
+}

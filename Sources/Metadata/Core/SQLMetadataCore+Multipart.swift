@@ -1,0 +1,111 @@
+import Foundation
+
+extension SQLMetadataCore {
+    func createUpload(_ upload: MultipartUpload) async throws {
+        guard !upload.uploadId.isEmpty, !upload.key.isEmpty, !upload.storageId.isEmpty else {
+            throw MetadataError.invalid("upload id, key and storage id must not be empty")
+        }
+        let sql: SQL = """
+            INSERT INTO multipart_uploads (\(sql: Rows.uploadColumns)) VALUES (
+                \(upload.uploadId), \(upload.bucket), \(upload.key), \(upload.storageId), \(upload.backendKey),
+                \(upload.initiatedAt), \(upload.initiator), \(sql: Self.headerValues(upload.headers)),
+                \(JSONColumn.encode(upload.userMetadata)), \(JSONColumn.encode(upload.tags)),
+                \(upload.checksumAlgorithm), \(upload.checksumType?.rawValue),
+                \(sql: Self.placementValues(upload.placement)), \(JSONColumn.encode(upload.backendUploads)),
+                \(upload.retention?.mode.rawValue), \(upload.retention?.retainUntil), \(upload.legalHold))
+            """
+        try await mapping(
+            unique: MetadataError(.alreadyExists, "upload \(upload.uploadId) or its storage id already exists"),
+            foreignKey: MetadataError.notFound("bucket \(upload.bucket) does not exist")
+        ) {
+            try await engine.transaction { db in try await db.execute(sql) }
+        }
+    }
+
+    func upload(id: String) async throws -> MultipartUpload? {
+        try await engine.read { db in
+            try await db.first("SELECT \(sql: Rows.uploadColumns) FROM multipart_uploads WHERE upload_id = \(id)").map(Rows.upload)
+        }
+    }
+
+    func putPart(_ part: MultipartPart) async throws -> MultipartPart? {
+        guard (1...10_000).contains(part.partNumber) else { throw MetadataError.invalid("part number must be 1...10000") }
+        let notFound = MetadataError.notFound("upload \(part.uploadId) does not exist")
+        return try await mapping(foreignKey: notFound) {
+            try await engine.transaction { db in
+                guard try await db.first("""
+                    SELECT upload_id FROM multipart_uploads WHERE upload_id = \(part.uploadId)\(sql: Self.forUpdate(db))
+                    """) != nil else { throw notFound }
+                let previous = try await db.first("""
+                    SELECT \(sql: Rows.partColumns) FROM multipart_parts
+                    WHERE upload_id = \(part.uploadId) AND part_number = \(part.partNumber)
+                    """).map(Rows.part)
+                try await db.execute("""
+                    INSERT INTO multipart_parts (\(sql: Rows.partColumns)) VALUES (
+                        \(part.uploadId), \(part.partNumber), \(part.size), \(part.etag),
+                        \(JSONColumn.encode(part.checksums)), \(JSONColumn.encode(part.backendETags)), \(part.createdAt))
+                    ON CONFLICT (upload_id, part_number) DO UPDATE SET
+                        size = excluded.size, etag = excluded.etag, checksums = excluded.checksums,
+                        backend_etags = excluded.backend_etags, created_at = excluded.created_at
+                    """)
+                return previous
+            }
+        }
+    }
+
+    func listParts(uploadId: String, partNumberMarker: Int?, maxParts: Int) async throws -> PartListing {
+        let maxParts = try Self.checkLimit(maxParts, "maxParts")
+        return try await engine.snapshot { db in
+            guard try await db.first("SELECT upload_id FROM multipart_uploads WHERE upload_id = \(uploadId)") != nil else {
+                throw MetadataError.notFound("upload \(uploadId) does not exist")
+            }
+            guard maxParts > 0 else { return PartListing(parts: [], isTruncated: false, nextPartNumberMarker: nil) }
+            var parts = try await db.query("""
+                SELECT \(sql: Rows.partColumns) FROM multipart_parts
+                WHERE upload_id = \(uploadId) AND part_number > \(partNumberMarker ?? 0)
+                ORDER BY part_number LIMIT \(maxParts + 1)
+                """).map(Rows.part)
+            let isTruncated = parts.count > maxParts
+            if isTruncated { parts.removeLast() }
+            return PartListing(parts: parts, isTruncated: isTruncated, nextPartNumberMarker: isTruncated ? parts.last?.partNumber : nil)
+        }
+    }
+
+    func completeUpload(id: String, commit: VersionCommit) async throws -> CommitResult {
+        try Self.validate(commit.version)
+        return try await mapping(
+            unique: MetadataError(.alreadyExists, "storage id \(commit.version.storageId) is already used"),
+            foreignKey: MetadataError.notFound("bucket \(commit.version.bucket) does not exist")
+        ) {
+            try await engine.transaction { db in
+                try await Self.lockKey(db, bucket: commit.version.bucket, key: commit.version.key)
+                guard let row = try await db.first("""
+                    DELETE FROM multipart_uploads WHERE upload_id = \(id) RETURNING \(sql: Rows.uploadColumns)
+                    """) else {
+                    throw MetadataError.notFound("upload \(id) does not exist")
+                }
+                let upload = try Rows.upload(row)
+                guard upload.bucket == commit.version.bucket, upload.key == commit.version.key,
+                      upload.storageId == commit.version.storageId
+                else { throw MetadataError.invalid("the version does not belong to upload \(id)") }
+                try await db.execute("DELETE FROM multipart_parts WHERE upload_id = \(id)")
+                return try await Self.commit(commit, in: db)
+            }
+        }
+    }
+
+    func abortUpload(id: String) async throws -> AbortedUpload {
+        try await engine.transaction { db in
+            let parts = try await db.query("""
+                SELECT \(sql: Rows.partColumns) FROM multipart_parts WHERE upload_id = \(id) ORDER BY part_number
+                """).map(Rows.part)
+            try await db.execute("DELETE FROM multipart_parts WHERE upload_id = \(id)")
+            guard let row = try await db.first("""
+                DELETE FROM multipart_uploads WHERE upload_id = \(id) RETURNING \(sql: Rows.uploadColumns)
+                """) else {
+                throw MetadataError.notFound("upload \(id) does not exist")
+            }
+            return AbortedUpload(upload: try Rows.upload(row), parts: parts)
+        }
+    }
+}

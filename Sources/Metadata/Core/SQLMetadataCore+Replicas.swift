@@ -1,0 +1,57 @@
+import Foundation
+
+extension SQLMetadataCore {
+    func replicas(storageId: String) async throws -> [Replica] {
+        try await engine.read { db in
+            try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id = \(storageId) ORDER BY zone
+                """).map(Rows.replica)
+        }
+    }
+
+    func upsertReplica(_ replica: Replica) async throws {
+        try await engine.transaction { db in
+            try await db.execute("""
+                INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: Rows.replicaValues(replica))
+                ON CONFLICT (storage_id, zone) DO UPDATE SET
+                    status = excluded.status, backend_key = excluded.backend_key, size = excluded.size,
+                    etag = excluded.etag, checksum = excluded.checksum, updated_at = excluded.updated_at,
+                    last_error = excluded.last_error
+                """)
+            try await Self.refreshCompleteCopies(replica.storageId, in: db)
+        }
+    }
+
+    /// Keeps `object_versions.complete_copies` (behind the under-replicated index) in step
+    /// with the replica rows.
+    static func refreshCompleteCopies(_ storageId: String, in db: any SQLExecutor) async throws {
+        try await db.execute("""
+            UPDATE object_versions SET complete_copies = (
+                SELECT COUNT(*) FROM object_replicas
+                WHERE storage_id = \(storageId) AND status = \(ReplicaStatus.complete.rawValue))
+            WHERE storage_id = \(storageId)
+            """)
+    }
+
+    func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
+        let limit = try Self.checkLimit(limit, "limit", max: 1000)
+        guard limit > 0 else { return [] }
+        return try await engine.snapshot { db in
+            let versions = try await db.query("""
+                SELECT \(sql: Rows.versionColumns) FROM object_versions
+                WHERE NOT is_delete_marker AND complete_copies < required_copies AND seq > \(afterSequence ?? 0)
+                ORDER BY seq LIMIT \(limit)
+                """).map(Rows.version)
+            guard !versions.isEmpty else { return [] }
+            let ids = SQL.joined(versions.map { "\($0.storageId)" }, separator: ", ")
+            var byVersion: [String: [Replica]] = [:]
+            for row in try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id IN (\(sql: ids)) ORDER BY zone
+                """) {
+                let replica = try Rows.replica(row)
+                byVersion[replica.storageId, default: []].append(replica)
+            }
+            return versions.map { ReplicationStatus(version: $0, replicas: byVersion[$0.storageId] ?? []) }
+        }
+    }
+}

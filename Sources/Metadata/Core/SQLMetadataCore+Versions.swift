@@ -1,0 +1,317 @@
+import Foundation
+
+extension SQLMetadataCore {
+    // MARK: Intents
+
+    func recordIntent(_ intent: WriteIntent) async throws {
+        let sql: SQL = """
+            INSERT INTO write_intents (\(sql: Rows.intentColumns)) VALUES (
+                \(intent.storageId), \(intent.bucket), \(intent.key), \(JSONColumn.encode(intent.zones)),
+                \(intent.backendKey), \(intent.createdAt))
+            """
+        try await mapping(unique: MetadataError(.alreadyExists, "storage id \(intent.storageId) already has an intent")) {
+            try await engine.transaction { db in try await db.execute(sql) }
+        }
+    }
+
+    func abandonIntent(storageId: String) async throws {
+        try await engine.transaction { db in
+            try await db.execute("DELETE FROM write_intents WHERE storage_id = \(storageId)")
+        }
+    }
+
+    func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent] {
+        let limit = try Self.checkLimit(limit, "limit")
+        return try await engine.read { db in
+            try await db.query("""
+                SELECT \(sql: Rows.intentColumns) FROM write_intents WHERE created_at < \(date)
+                ORDER BY created_at, storage_id LIMIT \(limit)
+                """).map(Rows.intent)
+        }
+    }
+
+    // MARK: Commit
+
+    func commit(_ commit: VersionCommit) async throws -> CommitResult {
+        try Self.validate(commit.version)
+        return try await mapping(
+            unique: MetadataError(.alreadyExists, "storage id \(commit.version.storageId) is already used"),
+            foreignKey: MetadataError.notFound("bucket \(commit.version.bucket) does not exist")
+        ) {
+            try await engine.transaction { db in
+                try await Self.commit(commit, in: db)
+            }
+        }
+    }
+
+    static func validate(_ version: ObjectVersion) throws {
+        guard !version.bucket.isEmpty, !version.key.isEmpty else { throw MetadataError.invalid("bucket and key must not be empty") }
+        guard !version.storageId.isEmpty, !version.versionId.isEmpty else {
+            throw MetadataError.invalid("storage id and version id must not be empty")
+        }
+    }
+
+    /// The commit transaction body (also used by CompleteMultipartUpload).
+    static func commit(_ commit: VersionCommit, in db: any SQLExecutor) async throws -> CommitResult {
+        let request = commit.version
+        let now = request.createdAt
+        try await lockKey(db, bucket: request.bucket, key: request.key)
+        guard try await db.first("SELECT name FROM buckets WHERE name = \(request.bucket)") != nil else {
+            throw MetadataError.notFound("bucket \(request.bucket) does not exist")
+        }
+        let current = try await latest(db, bucket: request.bucket, key: request.key)
+        try check(commit.precondition, current: current)
+
+        var replaced: ObjectVersion?
+        var deleteJobs: [SyncJob] = []
+        if request.versionId == nullVersionID,
+           let row = try await db.first("""
+               DELETE FROM object_versions
+               WHERE bucket = \(request.bucket) AND key = \(request.key) AND version_id = \(nullVersionID)
+               RETURNING \(sql: Rows.versionColumns)
+               """) {
+            let old = try Rows.version(row)
+            replaced = old
+            deleteJobs = try await retireReplicas(of: old, now: now, in: db)
+        }
+        try await db.execute("""
+            UPDATE object_versions SET is_latest = FALSE
+            WHERE bucket = \(request.bucket) AND key = \(request.key) AND is_latest
+            """)
+
+        let replicas = request.isDeleteMarker ? [] : commit.replicas
+        let completeCopies = replicas.filter { $0.status == .complete }.count
+        let inserted = try await db.first("""
+            INSERT INTO object_versions (
+                storage_id, bucket, key, version_id, is_latest, is_delete_marker, size, etag,
+                content_type, cache_control, content_disposition, content_encoding, content_language, expires,
+                user_metadata, tags, checksums, checksum_type, parts_count, created_at, policy_set_hash,
+                residency_policies, replication_policy, planned_zones, required_copies, write_quorum,
+                replication_deadline, complete_copies, retention_mode, retain_until, legal_hold
+            ) VALUES (
+                \(request.storageId), \(request.bucket), \(request.key), \(request.versionId), TRUE,
+                \(request.isDeleteMarker), \(request.size), \(request.etag),
+                \(sql: headerValues(request.headers)),
+                \(JSONColumn.encode(request.userMetadata)), \(JSONColumn.encode(request.tags)),
+                \(JSONColumn.encode(request.checksums.values)), \(request.checksums.type?.rawValue),
+                \(request.partsCount), \(request.createdAt),
+                \(sql: placementValues(request.placement)),
+                \(completeCopies), \(request.retention?.mode.rawValue), \(request.retention?.retainUntil),
+                \(request.legalHold)
+            ) RETURNING \(sql: Rows.versionColumns)
+            """)
+        guard let inserted else { throw MetadataError(.internal, "commit failed", details: "INSERT returned no row") }
+        // As stored (sequence assigned, dates at the database's precision).
+        let version = try Rows.version(inserted)
+
+        var replicationJobs: [SyncJob] = []
+        if !replicas.isEmpty {
+            let rows = replicas.map {
+                Rows.replicaValues(Replica(
+                    storageId: version.storageId, zone: $0.zone, status: $0.status, backendKey: $0.backendKey,
+                    size: version.size, etag: $0.etag, checksum: $0.checksum, updatedAt: now, lastError: $0.lastError
+                ))
+            }
+            try await db.execute("""
+                INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: SQL.joined(rows, separator: ", "))
+                """)
+            let complete = Set(replicas.filter { $0.status == .complete }.map(\.zone))
+            let source = version.placement.plannedZones.first(where: complete.contains) ?? replicas.first { $0.status == .complete }?.zone
+            let copies = replicas.filter { $0.status == .pending || $0.status == .failed }.map {
+                NewSyncJob(
+                    kind: .replicate, storageId: version.storageId, zone: $0.zone, sourceZone: source,
+                    bucket: version.bucket, key: version.key, backendKey: $0.backendKey, notBefore: now,
+                    deadline: version.placement.replicationDeadline
+                )
+            }
+            replicationJobs = try await insertJobs(copies, now: now, in: db)
+        }
+        try await db.execute("DELETE FROM write_intents WHERE storage_id = \(version.storageId)")
+        let logId = try await commit.log.asyncMap { try await insertLog($0, in: db) }
+        return CommitResult(
+            version: version, replaced: replaced, replicationJobs: replicationJobs,
+            deleteJobs: deleteJobs, logId: logId
+        )
+    }
+
+    static func check(_ precondition: WritePrecondition, current: ObjectVersion?) throws {
+        switch precondition {
+        case .none:
+            return
+        case .keyAbsent:
+            if let current, !current.isDeleteMarker {
+                throw MetadataError(.preconditionFailed, "the key already exists")
+            }
+        case .latestETag(let etag):
+            guard let current, !current.isDeleteMarker, Self.sameETag(current.etag, etag) else {
+                throw MetadataError(.preconditionFailed, "the current object does not match the ETag")
+            }
+        }
+    }
+
+    static func sameETag(_ a: String, _ b: String) -> Bool {
+        let strip: (String) -> Substring = { $0.hasPrefix("\"") && $0.hasSuffix("\"") && $0.count >= 2 ? $0.dropFirst().dropLast() : Substring($0) }
+        return strip(a) == strip(b)
+    }
+
+    static func headerValues(_ h: ObjectHeaders) -> SQL {
+        """
+        \(h.contentType), \(h.cacheControl), \(h.contentDisposition), \(h.contentEncoding), \
+        \(h.contentLanguage), \(h.expires)
+        """
+    }
+
+    static func placementValues(_ p: PlacementInfo) -> SQL {
+        """
+        \(p.policySetHash), \(JSONColumn.encode(p.residencyPolicies)), \(p.replicationPolicy), \
+        \(JSONColumn.encode(p.plannedZones)), \(p.requiredCopies), \(p.writeQuorum), \(p.replicationDeadline)
+        """
+    }
+
+    /// A removed version's replicas become `deleting` with one `delete` job each; copies not
+    /// started yet are cancelled, and a delete waits for the lease of a copy in progress.
+    static func retireReplicas(of version: ObjectVersion, now: Date, in db: any SQLExecutor) async throws -> [SyncJob] {
+        let replicas = try await db.query("""
+            UPDATE object_replicas SET status = \(ReplicaStatus.deleting.rawValue), updated_at = \(now)
+            WHERE storage_id = \(version.storageId) RETURNING \(sql: Rows.replicaColumns)
+            """).map(Rows.replica)
+        guard !replicas.isEmpty else { return [] }
+        try await db.execute("""
+            DELETE FROM sync_jobs WHERE storage_id = \(version.storageId)
+            AND kind = \(SyncJobKind.replicate.rawValue) AND status IN ('queued', 'failed')
+            """)
+        var leases: [String: Date] = [:]
+        for row in try await db.query("""
+            SELECT zone, lease_until FROM sync_jobs WHERE storage_id = \(version.storageId)
+            AND kind = \(SyncJobKind.replicate.rawValue) AND status = \(SyncJobStatus.running.rawValue)
+            """) {
+            if let until = try row.optionalDate("lease_until") { leases[try row.string("zone")] = until }
+        }
+        let jobs = replicas.sorted { $0.zone < $1.zone }.map { replica in
+            NewSyncJob(
+                kind: .delete, storageId: version.storageId, zone: replica.zone, bucket: version.bucket,
+                key: version.key, backendKey: replica.backendKey, notBefore: max(now, leases[replica.zone] ?? now)
+            )
+        }
+        return try await insertJobs(jobs, now: now, in: db)
+    }
+
+    // MARK: Reads
+
+    static func latest(_ db: any SQLExecutor, bucket: String, key: String) async throws -> ObjectVersion? {
+        try await db.first("""
+            SELECT \(sql: Rows.versionColumns) FROM object_versions
+            WHERE bucket = \(bucket) AND key = \(key) AND is_latest
+            """).map(Rows.version)
+    }
+
+    func latestVersion(bucket: String, key: String) async throws -> ObjectVersion? {
+        try await engine.read { db in try await Self.latest(db, bucket: bucket, key: key) }
+    }
+
+    func version(bucket: String, key: String, versionId: String) async throws -> ObjectVersion? {
+        try await engine.read { db in
+            try await db.first("""
+                SELECT \(sql: Rows.versionColumns) FROM object_versions
+                WHERE bucket = \(bucket) AND key = \(key) AND version_id = \(versionId)
+                """).map(Rows.version)
+        }
+    }
+
+    func version(storageId: String) async throws -> ObjectVersion? {
+        try await engine.read { db in
+            try await db.first("""
+                SELECT \(sql: Rows.versionColumns) FROM object_versions WHERE storage_id = \(storageId)
+                """).map(Rows.version)
+        }
+    }
+
+    // MARK: Deletion and updates
+
+    func deleteVersion(_ request: DeleteVersionRequest) async throws -> DeletedVersion {
+        try await engine.transaction { db in
+            try await Self.lockKey(db, bucket: request.bucket, key: request.key)
+            guard let version = try await Self.selectVersion(db, request.bucket, request.key, request.versionId) else {
+                throw MetadataError.notFound("version \(request.versionId) of \(request.key) does not exist")
+            }
+            if version.isLocked(at: request.now, bypassGovernance: request.bypassGovernance) {
+                throw MetadataError(.objectLocked, "the version is protected by Object Lock")
+            }
+            try await db.execute("DELETE FROM object_versions WHERE seq = \(version.sequence)")
+            var newLatest: ObjectVersion?
+            if version.isLatest {
+                newLatest = try await db.first("""
+                    UPDATE object_versions SET is_latest = TRUE WHERE seq = (
+                        SELECT MAX(seq) FROM object_versions WHERE bucket = \(request.bucket) AND key = \(request.key))
+                    RETURNING \(sql: Rows.versionColumns)
+                    """).map(Rows.version)
+            } else {
+                newLatest = try await Self.latest(db, bucket: request.bucket, key: request.key)
+            }
+            let jobs = try await Self.retireReplicas(of: version, now: request.now, in: db)
+            let logId = try await request.log.asyncMap { try await Self.insertLog($0, in: db) }
+            return DeletedVersion(version: version, newLatest: newLatest, deleteJobs: jobs, logId: logId)
+        }
+    }
+
+    static func selectVersion(_ db: any SQLExecutor, _ bucket: String, _ key: String, _ versionId: String) async throws -> ObjectVersion? {
+        try await db.first("""
+            SELECT \(sql: Rows.versionColumns) FROM object_versions
+            WHERE bucket = \(bucket) AND key = \(key) AND version_id = \(versionId)\(sql: forUpdate(db))
+            """).map(Rows.version)
+    }
+
+    func updateTags(bucket: String, key: String, versionId: String, tags: [ObjectTag]) async throws -> ObjectVersion {
+        try await updateVersion(bucket, key, versionId) { _ in
+            "tags = \(JSONColumn.encode(tags))"
+        }
+    }
+
+    func updateLegalHold(bucket: String, key: String, versionId: String, legalHold: Bool) async throws -> ObjectVersion {
+        try await updateVersion(bucket, key, versionId) { _ in
+            "legal_hold = \(legalHold)"
+        }
+    }
+
+    func updateRetention(
+        bucket: String, key: String, versionId: String, retention: ObjectRetention?,
+        bypassGovernance: Bool, now: Date
+    ) async throws -> ObjectVersion {
+        try await updateVersion(bucket, key, versionId) { version in
+            if let existing = version.retention, existing.isActive(at: now),
+               existing.mode == .compliance || !bypassGovernance {
+                // Only an extension is allowed (GOVERNANCE may become COMPLIANCE, never the reverse).
+                guard let retention, retention.retainUntil >= existing.retainUntil,
+                      existing.mode == .governance || retention.mode == .compliance
+                else { throw MetadataError(.objectLocked, "the retention can only be extended") }
+            }
+            return "retention_mode = \(retention?.mode.rawValue), retain_until = \(retention?.retainUntil)"
+        }
+    }
+
+    private func updateVersion(
+        _ bucket: String, _ key: String, _ versionId: String,
+        _ assignments: @escaping @Sendable (ObjectVersion) throws -> SQL
+    ) async throws -> ObjectVersion {
+        try await engine.transaction { db in
+            guard let version = try await Self.selectVersion(db, bucket, key, versionId) else {
+                throw MetadataError.notFound("version \(versionId) of \(key) does not exist")
+            }
+            guard !version.isDeleteMarker else { throw MetadataError.invalid("a delete marker cannot be changed") }
+            let set = try assignments(version)
+            guard let row = try await db.first("""
+                UPDATE object_versions SET \(sql: set) WHERE seq = \(version.sequence) RETURNING \(sql: Rows.versionColumns)
+                """) else {
+                throw MetadataError.notFound("version \(versionId) of \(key) does not exist")
+            }
+            return try Rows.version(row)
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,246 @@
+/// The schema, written once with the few type words that differ per dialect.
+///
+/// Keys and bucket names sort by bytes: PostgreSQL columns are `COLLATE "C"`, SQLite uses its
+/// default `BINARY` collation. Dates are `timestamptz` / INTEGER microseconds (see ``SQLTime``).
+/// Migrations are append-only: never edit a shipped one, add the next version.
+enum Schema {
+    struct Migration {
+        var version: Int
+        var statements: [String]
+    }
+
+    static func migrations(_ dialect: SQLDialect) -> [Migration] {
+        let t = Types(dialect)
+        return [
+            Migration(version: 1, statements: [
+                """
+                CREATE TABLE buckets (
+                    name \(t.key) PRIMARY KEY,
+                    created_at \(t.time) NOT NULL,
+                    owner TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    versioning TEXT NOT NULL,
+                    object_lock_enabled \(t.bool) NOT NULL,
+                    default_retention_mode TEXT,
+                    default_retention_days \(t.int),
+                    default_retention_years \(t.int)
+                )\(t.strict)
+                """,
+                """
+                CREATE TABLE object_versions (
+                    seq \(t.identity),
+                    storage_id TEXT NOT NULL UNIQUE,
+                    bucket \(t.key) NOT NULL REFERENCES buckets (name),
+                    key \(t.key) NOT NULL,
+                    version_id TEXT NOT NULL,
+                    is_latest \(t.bool) NOT NULL,
+                    is_delete_marker \(t.bool) NOT NULL,
+                    size \(t.int) NOT NULL,
+                    etag TEXT NOT NULL,
+                    content_type TEXT,
+                    cache_control TEXT,
+                    content_disposition TEXT,
+                    content_encoding TEXT,
+                    content_language TEXT,
+                    expires TEXT,
+                    user_metadata TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    checksums TEXT NOT NULL,
+                    checksum_type TEXT,
+                    parts_count \(t.int),
+                    created_at \(t.time) NOT NULL,
+                    policy_set_hash TEXT,
+                    residency_policies TEXT NOT NULL,
+                    replication_policy TEXT,
+                    planned_zones TEXT NOT NULL,
+                    required_copies \(t.int) NOT NULL,
+                    write_quorum \(t.int) NOT NULL,
+                    replication_deadline \(t.time),
+                    complete_copies \(t.int) NOT NULL,
+                    retention_mode TEXT,
+                    retain_until \(t.time),
+                    legal_hold \(t.bool) NOT NULL,
+                    UNIQUE (bucket, key, version_id)
+                )\(t.strict)
+                """,
+                "CREATE INDEX object_versions_key_seq ON object_versions (bucket, key, seq DESC)",
+                "CREATE UNIQUE INDEX object_versions_latest ON object_versions (bucket, key) WHERE is_latest",
+                """
+                CREATE INDEX object_versions_visible ON object_versions (bucket, key)
+                WHERE is_latest AND NOT is_delete_marker
+                """,
+                """
+                CREATE INDEX object_versions_under_replicated ON object_versions (seq)
+                WHERE NOT is_delete_marker AND complete_copies < required_copies
+                """,
+                """
+                CREATE TABLE object_replicas (
+                    storage_id TEXT NOT NULL,
+                    zone TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    backend_key TEXT NOT NULL,
+                    size \(t.int) NOT NULL,
+                    etag TEXT,
+                    checksum TEXT,
+                    updated_at \(t.time) NOT NULL,
+                    last_error TEXT,
+                    PRIMARY KEY (storage_id, zone)
+                )\(t.strict)
+                """,
+                """
+                CREATE TABLE sync_jobs (
+                    id \(t.identity),
+                    kind TEXT NOT NULL,
+                    storage_id TEXT NOT NULL,
+                    zone TEXT NOT NULL,
+                    source_zone TEXT,
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    backend_key TEXT NOT NULL,
+                    attempts \(t.int) NOT NULL,
+                    not_before \(t.time) NOT NULL,
+                    deadline \(t.time),
+                    status TEXT NOT NULL,
+                    last_error TEXT,
+                    claimed_by TEXT,
+                    claimed_at \(t.time),
+                    lease_until \(t.time),
+                    created_at \(t.time) NOT NULL,
+                    updated_at \(t.time) NOT NULL
+                )\(t.strict)
+                """,
+                "CREATE INDEX sync_jobs_queued ON sync_jobs (not_before, id) WHERE status = 'queued'",
+                "CREATE INDEX sync_jobs_running ON sync_jobs (lease_until) WHERE status = 'running'",
+                """
+                CREATE INDEX sync_jobs_deadline ON sync_jobs (deadline)
+                WHERE deadline IS NOT NULL AND status <> 'done'
+                """,
+                "CREATE INDEX sync_jobs_storage ON sync_jobs (storage_id, zone)",
+                "CREATE INDEX sync_jobs_status ON sync_jobs (status)",
+                """
+                CREATE TABLE write_intents (
+                    storage_id TEXT PRIMARY KEY,
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    zones TEXT NOT NULL,
+                    backend_key TEXT NOT NULL,
+                    created_at \(t.time) NOT NULL
+                )\(t.strict)
+                """,
+                "CREATE INDEX write_intents_created ON write_intents (created_at)",
+                """
+                CREATE TABLE multipart_uploads (
+                    upload_id \(t.key) PRIMARY KEY,
+                    bucket \(t.key) NOT NULL REFERENCES buckets (name),
+                    key \(t.key) NOT NULL,
+                    storage_id TEXT NOT NULL UNIQUE,
+                    backend_key TEXT NOT NULL,
+                    initiated_at \(t.time) NOT NULL,
+                    initiator TEXT NOT NULL,
+                    content_type TEXT,
+                    cache_control TEXT,
+                    content_disposition TEXT,
+                    content_encoding TEXT,
+                    content_language TEXT,
+                    expires TEXT,
+                    user_metadata TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    checksum_algorithm TEXT,
+                    checksum_type TEXT,
+                    policy_set_hash TEXT,
+                    residency_policies TEXT NOT NULL,
+                    replication_policy TEXT,
+                    planned_zones TEXT NOT NULL,
+                    required_copies \(t.int) NOT NULL,
+                    write_quorum \(t.int) NOT NULL,
+                    replication_deadline \(t.time),
+                    backend_uploads TEXT NOT NULL,
+                    retention_mode TEXT,
+                    retain_until \(t.time),
+                    legal_hold \(t.bool) NOT NULL
+                )\(t.strict)
+                """,
+                "CREATE INDEX multipart_uploads_key ON multipart_uploads (bucket, key, initiated_at, upload_id)",
+                """
+                CREATE TABLE multipart_parts (
+                    upload_id \(t.key) NOT NULL REFERENCES multipart_uploads (upload_id) ON DELETE CASCADE,
+                    part_number \(t.int) NOT NULL,
+                    size \(t.int) NOT NULL,
+                    etag TEXT NOT NULL,
+                    checksums TEXT NOT NULL,
+                    backend_etags TEXT NOT NULL,
+                    created_at \(t.time) NOT NULL,
+                    PRIMARY KEY (upload_id, part_number)
+                )\(t.strict)
+                """,
+                """
+                CREATE TABLE providers (
+                    zone_code \(t.key) PRIMARY KEY,
+                    provider_name TEXT NOT NULL,
+                    country_code TEXT NOT NULL,
+                    region_city TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    flags TEXT NOT NULL
+                )\(t.strict)
+                """,
+                """
+                CREATE TABLE replication_rules (
+                    hash TEXT PRIMARY KEY,
+                    summary TEXT NOT NULL,
+                    loaded_at \(t.time) NOT NULL
+                )\(t.strict)
+                """,
+                """
+                CREATE TABLE operations_log (
+                    id \(t.identity),
+                    logged_at \(t.time) NOT NULL,
+                    request_id TEXT NOT NULL,
+                    principal TEXT,
+                    operation TEXT NOT NULL,
+                    bucket \(t.key),
+                    key \(t.key),
+                    version_id TEXT,
+                    http_status \(t.int) NOT NULL,
+                    zones TEXT NOT NULL,
+                    policy_set_hash TEXT,
+                    bytes \(t.int) NOT NULL,
+                    duration_ms \(t.int) NOT NULL,
+                    detail TEXT
+                )\(t.strict)
+                """,
+                "CREATE INDEX operations_log_time ON operations_log (logged_at)",
+                "CREATE INDEX operations_log_bucket ON operations_log (bucket, key)",
+                "CREATE INDEX operations_log_operation ON operations_log (operation, id)",
+            ]),
+        ]
+    }
+
+    /// Column types per dialect.
+    private struct Types {
+        let key: String
+        let time: String
+        let bool: String
+        let int: String
+        let identity: String
+        let strict: String
+
+        init(_ dialect: SQLDialect) {
+            switch dialect {
+            case .postgres:
+                key = "TEXT COLLATE \"C\""
+                time = "TIMESTAMPTZ"
+                bool = "BOOLEAN"
+                int = "BIGINT"
+                identity = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+                strict = ""
+            case .sqlite:
+                key = "TEXT"
+                time = "INTEGER"
+                bool = "INTEGER"
+                int = "INTEGER"
+                identity = "INTEGER PRIMARY KEY AUTOINCREMENT"
+                strict = " STRICT"
+            }
+        }
+    }
+}

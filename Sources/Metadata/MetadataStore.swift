@@ -1,0 +1,129 @@
+import Foundation
+
+/// The metadata authority: buckets, object versions, replicas, the sync-job queue, multipart
+/// uploads, the provider catalog, loaded policy sets and the operations log.
+///
+/// Two implementations pass one conformance suite: ``PostgresMetadataStore`` (shared by several
+/// gateway instances) and ``SQLiteMetadataStore`` (the embedded single-instance default).
+/// Every method throws ``MetadataError``; `.unavailable` means the database cannot be reached.
+///
+/// Lifecycle: run ``run()`` in a long-running task (it has the shape of a swift-service-lifecycle
+/// `Service`), then call ``migrate()`` once before serving.
+public protocol MetadataStore: Sendable {
+    // MARK: Lifecycle
+
+    /// Runs the store's background work (the PostgreSQL connection pool) until the task is
+    /// cancelled, then releases its connections.
+    func run() async throws
+    /// Creates or upgrades the schema; idempotent, safe to call from several instances at once.
+    func migrate() async throws
+    /// Cheap round trip for `/health`; throws `.unavailable` when the database is down.
+    func ping() async throws
+
+    // MARK: Buckets
+
+    /// Throws `.alreadyExists` when the name is taken.
+    func createBucket(_ bucket: Bucket) async throws
+    func bucket(named name: String) async throws -> Bucket?
+    /// All buckets sorted by name (byte order).
+    func listBuckets() async throws -> [Bucket]
+    /// Throws `.notEmpty` while any version, delete marker or multipart upload exists,
+    /// `.notFound` when there is no such bucket.
+    func deleteBucket(named name: String) async throws
+    func setVersioning(_ state: VersioningState, bucket name: String) async throws -> Bucket
+    func setObjectLock(enabled: Bool, defaultRetention: DefaultRetention?, bucket name: String) async throws -> Bucket
+
+    // MARK: Write intents
+
+    /// Recorded before data is streamed; removed by the commit of the same storage id.
+    func recordIntent(_ intent: WriteIntent) async throws
+    /// Removes an intent after the gateway deleted the partial copies (no error if absent).
+    func abandonIntent(storageId: String) async throws
+    /// Intents older than `date`, oldest first: crashed or abandoned writes to clean up.
+    func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent]
+
+    // MARK: Object versions
+
+    /// One transaction: the version, its replica rows, `replicate` jobs for the copies still to
+    /// make, the log row, removal of the write intent; for a "null" version also the removal of
+    /// the previous "null" version of the key, whose replicas become `delete` jobs.
+    /// Throws `.notFound` (no bucket), `.preconditionFailed`, `.alreadyExists` (storage id reused).
+    func commit(_ commit: VersionCommit) async throws -> CommitResult
+    /// The key's newest version, which may be a delete marker.
+    func latestVersion(bucket: String, key: String) async throws -> ObjectVersion?
+    func version(bucket: String, key: String, versionId: String) async throws -> ObjectVersion?
+    func version(storageId: String) async throws -> ObjectVersion?
+    /// Keys whose latest version is not a delete marker, in UTF-8 byte order.
+    func listObjects(_ request: ListObjectsRequest) async throws -> ObjectListing
+    func listVersions(_ request: ListVersionsRequest) async throws -> VersionListing
+    /// Permanently removes one version; its replicas become `delete` jobs in the same
+    /// transaction. Throws `.notFound`, `.objectLocked`.
+    func deleteVersion(_ request: DeleteVersionRequest) async throws -> DeletedVersion
+    func updateTags(bucket: String, key: String, versionId: String, tags: [ObjectTag]) async throws -> ObjectVersion
+    /// Object Lock rules: a COMPLIANCE retention can only be extended; an active GOVERNANCE one
+    /// can be shortened or removed only with `bypassGovernance`. Throws `.objectLocked`.
+    func updateRetention(
+        bucket: String, key: String, versionId: String, retention: ObjectRetention?,
+        bypassGovernance: Bool, now: Date
+    ) async throws -> ObjectVersion
+    func updateLegalHold(bucket: String, key: String, versionId: String, legalHold: Bool) async throws -> ObjectVersion
+
+    // MARK: Replicas
+
+    /// Replicas of a version in zone order.
+    func replicas(storageId: String) async throws -> [Replica]
+    /// Inserts or replaces the replica of (`storageId`, `zone`).
+    func upsertReplica(_ replica: Replica) async throws
+    /// Versions (not delete markers) with fewer complete replicas than `requiredCopies`, by
+    /// sequence; page with `afterSequence` = the last sequence of the previous page.
+    func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus]
+
+    // MARK: Sync jobs
+
+    func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob]
+    func job(id: Int64) async throws -> SyncJob?
+    /// Claims up to `limit` jobs that are queued and due, or running with an expired lease;
+    /// never hands one job to two concurrent claimers.
+    func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob]
+    /// Marks a job done; a `replicate` job marks its replica complete (with the copy's backend
+    /// ETag), a `delete` job removes its replica row.
+    func completeJob(id: Int64, etag: String?, now: Date) async throws
+    /// Records a failed attempt (attempts + 1): re-queued for `retryAt`, or `failed` for good
+    /// when `retryAt` is nil (a `replicate` job's replica then becomes `failed`).
+    func failJob(id: Int64, error: String, retryAt: Date?, now: Date) async throws -> SyncJob
+    /// Unfinished jobs past their deadline, earliest deadline first.
+    func lateJobs(now: Date, limit: Int) async throws -> [SyncJob]
+    func jobCounts(now: Date) async throws -> SyncJobCounts
+
+    // MARK: Multipart uploads
+
+    /// Throws `.notFound` (no bucket), `.alreadyExists` (upload id or storage id reused).
+    func createUpload(_ upload: MultipartUpload) async throws
+    func upload(id: String) async throws -> MultipartUpload?
+    func listUploads(_ request: ListUploadsRequest) async throws -> UploadListing
+    /// Stores a part, replacing (and returning) a previous part with the same number.
+    func putPart(_ part: MultipartPart) async throws -> MultipartPart?
+    func listParts(uploadId: String, partNumberMarker: Int?, maxParts: Int) async throws -> PartListing
+    /// Removes the upload and its parts and commits the resulting version, in one transaction.
+    func completeUpload(id: String, commit: VersionCommit) async throws -> CommitResult
+    /// Removes the upload and its parts and returns them.
+    func abortUpload(id: String) async throws -> AbortedUpload
+
+    // MARK: Provider catalog and policy sets
+
+    /// Replaces the whole catalog snapshot.
+    func replaceProviders(_ providers: [ProviderRecord]) async throws
+    /// The catalog by zone code.
+    func listProviders() async throws -> [ProviderRecord]
+    /// Records a compiled policy set; returns false when that hash was already recorded.
+    func recordPolicySet(_ record: PolicySetRecord) async throws -> Bool
+    /// Recorded policy sets, most recently loaded first.
+    func listPolicySets() async throws -> [PolicySetRecord]
+
+    // MARK: Operations log
+
+    /// Appends an entry and returns its id.
+    func appendLog(_ entry: OperationLogEntry) async throws -> Int64
+    /// Entries newest first, filtered and paged by ``OperationLogQuery``.
+    func queryLog(_ query: OperationLogQuery) async throws -> [OperationLogEntry]
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// PostgreSQL behind ``SQLEngine``, on a pooled `PostgresClient`. Statements are sent with
+/// bound parameters (extended protocol), never with values in the text.
+struct PostgresEngine: SQLEngine {
+    let client: PostgresClient
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withConnection { connection in
+                try await body(PostgresExecutor(connection: connection, logger: logger))
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    func snapshot<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await transaction { db in
+            try await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return try await body(db)
+        }
+    }
+
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(PostgresExecutor(connection: connection, logger: logger))
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    static func map(_ error: any Error) -> MetadataError {
+        switch error {
+        case let error as MetadataError:
+            return error
+        case let error as PostgresTransactionError:
+            if let inner = error.closureError ?? error.beginError ?? error.commitError { return map(inner) }
+            return MetadataError(.internal, "metadata database error", details: String(reflecting: error))
+        case let error as PSQLError:
+            return map(error)
+        case is CancellationError:
+            return MetadataError(.unavailable, "the metadata request was cancelled")
+        default:
+            let type = String(reflecting: Swift.type(of: error))
+            if type.hasSuffix("ConnectionPoolError") || error is IOError || error is ChannelError {
+                return MetadataError(.unavailable, "the metadata database is unavailable", details: String(reflecting: error))
+            }
+            return MetadataError(.internal, "metadata database error", details: String(reflecting: error))
+        }
+    }
+
+    private static func map(_ error: PSQLError) -> MetadataError {
+        let details = String(reflecting: error)
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            switch state {
+            case "23505":
+                return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
+            case "23503":
+                return MetadataError(.conflict, "a referenced record does not exist or is still referenced", details: details, violation: .foreignKey)
+            case "23514", "23502":
+                return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
+            case "40001", "40P01", "55P03":
+                return MetadataError(.conflict, "a concurrent change interfered; retry", details: details)
+            case "57P01", "57P02", "57P03", "53300", "53200", "53100":
+                return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+            default:
+                if state.hasPrefix("22") {
+                    // Data exception, e.g. a NUL character in a key.
+                    return MetadataError(.invalidArgument, "a value cannot be stored", details: details)
+                }
+                if state.hasPrefix("08") {
+                    return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+                }
+                return MetadataError(.internal, "metadata database error", details: details)
+            }
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed,
+             .uncleanShutdown, .queryCancelled, .sslUnsupported, .failedToAddSSLHandler:
+            return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+        default:
+            return MetadataError(.internal, "metadata database error", details: details)
+        }
+    }
+}
+
+/// Runs statements on one leased connection.
+struct PostgresExecutor: SQLExecutor {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: SQL) async throws -> [SQLRow] {
+        let (text, values) = sql.render(.postgres)
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let v): bindings.append(v)
+            case .int(let v): bindings.append(v)
+            case .bool(let v): bindings.append(v)
+            case .date(let v): bindings.append(v.map(PostgresMicros.init))
+            }
+        }
+        do {
+            var rows: [SQLRow] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) {
+                rows.append(try Self.row(row))
+            }
+            return rows
+        } catch {
+            throw PostgresEngine.map(error)
+        }
+    }
+
+    private static func row(_ row: PostgresRow) throws -> SQLRow {
+        var values: [String: SQLValue] = [:]
+        for cell in row {
+            values[cell.columnName] = try value(cell)
+        }
+        return SQLRow(values)
+    }
+
+    /// Reads the binary wire format directly (much cheaper than the generic decoders for the
+    /// 30-column rows of a listing); anything unusual goes through postgres-nio's decoders.
+    private static func value(_ cell: PostgresCell) throws -> SQLValue {
+        let type = cell.dataType
+        guard let bytes = cell.bytes else {
+            switch type {
+            case .int2, .int4, .int8: return .int(nil)
+            case .bool: return .bool(nil)
+            case .timestamptz, .timestamp: return .date(nil)
+            default: return .text(nil)
+            }
+        }
+        if cell.format == .binary {
+            let index = bytes.readerIndex
+            switch (type, bytes.readableBytes) {
+            case (.int8, 8): return .int(bytes.getInteger(at: index, as: Int64.self))
+            case (.int4, 4): return .int(bytes.getInteger(at: index, as: Int32.self).map(Int64.init))
+            case (.int2, 2): return .int(bytes.getInteger(at: index, as: Int16.self).map(Int64.init))
+            case (.bool, 1): return .bool(bytes.getInteger(at: index, as: UInt8.self).map { $0 != 0 })
+            case (.timestamptz, _), (.timestamp, _): return .date(try PostgresMicros.decode(bytes))
+            case (.text, _), (.varchar, _), (.name, _), (.bpchar, _): return .text(String(buffer: bytes))
+            default: break
+            }
+        }
+        switch type {
+        case .int2, .int4, .int8: return .int(try cell.decode(Int64.self))
+        case .bool: return .bool(try cell.decode(Bool.self))
+        case .timestamptz, .timestamp: return .date(try cell.decode(Date.self))
+        default: return .text(String(buffer: bytes))
+        }
+    }
+}
+
+/// A timestamptz bound as exact integer microseconds (see ``SQLTime``), so a date reads back
+/// exactly as SQLite returns it (postgres-nio's `Date` encoding truncates through a `Double`).
+struct PostgresMicros: PostgresNonThrowingEncodable {
+    /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970.
+    static let epochOffset: Int64 = 946_684_800_000_000
+
+    let micros: Int64
+
+    init(_ date: Date) {
+        self.micros = SQLTime.micros(date)
+    }
+
+    static var psqlType: PostgresDataType { .timestamptz }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeInteger(micros - Self.epochOffset)
+    }
+
+    static func decode(_ buffer: ByteBuffer) throws -> Date {
+        guard buffer.readableBytes == 8, let value = buffer.getInteger(at: buffer.readerIndex, as: Int64.self) else {
+            throw MetadataError(.internal, "unexpected database result", details: "timestamptz of \(buffer.readableBytes) bytes")
+        }
+        return SQLTime.date(value + epochOffset)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+// Forwards every operation to the shared core (see ``SQLMetadataCore``).
+extension PostgresMetadataStore: MetadataStore {
+    public func createBucket(_ bucket: Bucket) async throws { try await core.createBucket(bucket) }
+    public func bucket(named name: String) async throws -> Bucket? { try await core.bucket(named: name) }
+    public func listBuckets() async throws -> [Bucket] { try await core.listBuckets() }
+    public func deleteBucket(named name: String) async throws { try await core.deleteBucket(named: name) }
+    public func setVersioning(_ state: VersioningState, bucket name: String) async throws -> Bucket {
+        try await core.setVersioning(state, bucket: name)
+    }
+    public func setObjectLock(enabled: Bool, defaultRetention: DefaultRetention?, bucket name: String) async throws -> Bucket {
+        try await core.setObjectLock(enabled: enabled, defaultRetention: defaultRetention, bucket: name)
+    }
+
+    public func recordIntent(_ intent: WriteIntent) async throws { try await core.recordIntent(intent) }
+    public func abandonIntent(storageId: String) async throws { try await core.abandonIntent(storageId: storageId) }
+    public func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent] {
+        try await core.staleIntents(olderThan: date, limit: limit)
+    }
+
+    public func commit(_ commit: VersionCommit) async throws -> CommitResult { try await core.commit(commit) }
+    public func latestVersion(bucket: String, key: String) async throws -> ObjectVersion? {
+        try await core.latestVersion(bucket: bucket, key: key)
+    }
+    public func version(bucket: String, key: String, versionId: String) async throws -> ObjectVersion? {
+        try await core.version(bucket: bucket, key: key, versionId: versionId)
+    }
+    public func version(storageId: String) async throws -> ObjectVersion? { try await core.version(storageId: storageId) }
+    public func listObjects(_ request: ListObjectsRequest) async throws -> ObjectListing { try await core.listObjects(request) }
+    public func listVersions(_ request: ListVersionsRequest) async throws -> VersionListing { try await core.listVersions(request) }
+    public func deleteVersion(_ request: DeleteVersionRequest) async throws -> DeletedVersion { try await core.deleteVersion(request) }
+    public func updateTags(bucket: String, key: String, versionId: String, tags: [ObjectTag]) async throws -> ObjectVersion {
+        try await core.updateTags(bucket: bucket, key: key, versionId: versionId, tags: tags)
+    }
+    public func updateRetention(
+        bucket: String, key: String, versionId: String, retention: ObjectRetention?, bypassGovernance: Bool, now: Date
+    ) async throws -> ObjectVersion {
+        try await core.updateRetention(
+            bucket: bucket, key: key, versionId: versionId, retention: retention, bypassGovernance: bypassGovernance, now: now
+        )
+    }
+    public func updateLegalHold(bucket: String, key: String, versionId: String, legalHold: Bool) async throws -> ObjectVersion {
+        try await core.updateLegalHold(bucket: bucket, key: key, versionId: versionId, legalHold: legalHold)
+    }
+
+    public func replicas(storageId: String) async throws -> [Replica] { try await core.replicas(storageId: storageId) }
+    public func upsertReplica(_ replica: Replica) async throws { try await core.upsertReplica(replica) }
+    public func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
+        try await core.underReplicated(afterSequence: afterSequence, limit: limit)
+    }
+
+    public func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob] { try await core.enqueueJobs(jobs, now: now) }
+    public func job(id: Int64) async throws -> SyncJob? { try await core.job(id: id) }
+    public func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob] {
+        try await core.claimJobs(worker: worker, limit: limit, now: now, leaseSeconds: leaseSeconds)
+    }
+    public func completeJob(id: Int64, etag: String?, now: Date) async throws { try await core.completeJob(id: id, etag: etag, now: now) }
+    public func failJob(id: Int64, error: String, retryAt: Date?, now: Date) async throws -> SyncJob {
+        try await core.failJob(id: id, error: error, retryAt: retryAt, now: now)
+    }
+    public func lateJobs(now: Date, limit: Int) async throws -> [SyncJob] { try await core.lateJobs(now: now, limit: limit) }
+    public func jobCounts(now: Date) async throws -> SyncJobCounts { try await core.jobCounts(now: now) }
+
+    public func createUpload(_ upload: MultipartUpload) async throws { try await core.createUpload(upload) }
+    public func upload(id: String) async throws -> MultipartUpload? { try await core.upload(id: id) }
+    public func listUploads(_ request: ListUploadsRequest) async throws -> UploadListing { try await core.listUploads(request) }
+    public func putPart(_ part: MultipartPart) async throws -> MultipartPart? { try await core.putPart(part) }
+    public func listParts(uploadId: String, partNumberMarker: Int?, maxParts: Int) async throws -> PartListing {
+        try await core.listParts(uploadId: uploadId, partNumberMarker: partNumberMarker, maxParts: maxParts)
+    }
+    public func completeUpload(id: String, commit: VersionCommit) async throws -> CommitResult {
+        try await core.completeUpload(id: id, commit: commit)
+    }
+    public func abortUpload(id: String) async throws -> AbortedUpload { try await core.abortUpload(id: id) }
+
+    public func replaceProviders(_ providers: [ProviderRecord]) async throws { try await core.replaceProviders(providers) }
+    public func listProviders() async throws -> [ProviderRecord] { try await core.listProviders() }
+    public func recordPolicySet(_ record: PolicySetRecord) async throws -> Bool { try await core.recordPolicySet(record) }
+    public func listPolicySets() async throws -> [PolicySetRecord] { try await core.listPolicySets() }
+
+    public func appendLog(_ entry: OperationLogEntry) async throws -> Int64 { try await core.appendLog(entry) }
+    public func queryLog(_ query: OperationLogQuery) async throws -> [OperationLogEntry] { try await core.queryLog(query) }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// The two SQL dialects the shared store core speaks.
+enum SQLDialect: Sendable {
+    case postgres
+    case sqlite
+}
+
+/// A bound value. Dates travel as integer microseconds since 1970 (timestamptz on PostgreSQL,
+/// INTEGER on SQLite) so both stores return identical `Date`s.
+enum SQLValue: Sendable, Hashable {
+    case text(String?)
+    case int(Int64?)
+    case bool(Bool?)
+    case date(Date?)
+
+    var isNull: Bool {
+        switch self {
+        case .text(let v): v == nil
+        case .int(let v): v == nil
+        case .bool(let v): v == nil
+        case .date(let v): v == nil
+        }
+    }
+}
+
+/// Values that can be interpolated (bound) into ``SQL``.
+protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
+extension Int64: SQLBindable { var sqlValue: SQLValue { .int(self) } }
+extension Int: SQLBindable { var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Bool: SQLBindable { var sqlValue: SQLValue { .bool(self) } }
+extension Date: SQLBindable { var sqlValue: SQLValue { .date(self) } }
+
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    var sqlValue: SQLValue {
+        if let self { return self.sqlValue }
+        // A typed NULL, so that PostgreSQL never has to guess a parameter's type.
+        switch Wrapped.self {
+        case is String.Type: return .text(nil)
+        case is Int64.Type, is Int.Type: return .int(nil)
+        case is Bool.Type: return .bool(nil)
+        case is Date.Type: return .date(nil)
+        default: return .text(nil)
+        }
+    }
+}
+
+/// A statement built from literal SQL text and bound values: `"... WHERE name = \(name)"` binds
+/// `name` as a parameter (`$n` on PostgreSQL, `?n` on SQLite). Values are never spliced into
+/// the text; the only way to add text is another `SQL` value (itself made of literals).
+struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation {
+    enum Part: Sendable, Hashable {
+        case text(String)
+        case bind(SQLValue)
+    }
+
+    private(set) var parts: [Part]
+
+    init(stringLiteral value: String) {
+        self.parts = [.text(value)]
+    }
+
+    init(stringInterpolation: StringInterpolation) {
+        self.parts = stringInterpolation.parts
+    }
+
+    /// Text that is not a literal: only for identifiers validated beforehand (schema names).
+    init(unsafeRaw text: String) {
+        self.parts = [.text(text)]
+    }
+
+    struct StringInterpolation: StringInterpolationProtocol {
+        var parts: [Part] = []
+
+        init(literalCapacity: Int, interpolationCount: Int) {
+            parts.reserveCapacity(interpolationCount * 2 + 1)
+        }
+
+        mutating func appendLiteral(_ literal: String) {
+            parts.append(.text(literal))
+        }
+
+        mutating func appendInterpolation<Value: SQLBindable>(_ value: Value) {
+            parts.append(.bind(value.sqlValue))
+        }
+
+        mutating func appendInterpolation<Value: SQLBindable>(_ value: Value?) {
+            parts.append(.bind(value.sqlValue))
+        }
+
+        mutating func appendInterpolation(_ value: SQLValue) {
+            parts.append(.bind(value))
+        }
+
+        /// Splices a fragment (its text and its binds).
+        mutating func appendInterpolation(sql fragment: SQL) {
+            parts.append(contentsOf: fragment.parts)
+        }
+    }
+
+    static func + (lhs: SQL, rhs: SQL) -> SQL {
+        var result = lhs
+        result.parts.append(contentsOf: rhs.parts)
+        return result
+    }
+
+    static func += (lhs: inout SQL, rhs: SQL) {
+        lhs.parts.append(contentsOf: rhs.parts)
+    }
+
+    /// Joins fragments with a literal separator.
+    static func joined(_ fragments: [SQL], separator: String) -> SQL {
+        var result = SQL(stringLiteral: "")
+        for (index, fragment) in fragments.enumerated() {
+            if index > 0 { result.parts.append(.text(separator)) }
+            result.parts.append(contentsOf: fragment.parts)
+        }
+        return result
+    }
+
+    /// The statement text with numbered placeholders, and the values in placeholder order.
+    func render(_ dialect: SQLDialect) -> (text: String, binds: [SQLValue]) {
+        var text = ""
+        var binds: [SQLValue] = []
+        for part in parts {
+            switch part {
+            case .text(let fragment):
+                text += fragment
+            case .bind(let value):
+                binds.append(value)
+                text += (dialect == .postgres ? "$" : "?") + String(binds.count)
+            }
+        }
+        return (text, binds)
+    }
+}

@@ -1,0 +1,30 @@
+/// A connection (inside a transaction or not) that runs statements.
+protocol SQLExecutor: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs one statement and returns all of its rows.
+    func query(_ sql: SQL) async throws -> [SQLRow]
+}
+
+extension SQLExecutor {
+    func execute(_ sql: SQL) async throws {
+        _ = try await query(sql)
+    }
+
+    func first(_ sql: SQL) async throws -> SQLRow? {
+        try await query(sql).first
+    }
+}
+
+/// The database behind the shared store core: PostgreSQL or SQLite.
+protocol SQLEngine: Sendable {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` on a connection without a transaction (each statement autocommits).
+    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+
+    /// Runs `body` in a read-only transaction with one snapshot for all statements.
+    func snapshot<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+
+    /// Runs `body` in a write transaction; commits when it returns, rolls back when it throws.
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+}

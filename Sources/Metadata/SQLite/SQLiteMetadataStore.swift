@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+
+/// The embedded metadata store: one SQLite file (WAL mode) under the gateway's data directory.
+/// Serves one gateway instance; use ``PostgresMetadataStore`` to run several.
+///
+/// ```swift
+/// let store = try await SQLiteMetadataStore.open(
+///     configuration: .init(directory: "/var/lib/gateway"), logger: logger)
+/// ```
+public final class SQLiteMetadataStore: Sendable {
+    public struct Configuration: Sendable {
+        /// `PRAGMA synchronous`: `normal` is durable across application crashes and, in WAL
+        /// mode, loses at most the last transactions on power loss; `full` syncs every commit.
+        public enum Synchronous: String, Sendable {
+            case normal = "NORMAL"
+            case full = "FULL"
+        }
+
+        /// Path of the database file; its directory is created when missing.
+        public var path: String
+        /// Read-only connections beside the single writer. 0 runs reads on the writer. Default 4.
+        public var readConnections: Int = 4
+        /// How long a statement waits for a lock held by another process. Default 5000 ms.
+        public var busyTimeoutMilliseconds: Int = 5000
+        /// Default `.normal`.
+        public var synchronous: Synchronous = .normal
+
+        public init(path: String) {
+            self.path = path
+        }
+
+        /// `directory/metadata.sqlite`.
+        public init(directory: String, fileName: String = "metadata.sqlite") {
+            self.path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
+        }
+    }
+
+    public let configuration: Configuration
+    let engine: SQLiteEngine
+    let core: SQLMetadataCore
+
+    private init(configuration: Configuration, engine: SQLiteEngine, logger: Logger) {
+        self.configuration = configuration
+        self.engine = engine
+        self.core = SQLMetadataCore(engine: engine, logger: logger)
+    }
+
+    /// Opens (creating if needed) the database and applies the migrations.
+    public static func open(configuration: Configuration, logger: Logger) async throws -> SQLiteMetadataStore {
+        let engine = try await SQLiteEngine.open(configuration, logger: logger)
+        let store = SQLiteMetadataStore(configuration: configuration, engine: engine, logger: logger)
+        do {
+            try await store.core.migrate()
+        } catch {
+            await engine.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Waits until the task is cancelled, then closes the database (nothing runs in the
+    /// background; this gives both stores the same lifecycle).
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                break
+            }
+        }
+        await close()
+    }
+
+    /// Closes the connections after the running write; later calls throw `.unavailable`.
+    public func close() async {
+        await engine.close()
+    }
+
+    /// Migrations are applied by ``open(configuration:logger:)``; this re-checks them.
+    public func migrate() async throws {
+        try await core.migrate()
+    }
+}

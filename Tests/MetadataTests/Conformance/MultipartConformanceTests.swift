@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+@testable import Metadata
+
+@Suite("Conformance: multipart uploads")
+struct MultipartConformanceTests {
+    static func upload(_ id: String, key: String, time: Int = 0) -> MultipartUpload {
+        MultipartUpload(
+            uploadId: id, bucket: "photos", key: key, storageId: "st-\(id)", backendKey: "photos/\(key)/st-\(id)",
+            initiatedAt: at(time), initiator: "alice",
+            headers: ObjectHeaders(contentType: "video/mp4", cacheControl: "no-cache"),
+            userMetadata: ["origin": "camera"], tags: [ObjectTag("project", "x")], checksumAlgorithm: "CRC32",
+            checksumType: .composite,
+            placement: PlacementInfo(
+                policySetHash: "sha256:1", residencyPolicies: ["fi"], replicationPolicy: "two",
+                plannedZones: ["FI-HEL-ST-1", "FI-HEL-UC-1"], requiredCopies: 2, writeQuorum: 2
+            ),
+            backendUploads: ["FI-HEL-ST-1": "bk-1", "FI-HEL-UC-1": "bk-2"],
+            retention: ObjectRetention(mode: .governance, retainUntil: at(999)), legalHold: false
+        )
+    }
+
+    static func part(_ uploadId: String, _ number: Int, etag: String = "e", time: Int = 1) -> MultipartPart {
+        MultipartPart(
+            uploadId: uploadId, partNumber: number, size: 5_242_880, etag: "\"\(etag)\(number)\"",
+            checksums: ["CRC32": "AAA\(number)"], backendETags: ["FI-HEL-ST-1": "b\(number)", "FI-HEL-UC-1": "c\(number)"],
+            createdAt: at(time)
+        )
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func completeCommitsTheVersionAndRemovesTheUpload(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            var missingBucket = Self.upload("u0", key: "x")
+            missingBucket.bucket = "nope"
+            await expectError(.notFound) { try await store.createUpload(missingBucket) }
+
+            let upload = Self.upload("u1", key: "movie.mp4")
+            try await store.createUpload(upload)
+            await expectError(.alreadyExists) { try await store.createUpload(upload) }
+            #expect(try await store.upload(id: "u1") == upload)
+            #expect(try await store.upload(id: "nope") == nil)
+
+            for n in [3, 1, 2] { #expect(try await store.putPart(Self.part("u1", n)) == nil) }
+            // Uploading part 2 again replaces it and returns the old one.
+            #expect(try await store.putPart(Self.part("u1", 2, etag: "new", time: 2)) == Self.part("u1", 2))
+            await expectError(.notFound) { try await store.putPart(Self.part("nope", 1)) }
+            await expectError(.invalidArgument) { try await store.putPart(Self.part("u1", 0)) }
+
+            let firstPage = try await store.listParts(uploadId: "u1", partNumberMarker: nil, maxParts: 2)
+            #expect(firstPage.parts.map(\.partNumber) == [1, 2] && firstPage.isTruncated && firstPage.nextPartNumberMarker == 2)
+            #expect(firstPage.parts[1] == Self.part("u1", 2, etag: "new", time: 2))
+            let secondPage = try await store.listParts(uploadId: "u1", partNumberMarker: 2, maxParts: 2)
+            #expect(secondPage.parts.map(\.partNumber) == [3] && !secondPage.isTruncated && secondPage.nextPartNumberMarker == nil)
+
+            var version = fixture.version(key: "movie.mp4", storageId: "st-u1", size: 3 * 5_242_880, etag: "\"abc-3\"", time: 5)
+            version.partsCount = 3
+            let result = try await store.completeUpload(id: "u1", commit: VersionCommit(
+                version: version, replicas: [
+                    CommitReplica(zone: "FI-HEL-ST-1", status: .complete, backendKey: upload.backendKey),
+                    CommitReplica(zone: "FI-HEL-UC-1", status: .complete, backendKey: upload.backendKey),
+                ]
+            ))
+            #expect(result.version.partsCount == 3 && result.version.isLatest)
+            #expect(try await store.latestVersion(bucket: "photos", key: "movie.mp4")?.storageId == "st-u1")
+            #expect(try await store.upload(id: "u1") == nil)
+            await expectError(.notFound) { try await store.listParts(uploadId: "u1", partNumberMarker: nil, maxParts: 10) }
+            await expectError(.notFound) { try await store.completeUpload(id: "u1", commit: VersionCommit(version: version)) }
+            #expect(try await store.listUploads(ListUploadsRequest(bucket: "photos")).uploads.isEmpty)
+
+            // A version that does not belong to the upload is refused and nothing changes.
+            try await store.createUpload(Self.upload("u2", key: "other.mp4"))
+            await expectError(.invalidArgument) {
+                try await store.completeUpload(id: "u2", commit: VersionCommit(version: fixture.version(key: "other.mp4")))
+            }
+            #expect(try await store.upload(id: "u2") != nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func abortReturnsTheUploadAndItsParts(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            try await store.createUpload(Self.upload("u1", key: "big.bin"))
+            for n in 1...3 { _ = try await store.putPart(Self.part("u1", n)) }
+            let aborted = try await store.abortUpload(id: "u1")
+            #expect(aborted.upload == Self.upload("u1", key: "big.bin"))
+            #expect(aborted.parts == (1...3).map { Self.part("u1", $0) })
+            #expect(try await store.upload(id: "u1") == nil)
+            await expectError(.notFound) { try await store.abortUpload(id: "u1") }
+            #expect(try await store.listObjects(ListObjectsRequest(bucket: "photos")).objects.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func listUploadsByKeyThenInitiation(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            let specs: [(String, String, Int)] = [
+                ("u5", "b.bin", 1), ("u1", "a.bin", 3), ("u2", "a.bin", 1), ("u3", "a.bin", 2),
+                ("u4", "dir/x", 1), ("u6", "dir/y", 1), ("u7", "c.bin", 9),
+            ]
+            for (id, key, time) in specs { try await store.createUpload(Self.upload(id, key: key, time: time)) }
+
+            let all = try await store.listUploads(ListUploadsRequest(bucket: "photos"))
+            #expect(all.uploads.map(\.uploadId) == ["u2", "u3", "u1", "u5", "u7", "u4", "u6"])
+            let grouped = try await store.listUploads(ListUploadsRequest(bucket: "photos", delimiter: "/"))
+            #expect(grouped.uploads.map(\.uploadId) == ["u2", "u3", "u1", "u5", "u7"] && grouped.commonPrefixes == ["dir/"])
+            let prefixed = try await store.listUploads(ListUploadsRequest(bucket: "photos", prefix: "dir/"))
+            #expect(prefixed.uploads.map(\.uploadId) == ["u4", "u6"])
+
+            var collected: [String] = []
+            var keyMarker: String?
+            var uploadMarker: String?
+            for _ in 0..<20 {
+                let page = try await store.listUploads(ListUploadsRequest(
+                    bucket: "photos", keyMarker: keyMarker, uploadIdMarker: uploadMarker, maxUploads: 2
+                ))
+                collected += page.uploads.map(\.uploadId)
+                guard page.isTruncated else { break }
+                keyMarker = page.nextKeyMarker
+                uploadMarker = page.nextUploadIdMarker
+            }
+            #expect(collected == all.uploads.map(\.uploadId))
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import Metadata
+
+/// PostgreSQL-only behaviour: several gateway instances on one database.
+@Suite(
+    "PostgreSQL store",
+    .enabled(if: PostgresTestEnvironment.shouldRun, "set POSTGRES_TEST_URL (scripts/postgres.sh start DIR)")
+)
+struct PostgresStoreTests {
+    @Test func fourGatewaysClaimConcurrentlyWithoutDuplicates() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
+        try await withPostgresStores(Array(repeating: base, count: 4)) { stores in
+            let jobs = try await stores[0].enqueueJobs((0..<300).map { ReplicationConformanceTests.newJob($0) }, now: at(0))
+            let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for (index, store) in stores.enumerated() {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await store.claimJobs(worker: "gw\(index)", limit: 5, now: at(1), leaseSeconds: 60)
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
+            }
+            let all = claims.flatMap { $0 }
+            #expect(all.count == jobs.count)
+            #expect(Set(all) == Set(jobs.map(\.id)))
+            // Every gateway got work (the queue is shared, not serialised on one instance).
+            #expect(claims.filter { !$0.isEmpty }.count >= 2)
+        }
+    }
+
+    @Test func concurrentCommitsToOneKeyKeepOneLatest() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 4)
+        try await withPostgresStores(Array(repeating: base, count: 2)) { stores in
+            try await Fixture(stores[0]).bucket("photos", versioning: .enabled)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    let store = stores[i % 2]
+                    group.addTask { try await Fixture(store).put(key: "hot", time: i) }
+                }
+                try await group.waitForAll()
+            }
+            let versions = try await stores[1].listVersions(ListVersionsRequest(bucket: "photos"))
+            #expect(versions.versions.count == 40)
+            #expect(versions.versions.filter(\.isLatest).count == 1)
+            #expect(versions.versions.first?.isLatest == true)
+        }
+    }
+
+    @Test func migrationsRunOnceWhenInstancesStartTogether() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
+        // withPostgresStores migrates each store; migrate them again concurrently.
+        try await withPostgresStores([base, base, base]) { stores in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            try await stores[2].ping()
+        }
+    }
+
+    @Test func unreachableDatabaseIsUnavailable() async throws {
+        // A port nothing listens on: connection refused.
+        var configuration = try PostgresMetadataStore.Configuration(url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable")
+        configuration.pingTimeout = .milliseconds(500)
+        let store = try PostgresMetadataStore(configuration: configuration, logger: quietLogger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            let start = ContinuousClock.now
+            await expectError(.unavailable) { try await store.ping() }
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+}
+
+@Suite("PostgreSQL configuration")
+struct PostgresConfigurationTests {
+    @Test func parsesURLs() throws {
+        let full = try PostgresMetadataStore.Configuration(
+            url: "postgres://gw:s%40cret@db.internal:6543/meta?sslmode=disable&schema=gateway&max_connections=7"
+        )
+        #expect(full.client.host == "db.internal")
+        #expect(full.client.port == 6543)
+        #expect(full.client.username == "gw")
+        #expect(full.client.password == "s@cret")
+        #expect(full.client.database == "meta")
+        #expect(full.schema == "gateway")
+        #expect(full.maximumConnections == 7)
+
+        let minimal = try PostgresMetadataStore.Configuration(url: "postgresql://me@localhost/db")
+        #expect(minimal.client.port == 5432 && minimal.client.password == nil && minimal.schema == nil)
+
+        let socket = try PostgresMetadataStore.Configuration(url: "postgres://me@/db?host=/tmp/pg")
+        #expect(socket.client.unixSocketPath == "/tmp/pg/.s.PGSQL.5432")
+
+        #expect(throws: MetadataError.self) { try PostgresMetadataStore.Configuration(url: "mysql://x@y/z") }
+        #expect(throws: MetadataError.self) { try PostgresMetadataStore.Configuration(url: "postgres://x@y/z?sslmode=bogus") }
+    }
+
+    @Test func rejectsUnsafeSchemaNames() throws {
+        var configuration = try PostgresMetadataStore.Configuration(url: "postgres://x@localhost/db")
+        configuration.schema = "bad\"; DROP TABLE x; --"
+        #expect(throws: MetadataError.self) { try PostgresMetadataStore(configuration: configuration, logger: quietLogger) }
+    }
+}

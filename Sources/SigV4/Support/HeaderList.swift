@@ -1,0 +1,50 @@
+/// Case-insensitive lookups in a plain list of HTTP header fields.
+package enum HeaderList {
+    /// ASCII case-insensitive comparison of a header name with a lowercase name.
+    @inlinable
+    package static func namesEqual(_ name: some StringProtocol, _ lowercaseName: some StringProtocol) -> Bool {
+        var left = name.utf8.makeIterator()
+        var right = lowercaseName.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil):
+                return true
+            case (let l?, let r?):
+                let folded = (l >= UInt8(ascii: "A") && l <= UInt8(ascii: "Z")) ? l | 0x20 : l
+                if folded != r { return false }
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Whether `name` starts with the lowercase `prefix`, ignoring ASCII case.
+    package static func hasPrefix(_ name: some StringProtocol, _ lowercasePrefix: String) -> Bool {
+        var characters = name.utf8.makeIterator()
+        for expected in lowercasePrefix.utf8 {
+            guard let byte = characters.next() else { return false }
+            let folded = (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+            if folded != expected { return false }
+        }
+        return true
+    }
+
+    /// The first value of the header `lowercaseName`.
+    package static func first(_ lowercaseName: String, in headers: [(name: String, value: String)]) -> String? {
+        headers.first { namesEqual($0.name, lowercaseName) }?.value
+    }
+
+    /// Every value of the header `lowercaseName`, in order.
+    package static func all(_ lowercaseName: String, in headers: [(name: String, value: String)]) -> [String] {
+        headers.compactMap { namesEqual($0.name, lowercaseName) ? $0.value : nil }
+    }
+
+    /// ASCII-lowercases a header name (header names are ASCII tokens).
+    package static func lowercase(_ name: some StringProtocol) -> String {
+        var bytes = Array(name.utf8)
+        for index in bytes.indices where bytes[index] >= UInt8(ascii: "A") && bytes[index] <= UInt8(ascii: "Z") {
+            bytes[index] |= 0x20
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,35 @@
+# The project's two commands: `make run` starts the gateway on the embedded default
+# (SQLite + local-disk zones + the example policies); `make test` installs what is missing,
+# starts the services the tests need (PostgreSQL, S3 servers), runs every test and stops them.
+
+SWIFT ?= swift
+CONFIGURATION ?= debug
+BIN = .build/$(CONFIGURATION)
+
+.PHONY: all build deps test test-policies run validate fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIGURATION)
+
+# Policy checks as CI would run them on a policy repository.
+validate: build
+	$(BIN)/policyctl validate policies --catalog providers_flat.csv --strict
+	$(BIN)/policyctl validate policies --catalog providers_flat.csv --backends config/s3_backends.json --strict
+
+test-policies: validate
+	$(BIN)/policyctl test policies --catalog providers_flat.csv
+
+test:
+	@WITH_TEST_SERVICES=1 scripts/install-deps.sh
+	@scripts/test.sh
+
+run: build
+	@scripts/run.sh
+
+clean:
+	rm -rf .build data

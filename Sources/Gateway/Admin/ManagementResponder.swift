@@ -1,0 +1,187 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metadata
+import NIOCore
+import PolicyEngine
+import S3Protocol
+
+/// The management port: the original service's JSON endpoints, guarded by the admin token
+/// (except `/health`), and the S3 API under `/s3/`.
+struct ManagementResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let state: GatewayState
+    let s3: S3Responder
+
+    init(state: GatewayState) {
+        self.state = state
+        self.s3 = S3Responder(state: state, prefix: "/s3")
+    }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        if path == "/s3" || path.hasPrefix("/s3/") {
+            return try await s3.respond(to: request, context: context)
+        }
+        if path != "/health", let token = state.configuration.adminToken {
+            let given = request.headers[.authorization]
+            guard given == "Bearer \(token)" else {
+                return Self.json(.object([("error", "unauthorized"), ("message", "send Authorization: Bearer <GATEWAY_ADMIN_TOKEN>")]),
+                                 status: .unauthorized)
+            }
+        }
+        do {
+            switch (request.method, path) {
+            case (.get, "/health"): return try await health()
+            case (.get, "/providers"): return providers()
+            case (.get, "/backends"): return backends()
+            case (.get, "/bucket-config"): return bucketConfig()
+            case (.post, "/initialize-bucket"): return try await initializeBucket()
+            case (.get, "/api/replicas/status"): return try await replicaStatus(request)
+            case (.get, "/api/operations/log"): return try await operationsLog(request)
+            case (.get, "/api/plan"): return try plan(request)
+            default:
+                return Self.json(.object([("error", "not found"), ("path", .string(path))]), status: .notFound)
+            }
+        } catch let error as MetadataError where error.code == .unavailable {
+            return Self.json(.object([("error", "metadata store unavailable")]), status: .serviceUnavailable)
+        }
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        let text = value.serialized() + "\n"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = String(text.utf8.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func health() async throws -> Response {
+        var database = "ok"
+        do { try await state.store.ping() } catch { database = "unavailable: \(error)" }
+        var zones: [(String, JSONValue)] = []
+        for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
+            let up = await backend.probe()
+            state.setHealth(zone, up)
+            zones.append((zone, .string(up ? "ok" : "down")))
+        }
+        let healthy = database == "ok" && zones.contains { $0.1 == .string("ok") }
+        return Self.json(.object([
+            ("status", .string(healthy ? "healthy" : "degraded")),
+            ("database", .string(database)),
+            ("metadataStore", .string(state.configuration.databaseURL == nil ? "sqlite" : "postgresql")),
+            ("backends", .object(zones)),
+            ("policySetHash", .string(state.policies.policySetHash)),
+        ]), status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    func providers() -> Response {
+        let catalog = state.policies.catalog
+        return Self.json(.object([
+            ("count", .int(Int64(catalog.zones.count))),
+            ("providers", .array(catalog.zones.map { z in
+                .object([
+                    ("zone_code", .string(z.code)), ("provider_name", .string(z.providerName)),
+                    ("country_code", .string(z.countryCode)), ("country", .string(z.country)),
+                    ("region_city", .string(z.city)), ("endpoint", .string(z.endpoint)),
+                    ("eu_headquartered", .bool(z.euHeadquartered)),
+                    ("flags", .strings(catalog.flagNames.filter { z.has($0) })),
+                    ("has_backend", .bool(state.backends[z.code] != nil)),
+                ])
+            })),
+        ]))
+    }
+
+    func backends() -> Response {
+        let health = state.healthTable
+        return Self.json(.object([
+            ("backends", .array(state.backendDefinitions.map { d in
+                .object([
+                    ("name", .string(d.name)), ("provider", .string(d.provider)), ("zone_code", .string(d.zoneCode)),
+                    ("region", .string(d.region)), ("endpoint", .string(d.endpoint)), ("is_primary", .bool(d.isPrimary)),
+                    ("enabled", .bool(d.enabled)), ("bucket", .string(d.bucket ?? state.configuration.physicalBucket)),
+                    ("status", .string(d.enabled ? ((health[d.zoneCode] ?? false) ? "up" : "down") : "disabled")),
+                ])
+            })),
+        ]))
+    }
+
+    func bucketConfig() -> Response {
+        Self.json(.object([
+            ("physical_bucket", .string(state.configuration.physicalBucket)),
+            ("key_layout", "<logical-bucket>/<key>/<storage-id>"),
+            ("zones", .strings(state.backends.keys.sorted())),
+            ("policy_set_hash", .string(state.policies.policySetHash)),
+        ]))
+    }
+
+    func initializeBucket() async throws -> Response {
+        var results: [(String, JSONValue)] = []
+        for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
+            let objectLock = state.policies.catalog.zone(zone)?.has("object_lock") ?? false
+            do {
+                try await backend.initialize(objectLock: objectLock)
+                results.append((zone, "created"))
+            } catch {
+                results.append((zone, .string("failed: \(error)")))
+            }
+        }
+        return Self.json(.object([("bucket", .string(state.configuration.physicalBucket)), ("zones", .object(results))]))
+    }
+
+    func replicaStatus(_ request: Request) async throws -> Response {
+        let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
+        let after = request.uri.queryParameters.get("after").flatMap { Int64($0) }
+        let rows = try await state.store.underReplicated(afterSequence: after, limit: min(max(limit, 1), 1000))
+        return Self.json(.object([
+            ("under_replicated", .array(rows.map { r in
+                .object([
+                    ("bucket", .string(r.version.bucket)), ("key", .string(r.version.key)),
+                    ("version_id", .string(r.version.versionId)), ("sequence", .int(r.version.sequence)),
+                    ("required_copies", .int(Int64(r.version.placement.requiredCopies))),
+                    ("complete_copies", .int(Int64(r.replicas.filter { $0.status == .complete }.count))),
+                    ("replicas", .array(r.replicas.map { .object([("zone", .string($0.zone)), ("status", .string($0.status.rawValue))]) })),
+                ])
+            })),
+        ]))
+    }
+
+    func operationsLog(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let query = OperationLogQuery(
+            limit: min(max(q.get("limit").flatMap { Int($0) } ?? 100, 1), 1000),
+            beforeId: q.get("before").flatMap { Int64($0) },
+            bucket: q.get("bucket").map { String($0) }, keyPrefix: q.get("prefix").map { String($0) },
+            operation: q.get("operation").map { String($0) })
+        let entries = try await state.store.queryLog(query)
+        let rows: [JSONValue] = entries.map { e in
+            var fields: [(String, JSONValue)] = [
+                ("id", .int(e.id)), ("time", .string(ISO8601Timestamp.format(e.time))), ("request_id", .string(e.requestId)),
+                ("principal", .optional(e.principal)), ("operation", .string(e.operation)),
+            ]
+            fields += [
+                ("bucket", .optional(e.bucket)), ("key", .optional(e.key)), ("version_id", .optional(e.versionId)),
+                ("status", .int(Int64(e.httpStatus))), ("zones", .strings(e.zones)),
+            ]
+            fields += [("policy_set_hash", .optional(e.policySetHash)), ("bytes", .int(e.bytes)), ("detail", .optional(e.detail))]
+            return .object(fields)
+        }
+        let next: JSONValue = entries.last.map { .int($0.id) } ?? .null
+        return Self.json(.object([("entries", .array(rows)), ("next_before", next)]))
+    }
+
+    /// The same dry-run as `policyctl plan --format json`.
+    func plan(_ request: Request) throws -> Response {
+        let q = request.uri.queryParameters
+        guard let bucket = q.get("bucket"), let key = q.get("key") else {
+            return Self.json(.object([("error", "bucket and key are required")]), status: .badRequest)
+        }
+        let tags = q.getAll("tag").map { tag -> ObjectRef.Tag in
+            let parts = tag.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return ObjectRef.Tag(key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+        }
+        let explanation = state.policies.explain(ObjectRef(bucket: String(bucket), key: String(key), tags: tags))
+        return Self.json(PlanReport.json(explanation))
+    }
+}

@@ -1,0 +1,224 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A zone kept in a local folder (`file:PATH` in the backends file): the embedded default.
+/// Writes go to a temporary file that is fsynced and renamed into place, so a reader never
+/// sees a partial object and a crash leaves only a temporary file behind.
+struct LocalDiskBackend: ObjectBackend {
+    let zone: String
+    let root: String
+    let bucket: String
+    let threadPool: NIOThreadPool
+
+    init(zone: String, root: String, bucket: String, threadPool: NIOThreadPool = .singleton) {
+        self.zone = zone
+        self.root = root
+        self.bucket = bucket
+        self.threadPool = threadPool
+    }
+
+    var bucketPath: String { root + "/" + bucket }
+
+    /// The file of a backend key. Keys are S3 keys and may hold anything, so every byte outside
+    /// a safe set, and every `.`/`..` segment, is percent-encoded: nothing escapes the zone folder.
+    func path(for key: String) -> String {
+        var out = bucketPath + "/"
+        for (i, segment) in key.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
+            if i > 0 { out += "/" }
+            if segment.isEmpty || segment == "." || segment == ".." {
+                out += "%" + String(repeating: "2E", count: segment.count) + "_"
+                continue
+            }
+            for b in segment.utf8 {
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    out.unicodeScalars.append(Unicode.Scalar(b))
+                default:
+                    out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+            }
+        }
+        return out
+    }
+
+    func initialize(objectLock: Bool) async throws {
+        try await threadPool.runIfActive { try Posix.makeDirectories(bucketPath) }
+    }
+
+    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+        let final = path(for: key)
+        let temp = final + ".part-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let fd = try await threadPool.runIfActive { () throws -> Int32 in
+            if Posix.exists(final) { throw BackendError(code: .alreadyExists, message: "\(zone): \(key) already exists") }
+            try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw Posix.error("open \(temp)") }
+            return fd
+        }
+        return LocalDiskWriter(fd: fd, temp: temp, final: final, threadPool: threadPool)
+    }
+
+    func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        let p = path(for: key)
+        let fd = try await threadPool.runIfActive { () throws -> Int32 in
+            let fd = open(p, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw errno == ENOENT ? BackendError(code: .notFound, message: "\(zone): \(key) not found") : Posix.error("open \(p)")
+            }
+            return fd
+        }
+        let reader = LocalDiskReader(fd: fd, offset: range?.lowerBound ?? 0,
+                                     end: range.map { $0.upperBound + 1 }, threadPool: threadPool)
+        return BackendReadStream { try await reader.next() }
+    }
+
+    func size(of key: String) async throws -> Int64? {
+        let p = path(for: key)
+        return try await threadPool.runIfActive {
+            var st = stat()
+            guard stat(p, &st) == 0 else { return nil }
+            return Int64(st.st_size)
+        }
+    }
+
+    func delete(key: String) async throws {
+        let p = path(for: key)
+        try await threadPool.runIfActive {
+            if unlink(p) != 0 && errno != ENOENT { throw Posix.error("unlink \(p)") }
+        }
+    }
+
+    func probe() async -> Bool {
+        (try? await threadPool.runIfActive { Posix.exists(root) || (try? Posix.makeDirectories(root)) != nil }) ?? false
+    }
+}
+
+final class LocalDiskWriter: BackendWriter, @unchecked Sendable {
+    // Mutated only from one task at a time (the write coordinator awaits each call).
+    private let fd: Int32
+    private let temp: String
+    private let final: String
+    private let threadPool: NIOThreadPool
+    private var closed = false
+
+    init(fd: Int32, temp: String, final: String, threadPool: NIOThreadPool) {
+        self.fd = fd
+        self.temp = temp
+        self.final = final
+        self.threadPool = threadPool
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        let fd = self.fd
+        try await threadPool.runIfActive {
+            try buffer.withUnsafeReadableBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw Posix.error("write")
+                    }
+                    offset += n
+                }
+            }
+        }
+    }
+
+    func finish() async throws {
+        let (fd, temp, final) = (self.fd, self.temp, self.final)
+        closed = true
+        try await threadPool.runIfActive {
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw Posix.error("fsync") }
+            if Posix.exists(final) {
+                unlink(temp)
+                throw BackendError(code: .alreadyExists, message: "\(final) already exists")
+            }
+            guard rename(temp, final) == 0 else { throw Posix.error("rename") }
+        }
+    }
+
+    func abort() async {
+        let (fd, temp, wasClosed) = (self.fd, self.temp, closed)
+        closed = true
+        _ = try? await threadPool.runIfActive {
+            if !wasClosed { close(fd) }
+            unlink(temp)
+        }
+    }
+}
+
+final class LocalDiskReader: @unchecked Sendable {
+    private let fd: Int32
+    private var offset: Int64
+    private let end: Int64?
+    private let threadPool: NIOThreadPool
+    private var done = false
+    static let chunkSize = 256 * 1024
+
+    init(fd: Int32, offset: Int64, end: Int64?, threadPool: NIOThreadPool) {
+        self.fd = fd
+        self.offset = offset
+        self.end = end
+        self.threadPool = threadPool
+    }
+
+    deinit { close(fd) }
+
+    func next() async throws -> ByteBuffer? {
+        if done { return nil }
+        var want = LocalDiskReader.chunkSize
+        if let end { want = Int(min(Int64(want), end - offset)) }
+        if want <= 0 { done = true; return nil }
+        let (fd, at, count) = (self.fd, self.offset, want)
+        let buffer = try await threadPool.runIfActive { () throws -> ByteBuffer in
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                while true {
+                    let n = pread(fd, raw.baseAddress, count, off_t(at))
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { throw Posix.error("read") }
+                    return n
+                }
+            }
+            _ = n
+            return buffer
+        }
+        if buffer.readableBytes == 0 { done = true; return nil }
+        offset += Int64(buffer.readableBytes)
+        return buffer
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+enum Posix {
+    static func error(_ what: String) -> BackendError {
+        BackendError(code: .io, message: "\(what): \(String(cString: strerror(errno)))")
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw error("mkdir \(current)") }
+        }
+    }
+}

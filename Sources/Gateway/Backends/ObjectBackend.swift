@@ -1,0 +1,50 @@
+import NIOCore
+
+/// Where a zone's bytes live: a real S3 provider or, for the embedded default, a local folder.
+///
+/// Keys are write-once: a backend key is never written twice (it includes the version's
+/// storage id), so no replica is ever overwritten.
+protocol ObjectBackend: Sendable {
+    /// The catalog zone this backend serves.
+    var zone: String { get }
+    /// Starts a write of one object; bytes are pushed with `write` and made durable by `finish`.
+    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter
+    /// Streams the object's bytes (all, or the inclusive byte range).
+    func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
+    /// Size of the stored object, nil when absent.
+    func size(of key: String) async throws -> Int64?
+    /// Removes the object; no error when it is already gone.
+    func delete(key: String) async throws
+    /// A cheap probe for health checks.
+    func probe() async -> Bool
+    /// Creates the physical bucket (POST /initialize-bucket).
+    func initialize(objectLock: Bool) async throws
+}
+
+protocol BackendWriter: Sendable {
+    func write(_ buffer: ByteBuffer) async throws
+    /// Makes the bytes durable under the key.
+    func finish() async throws
+    /// Drops what was written.
+    func abort() async
+}
+
+/// The bytes of one read, pulled on demand (back-pressure: nothing is read ahead of the consumer).
+struct BackendReadStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let next: @Sendable () async throws -> ByteBuffer?
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let next: @Sendable () async throws -> ByteBuffer?
+        mutating func next() async throws -> ByteBuffer? { try await next() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(next: next) }
+}
+
+struct BackendError: Error, CustomStringConvertible {
+    enum Code: Sendable { case notFound, alreadyExists, unavailable, io }
+    let code: Code
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,26 @@
+/// Everything the gateway is started with. Each field has an environment variable (the
+/// original service's names) and a command-line flag; see `GatewayCommand`.
+struct GatewayConfiguration: Sendable {
+    /// PostgreSQL URL; nil = SQLite under `dataDirectory`.
+    var databaseURL: String?
+    var dataDirectory: String = "./data"
+    var backendsFile: String = "config/s3_backends.json"
+    var providersFile: String = "providers_flat.csv"
+    var policiesDirectory: String = "policies"
+    var host: String = "127.0.0.1"
+    /// The S3 API at the root path.
+    var s3Port: Int = 8080
+    /// The management API, plus the S3 API under `/s3/`.
+    var managementPort: Int = 8000
+    var accessKey: String?
+    var secretKey: String?
+    /// A JSON file `{"principals": [{"accessKey", "secretKey", "admin"}]}` with several principals.
+    var credentialsFile: String?
+    var adminToken: String?
+    /// The physical bucket every backend keeps its data in.
+    var physicalBucket: String = "2025-datatransfer"
+    /// Region reported by GetBucketLocation and used when none is given.
+    var region: String = "us-east-1"
+    /// With a domain, `BUCKET.DOMAIN` requests are virtual-hosted style.
+    var domain: String?
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metadata
+import PolicyEngine
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the gateway from its configuration and runs it until SIGTERM/SIGINT.
+enum GatewayApp {
+    struct StartupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Loads catalog, policies, backends and credentials; fails on anything invalid (fail closed).
+    static func loadPolicies(_ configuration: GatewayConfiguration, logger: Logger) throws
+        -> (CompiledPolicySet, [Diagnostic], [BackendDefinition]) {
+        let catalogResult: CatalogLoader.Result
+        do {
+            catalogResult = try CatalogLoader.load(path: configuration.providersFile)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+        if catalogResult.diagnostics.hasErrors {
+            throw StartupError(description: "the catalog has errors:\n" + catalogResult.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        let backendsText: String
+        do {
+            backendsText = String(decoding: try FileReader.read(configuration.backendsFile), as: UTF8.self)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+        let definitions = try BackendsConfig.parse(backendsText, file: configuration.backendsFile,
+                                                   catalog: catalogResult.catalog,
+                                                   environment: ProcessInfo.processInfo.environment)
+        let set: PolicySet
+        do {
+            set = try PolicySet.load(paths: [configuration.policiesDirectory])
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+        let compiler = PolicyCompiler(enabledZones: Set(definitions.filter(\.enabled).map(\.zoneCode)),
+                                      backendsFile: configuration.backendsFile)
+        let result = compiler.compile(set, catalog: catalogResult.catalog)
+        for d in result.diagnostics where d.severity == .warning { logger.warning("policy: \(d)") }
+        if !result.isValid {
+            throw StartupError(description: "the policies are invalid (fail closed):\n"
+                + result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
+        }
+        return (result.compiled, result.diagnostics, definitions)
+    }
+
+    static func makeStore(_ configuration: GatewayConfiguration, logger: Logger) async throws -> any MetadataStore {
+        if let url = configuration.databaseURL {
+            return try PostgresMetadataStore(configuration: .init(url: url), logger: logger)
+        }
+        try Posix.makeDirectories(configuration.dataDirectory)
+        return try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
+    }
+
+    static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration) throws -> [String: any ObjectBackend] {
+        var backends: [String: any ObjectBackend] = [:]
+        for d in definitions where d.enabled {
+            if d.isLocalDisk {
+                backends[d.zoneCode] = LocalDiskBackend(zone: d.zoneCode, root: d.localPath,
+                                                        bucket: d.bucket ?? configuration.physicalBucket)
+            } else {
+                throw StartupError(description: "backend '\(d.name)': S3 endpoints (\(d.endpoint)) are not supported by this build yet; use file:PATH zones")
+            }
+        }
+        return backends
+    }
+
+    static func makeState(_ configuration: GatewayConfiguration, store: any MetadataStore, logger: Logger) throws -> GatewayState {
+        let (policies, diagnostics, definitions) = try loadPolicies(configuration, logger: logger)
+        let backends = try makeBackends(definitions, configuration: configuration)
+        let credentials = try CredentialStore.load(configuration) { path in
+            String(decoding: try FileReader.read(path), as: UTF8.self)
+        }
+        if credentials.usesDefault {
+            logger.warning("no GATEWAY_ACCESS_KEY/GATEWAY_SECRET_KEY or credentials file: using the default local-identity / local-credential; do not expose this gateway")
+        }
+        return GatewayState(configuration: configuration, store: store, policies: policies, policyDiagnostics: diagnostics,
+                            backends: backends, backendDefinitions: definitions, credentials: credentials, logger: logger)
+    }
+
+    /// Records the catalog and policy set, creates the zone folders.
+    static func prepare(_ state: GatewayState) async throws {
+        try await state.store.migrate()
+        try await state.store.replaceProviders(state.policies.catalog.zones.map { zone in
+            ProviderRecord(zoneCode: zone.code, providerName: zone.providerName, countryCode: zone.countryCode,
+                           regionCity: zone.city, endpoint: zone.endpoint,
+                           flags: Dictionary(uniqueKeysWithValues: state.policies.catalog.flagNames.map { flag in (flag, zone.has(flag) ? "true" : "false") }))
+        })
+        let summary = JSONValue.object([
+            ("residencyPolicies", .strings(state.policies.residencyPolicies.map(\.metadata.name))),
+            ("replicationPolicies", .strings(state.policies.replicationPolicies.map(\.metadata.name))),
+            ("zones", .strings(state.backends.keys.sorted())),
+        ]).serialized(indent: 0)
+        _ = try await state.store.recordPolicySet(PolicySetRecord(hash: state.policies.policySetHash, summaryJSON: summary, loadedAt: Date()))
+        for backend in state.backends.values { try await backend.initialize(objectLock: false) }
+    }
+
+    static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
+        let store = try await makeStore(configuration, logger: logger)
+        let state = try makeState(configuration, store: store, logger: logger)
+        let s3App = Application(
+            responder: S3Responder(state: state, prefix: ""),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.s3Port), serverName: "gateway-s3"),
+            logger: logger)
+        let managementApp = Application(
+            responder: ManagementResponder(state: state),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.managementPort), serverName: "gateway"),
+            logger: logger)
+        let storeService = StoreService(store: store)
+        let startup = StartupService(state: state, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: storeService),
+                .init(service: startup, successTerminationBehavior: .ignore),
+                .init(service: s3App),
+                .init(service: managementApp),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the metadata store's connection pool.
+struct StoreService: Service {
+    let store: any MetadataStore
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await store.run()
+        }
+    }
+}
+
+/// Migrations and start-up records, then prints how to use the gateway.
+struct StartupService: Service {
+    let state: GatewayState
+    let logger: Logger
+
+    func run() async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await GatewayApp.prepare(state)
+                break
+            } catch {
+                attempt += 1
+                if attempt > 30 { throw error }
+                logger.warning("metadata store not ready, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+        let c = state.configuration
+        logger.notice("gateway ready", metadata: [
+            "s3.endpoint": "http://\(c.host):\(c.s3Port)", "management": "http://\(c.host):\(c.managementPort)",
+            "policy.set": "\(state.policies.policySetHash)", "zones": "\(state.backends.keys.sorted().joined(separator: ","))",
+        ])
+        let key = state.credentials.principals.keys.sorted().first ?? CredentialStore.defaultAccessKey
+        let secret = state.credentials.usesDefault ? CredentialStore.defaultSecretKey : "<your secret key>"
+        print("""
+
+            Gateway ready. Try:
+              export AWS_ACCESS_KEY_ID=\(key) AWS_SECRET_ACCESS_KEY=\(secret) AWS_DEFAULT_REGION=\(c.region)
+              aws --endpoint-url http://\(c.host):\(c.s3Port) s3 mb s3://hr-data
+              aws --endpoint-url http://\(c.host):\(c.s3Port) s3 cp README.md s3://hr-data/personal/readme.md
+            """)
+    }
+}

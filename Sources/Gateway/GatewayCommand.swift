@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `gateway`: the S3-compatible data-sovereignty gateway.
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "S3-compatible gateway that places every write by data-sovereignty policies.",
+        discussion: """
+            Every option also reads the environment variable named in its help. With no \
+            DATABASE_URL the metadata is kept in SQLite under DATA_DIR.
+
+            Example:
+              gateway --policies-dir policies --backends-config config/s3_backends.json
+              aws --endpoint-url http://127.0.0.1:8080 s3 ls
+            """
+    )
+
+    static let environment = ProcessInfo.processInfo.environment
+
+    @Option(help: "PostgreSQL URL (env DATABASE_URL); unset = SQLite under --data-dir.")
+    var databaseURL: String? = environment["DATABASE_URL"]
+
+    @Option(help: "Folder for SQLite metadata (env DATA_DIR).")
+    var dataDir: String = environment["DATA_DIR"] ?? "./data"
+
+    @Option(help: "Backends file (env S3_BACKENDS_CONFIG).")
+    var backendsConfig: String = environment["S3_BACKENDS_CONFIG"] ?? "config/s3_backends.json"
+
+    @Option(help: "Provider catalog (env PROVIDERS_FILE).")
+    var providersFile: String = environment["PROVIDERS_FILE"] ?? "providers_flat.csv"
+
+    @Option(help: "Policies directory (env POLICIES_DIR).")
+    var policiesDir: String = environment["POLICIES_DIR"] ?? "policies"
+
+    @Option(help: "Address to listen on (env GATEWAY_HOST).")
+    var host: String = environment["GATEWAY_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port of the S3 API at the root path (env GATEWAY_S3_PORT).")
+    var s3Port: Int = Int(environment["GATEWAY_S3_PORT"] ?? "") ?? 8080
+
+    @Option(help: "Port of the management API and the S3 API under /s3/ (env GATEWAY_PORT).")
+    var port: Int = Int(environment["GATEWAY_PORT"] ?? "") ?? 8000
+
+    @Option(help: "Access key of the S3 principal (env GATEWAY_ACCESS_KEY).")
+    var accessKey: String? = environment["GATEWAY_ACCESS_KEY"]
+
+    @Option(help: "Secret key of the S3 principal (env GATEWAY_SECRET_KEY).")
+    var secretKey: String? = environment["GATEWAY_SECRET_KEY"]
+
+    @Option(help: "JSON file with several principals (env GATEWAY_CREDENTIALS_FILE).")
+    var credentialsFile: String? = environment["GATEWAY_CREDENTIALS_FILE"]
+
+    @Option(help: "Bearer token for the management API (env GATEWAY_ADMIN_TOKEN).")
+    var adminToken: String? = environment["GATEWAY_ADMIN_TOKEN"]
+
+    @Option(help: "Domain for virtual-hosted-style requests (env GATEWAY_DOMAIN).")
+    var domain: String? = environment["GATEWAY_DOMAIN"]
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String = environment["LOG_LEVEL"] ?? "info"
+
+    func run() async throws {
+        var configuration = GatewayConfiguration()
+        configuration.databaseURL = databaseURL.flatMap { $0.isEmpty ? nil : $0 }
+        configuration.dataDirectory = dataDir
+        configuration.backendsFile = backendsConfig
+        configuration.providersFile = providersFile
+        configuration.policiesDirectory = policiesDir
+        configuration.host = host
+        configuration.s3Port = s3Port
+        configuration.managementPort = port
+        configuration.accessKey = accessKey
+        configuration.secretKey = secretKey
+        configuration.credentialsFile = credentialsFile
+        configuration.adminToken = adminToken
+        configuration.domain = domain
+        var logger = Logger(label: "gateway")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await GatewayApp.run(configuration: configuration, logger: logger)
+    }
+}

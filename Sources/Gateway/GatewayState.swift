@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import Metadata
+import PolicyEngine
+import Synchronization
+
+/// The running gateway's shared state: configuration, metadata authority, compiled policies,
+/// backends by zone and their health. Immutable apart from the guarded health table.
+final class GatewayState: Sendable {
+    let configuration: GatewayConfiguration
+    let store: any MetadataStore
+    let policies: CompiledPolicySet
+    let policyDiagnostics: [Diagnostic]
+    let backends: [String: any ObjectBackend]
+    let backendDefinitions: [BackendDefinition]
+    let credentials: CredentialStore
+    let logger: Logger
+    private let health: Mutex<[String: Bool]>
+
+    init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,
+         policyDiagnostics: [Diagnostic], backends: [String: any ObjectBackend],
+         backendDefinitions: [BackendDefinition], credentials: CredentialStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.policies = policies
+        self.policyDiagnostics = policyDiagnostics
+        self.backends = backends
+        self.backendDefinitions = backendDefinitions
+        self.credentials = credentials
+        self.logger = logger
+        self.health = Mutex(Dictionary(uniqueKeysWithValues: backends.keys.map { ($0, true) }))
+    }
+
+    func isHealthy(_ zone: String) -> Bool {
+        backends[zone] != nil && health.withLock { $0[zone] ?? false }
+    }
+
+    func setHealth(_ zone: String, _ healthy: Bool) {
+        health.withLock { $0[zone] = healthy }
+    }
+
+    var healthTable: [String: Bool] { health.withLock { $0 } }
+
+    /// A new, unique, time-ordered id for a version's storage (and its S3 version id).
+    static func newStorageId(now: Date = Date()) -> String {
+        let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        let time = String(millis, radix: 36)
+        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        return String(repeating: "0", count: max(0, 9 - time.count)) + time
+            + String(repeating: "0", count: max(0, 13 - random.count)) + random
+    }
+
+    /// Where a version's bytes live inside a backend's physical bucket: write-once, readable
+    /// with any S3 client.
+    static func backendKey(bucket: String, key: String, storageId: String) -> String {
+        "\(bucket)/\(key)/\(storageId)"
+    }
+}

@@ -1,0 +1,157 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PolicyEngine
+import S3Protocol
+import SigV4
+
+/// Streams one body to the plan's zones in parallel and decides, by the write quorum, whether
+/// the write stands. Partial copies of a failed write are removed before it reports failure.
+struct WriteCoordinator {
+    struct Outcome {
+        /// Zones that hold a durable copy.
+        var written: [String]
+        /// Planned zones that did not get a copy (down, or failed during the write).
+        var missing: [String]
+        var size: Int64
+        var md5: Insecure.MD5.Digest
+        var sha256: SHA256.Digest
+        /// The S3 checksum of the body, when one was requested.
+        var checksum: (algorithm: S3ChecksumAlgorithm, value: [UInt8])?
+    }
+
+    let state: GatewayState
+
+    func write(
+        body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String,
+        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, logger: Logger
+    ) async throws -> Outcome {
+        let zones = plan.chooseZones { state.isHealthy($0.code) }.map(\.code)
+        let quorum = plan.writeQuorum
+        guard zones.count >= quorum else {
+            throw S3Error(.serviceUnavailable,
+                          message: "only \(zones.count) of the \(quorum) zones the write quorum needs are available")
+        }
+        var writers: [(zone: String, writer: any BackendWriter)] = []
+        for zone in zones {
+            guard let backend = state.backends[zone] else { continue }
+            do {
+                writers.append((zone, try await backend.makeWriter(key: backendKey, expectedSize: expectedSize)))
+            } catch {
+                logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
+                state.setHealth(zone, false)
+            }
+        }
+        var md5 = Insecure.MD5()
+        var sha = SHA256()
+        var size: Int64 = 0
+        var checksumHasher = checksum.map { S3ChecksumHasher($0) }
+        do {
+            for try await chunk in body {
+                size += Int64(chunk.readableBytes)
+                chunk.withUnsafeReadableBytes {
+                    md5.update(bufferPointer: $0)
+                    sha.update(bufferPointer: $0)
+                    checksumHasher?.update($0)
+                }
+                writers = await writeChunk(chunk, to: writers, logger: logger)
+                if writers.count < quorum {
+                    throw S3Error(.serviceUnavailable, message: "zones failed during the write; fewer than the write quorum (\(quorum)) remain")
+                }
+            }
+            if let expectedSize, expectedSize != size {
+                throw S3Error(.incompleteBody, message: "the body has \(size) bytes; Content-Length said \(expectedSize)")
+            }
+        } catch {
+            await abort(writers)
+            throw error
+        }
+        let finished = await finish(writers, logger: logger)
+        if finished.count < quorum {
+            for (zone, _) in writers where finished.contains(zone) {
+                try? await state.backends[zone]?.delete(key: backendKey)
+            }
+            throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
+        }
+        let planned = plan.zones.map(\.code)
+        let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
+        return Outcome(written: finished, missing: missing, size: size, md5: md5.finalize(), sha256: sha.finalize(),
+                       checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
+    }
+
+    private func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
+                            logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
+        if writers.count == 1 {
+            do {
+                try await writers[0].writer.write(chunk)
+                return writers
+            } catch {
+                await writers[0].writer.abort()
+                return []
+            }
+        }
+        return await withTaskGroup(of: (Int, Bool).self) { group in
+            for (i, w) in writers.enumerated() {
+                group.addTask {
+                    do {
+                        try await w.writer.write(chunk)
+                        return (i, true)
+                    } catch {
+                        logger.warning("backend write failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
+                        await w.writer.abort()
+                        return (i, false)
+                    }
+                }
+            }
+            var ok = Set<Int>()
+            for await (i, success) in group where success { ok.insert(i) }
+            return writers.enumerated().filter { ok.contains($0.offset) }.map(\.element)
+        }
+    }
+
+    private func finish(_ writers: [(zone: String, writer: any BackendWriter)], logger: Logger) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            for w in writers {
+                group.addTask {
+                    do {
+                        try await w.writer.finish()
+                        return w.zone
+                    } catch {
+                        logger.warning("backend finish failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
+                        await w.writer.abort()
+                        return nil
+                    }
+                }
+            }
+            var done: [String] = []
+            for await zone in group { if let zone { done.append(zone) } }
+            return writers.map(\.zone).filter { done.contains($0) }
+        }
+    }
+
+    private func abort(_ writers: [(zone: String, writer: any BackendWriter)]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for w in writers { group.addTask { await w.writer.abort() } }
+        }
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

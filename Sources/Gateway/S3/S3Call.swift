@@ -1,0 +1,54 @@
+import HTTPTypes
+import Hummingbird
+import S3Protocol
+
+/// An S3 request as the gateway sees it: which bucket and key, which sub-resource.
+struct S3Call: Sendable {
+    var method: HTTPRequest.Method
+    var bucket: String?
+    var key: String?
+    var query: QueryParameters
+    /// The path as received (still percent-encoded), for signature checks.
+    var rawPath: String
+    var rawQuery: String
+
+    func has(_ name: String) -> Bool { query.contains(name) }
+    func value(_ name: String) -> String? { query.values(name).first }
+
+    /// Parses path-style `/bucket/key` (after `prefix`, e.g. `/s3`) or virtual-hosted style
+    /// when `domain` is set and the Host is `bucket.domain`.
+    static func parse(_ request: Request, prefix: String, domain: String?) throws(S3Error) -> S3Call {
+        let rawPath = request.uri.path
+        let rawQuery = request.uri.query ?? ""
+        let query = try QueryParameters(parsing: rawQuery)
+        var path = Substring(rawPath)
+        if !prefix.isEmpty, path.hasPrefix(prefix) { path = path.dropFirst(prefix.count) }
+        var bucket: String?
+        var key: String?
+        if let domain, let host = request.head.authority?.split(separator: ":").first, host.hasSuffix("." + domain) {
+            bucket = String(host.dropLast(domain.count + 1))
+            let k = path.drop { $0 == "/" }
+            if !k.isEmpty { key = try decode(k) }
+        } else {
+            let trimmed = path.hasPrefix("/") ? path.dropFirst() : path
+            if let slash = trimmed.firstIndex(of: "/") {
+                bucket = try decode(trimmed[..<slash])
+                let k = trimmed[trimmed.index(after: slash)...]
+                if !k.isEmpty { key = try decode(k) }
+            } else if !trimmed.isEmpty {
+                bucket = try decode(trimmed)
+            }
+        }
+        return S3Call(method: request.method, bucket: bucket, key: key, query: query, rawPath: rawPath, rawQuery: rawQuery)
+    }
+
+    private static func decode(_ s: Substring) throws(S3Error) -> String {
+        guard let bytes = S3URLEncoding.decodeBytes(s) else {
+            throw S3Error(.invalidURI, message: "Couldn't parse the specified URI.")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw S3Error(.invalidArgument, message: "Object key is not valid UTF-8")
+        }
+        return text
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metadata
+import NIOCore
+import PolicyEngine
+import S3Protocol
+import SigV4
+
+/// One S3 request being handled: dispatch by method, bucket, key and sub-resource.
+struct S3Handlers {
+    let state: GatewayState
+    let call: S3Call
+    let request: Request
+    let principal: Principal
+    let auth: SigV4VerifiedRequest
+    let headerList: [(name: String, value: String)]
+    let requestID: String
+    let logger: Logger
+
+    var store: any MetadataStore { state.store }
+
+    func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { request.headers[$0] }
+    }
+
+    func handle() async throws -> Response {
+        guard let bucket = call.bucket else {
+            guard call.method == .get else { throw S3Error(.methodNotAllowed) }
+            return try await listBuckets()
+        }
+        guard let key = call.key else { return try await handleBucket(bucket) }
+        try validateKey(key)
+        switch call.method {
+        case .put:
+            if call.has("tagging") { return try await putObjectTagging(bucket, key) }
+            if call.has("retention") || call.has("legal-hold") || call.has("acl") {
+                throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
+            }
+            if call.has("partNumber") || call.has("uploadId") {
+                throw S3Error(.notImplemented, message: "Multipart uploads are not implemented yet.")
+            }
+            if header("x-amz-copy-source") != nil { return try await copyObject(bucket, key) }
+            return try await putObject(bucket, key)
+        case .get:
+            if call.has("tagging") { return try await getObjectTagging(bucket, key) }
+            if call.has("uploadId") || call.has("retention") || call.has("legal-hold") || call.has("acl") {
+                throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
+            }
+            return try await getObject(bucket, key, head: false)
+        case .head:
+            return try await getObject(bucket, key, head: true)
+        case .delete:
+            if call.has("tagging") { return try await deleteObjectTagging(bucket, key) }
+            if call.has("uploadId") { throw S3Error(.noSuchUpload) }
+            return try await deleteObject(bucket, key)
+        case .post:
+            throw S3Error(.notImplemented, message: "Multipart uploads are not implemented yet.")
+        default:
+            throw S3Error(.methodNotAllowed)
+        }
+    }
+
+    func handleBucket(_ bucket: String) async throws -> Response {
+        switch call.method {
+        case .put:
+            if call.has("versioning") { return try await putBucketVersioning(bucket) }
+            if call.has("tagging") || call.has("acl") || call.has("cors") || call.has("policy") || call.has("lifecycle") {
+                throw S3Error(.notImplemented, message: "This bucket sub-resource is not implemented.")
+            }
+            return try await createBucket(bucket)
+        case .delete:
+            return try await deleteBucket(bucket)
+        case .head:
+            _ = try await requireBucket(bucket)
+            return Response(status: .ok, headers: [.init("x-amz-bucket-region")!: state.configuration.region])
+        case .get:
+            if call.has("location") { return try await getBucketLocation(bucket) }
+            if call.has("versioning") { return try await getBucketVersioning(bucket) }
+            if call.has("versions") { return try await listObjectVersions(bucket) }
+            if call.has("uploads") { return try await listMultipartUploads(bucket) }
+            if call.has("object-lock") {
+                _ = try await requireBucket(bucket)
+                throw S3Error(.objectLockConfigurationNotFoundError)
+            }
+            if call.value("list-type") == "2" { return try await listObjectsV2(bucket) }
+            return try await listObjectsV1(bucket)
+        case .post:
+            if call.has("delete") { return try await deleteObjects(bucket) }
+            throw S3Error(.methodNotAllowed)
+        default:
+            throw S3Error(.methodNotAllowed)
+        }
+    }
+
+    // MARK: helpers
+
+    func requireBucket(_ name: String) async throws -> Bucket {
+        guard let bucket = try await store.bucket(named: name) else { throw S3Error.noSuchBucket(name) }
+        return bucket
+    }
+
+    func validateKey(_ key: String) throws {
+        let size = key.utf8.count
+        if size > 1024 { throw S3Error.keyTooLong(size: size, maxSizeAllowed: 1024) }
+        if key.utf8.contains(0) { throw S3Error(.invalidArgument, message: "Object keys may not contain NUL characters.") }
+    }
+
+    static func xml(_ body: some S3XMLEncodable, status: HTTPResponse.Status = .ok) -> Response {
+        let buffer = body.xmlByteBuffer()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    static func empty(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentLength] = "0"
+        return Response(status: status, headers: h)
+    }
+
+    /// The request body, at most `limit` bytes (for XML documents).
+    func smallBody(limit: Int = 1 << 20) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch {
+            throw S3Error(.maxMessageLengthExceeded, message: "Your request was too big.")
+        }
+    }
+
+    func log(_ operation: String, bucket: String?, key: String?, versionId: String? = nil, status: Int,
+             zones: [String] = [], bytes: Int64 = 0, detail: String? = nil) -> OperationLogEntry {
+        OperationLogEntry(
+            time: Date(), requestId: requestID, principal: principal.accessKey, operation: operation,
+            bucket: bucket, key: key, versionId: versionId, httpStatus: status, zones: zones,
+            policySetHash: state.policies.policySetHash, bytes: bytes, durationMs: 0, detail: detail)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metadata
+import NIOCore
+import S3Protocol
+import SigV4
+
+/// The S3 API: authenticates every request (SigV4 header or presigned URL), dispatches it to
+/// its operation and renders S3 errors as XML with the request id.
+struct S3Responder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let state: GatewayState
+    /// `""` on the S3 port, `"/s3"` on the management port.
+    let prefix: String
+    let verifier = SigV4Verifier()
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = GatewayState.newStorageId().uppercased()
+        var logger = context.logger
+        logger[metadataKey: "request.id"] = .string(requestID)
+        let started = ContinuousClock.now
+        var response: Response
+        var call: S3Call?
+        do {
+            let parsed = try S3Call.parse(request, prefix: prefix, domain: state.configuration.domain)
+            call = parsed
+            let auth = try await authenticate(request, call: parsed)
+            let handler = S3Handlers(state: state, call: parsed, request: request, principal: auth.principal,
+                                     auth: auth.verified, headerList: auth.headers, requestID: requestID, logger: logger)
+            response = try await handler.handle()
+        } catch let error as S3Error {
+            response = Self.errorResponse(error, requestID: requestID, resource: request.uri.path, head: request.method == .head)
+        } catch let error as SigV4Error {
+            let s3 = S3Error(S3ErrorCode(rawValue: error.code.rawValue) ?? .accessDenied, message: error.message)
+            response = Self.errorResponse(s3, requestID: requestID, resource: request.uri.path, head: request.method == .head)
+        } catch let error as MetadataError where error.code == .unavailable {
+            logger.error("metadata store unavailable", metadata: ["error": "\(error)"])
+            response = Self.errorResponse(S3Error(.serviceUnavailable, message: "The metadata store is unavailable; retry later."),
+                                          requestID: requestID, resource: request.uri.path, head: request.method == .head)
+        } catch {
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            response = Self.errorResponse(S3Error(.internalError), requestID: requestID, resource: request.uri.path,
+                                          head: request.method == .head)
+        }
+        response.headers[.init("x-amz-request-id")!] = requestID
+        response.headers[.init("x-amz-id-2")!] = requestID
+        logger.info("s3 request", metadata: [
+            "http.method": "\(request.method)", "s3.bucket": "\(call?.bucket ?? "")", "s3.key": "\(call?.key ?? "")",
+            "http.status": "\(response.status.code)",
+            "duration.ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        return response
+    }
+
+    /// SigV4 in the Authorization header or the query string; unsigned requests are refused.
+    func authenticate(_ request: Request, call: S3Call) async throws
+        -> (principal: Principal, verified: SigV4VerifiedRequest, headers: [(name: String, value: String)]) {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) {
+            headers.append(("host", authority))
+        }
+        let incoming = SigV4IncomingRequest(method: request.method.rawValue, rawPath: call.rawPath,
+                                            rawQuery: call.rawQuery, headers: headers)
+        let verified = try verifier.verify(incoming, now: Date()) { accessKey in
+            state.credentials.principal(accessKey)?.secretKey
+        }
+        guard let principal = state.credentials.principal(verified.accessKeyID) else {
+            throw S3Error(.invalidAccessKeyId)
+        }
+        return (principal, verified, headers)
+    }
+
+    static func errorResponse(_ error: S3Error, requestID: String, resource: String, head: Bool) -> Response {
+        var error = error
+        if error.resource == nil { error.resource = resource }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        let status = HTTPResponse.Status(code: error.httpStatus)
+        if head || error.code == .notModified {
+            return Response(status: status, headers: headers)
+        }
+        let body = error.xmlBody(requestId: requestID, hostId: requestID)
+        headers[.contentLength] = String(body.utf8.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

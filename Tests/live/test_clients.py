@@ -1,0 +1,177 @@
+"""Live tests: real S3 clients (aws CLI, boto3) against a running gateway.
+
+Environment: GATEWAY_ENDPOINT (http://127.0.0.1:PORT), GATEWAY_MANAGEMENT (http://127.0.0.1:PORT),
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of a gateway principal, ZONES_DIR (the local-disk
+zones' folder, to check placement on disk).
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+import urllib.error
+import urllib.request
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = os.environ["GATEWAY_ENDPOINT"]
+MANAGEMENT = os.environ["GATEWAY_MANAGEMENT"]
+ZONES_DIR = os.environ["ZONES_DIR"]
+
+s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                  config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+def aws(*args, input=None, ok=(0,)):
+    result = subprocess.run(["aws", "--endpoint-url", ENDPOINT, *args], capture_output=True, input=input)
+    if result.returncode not in ok:
+        raise AssertionError(f"aws {' '.join(args)} failed: {result.stderr.decode()}")
+    return result.stdout
+
+
+def files_in(zone):
+    base = os.path.join(ZONES_DIR, zone, "2025-datatransfer")
+    found = []
+    for root, _, names in os.walk(base):
+        found += [os.path.join(root, n) for n in names if ".part-" not in n]
+    return found
+
+
+def bucket_name():
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+def test_aws_cli_round_trip():
+    b = bucket_name()
+    aws("s3", "mb", f"s3://{b}")
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(os.urandom(300_000))
+        path = f.name
+    aws("s3", "cp", path, f"s3://{b}/dir/file.bin")
+    listing = aws("s3", "ls", f"s3://{b}/dir/").decode()
+    assert "file.bin" in listing, listing
+    out = path + ".back"
+    aws("s3", "cp", f"s3://{b}/dir/file.bin", out)
+    assert open(out, "rb").read() == open(path, "rb").read()
+    aws("s3", "rm", f"s3://{b}/dir/file.bin")
+    # `aws s3 ls` exits 1 when nothing matches.
+    assert "file.bin" not in aws("s3", "ls", f"s3://{b}/dir/", ok=(0, 1)).decode()
+
+
+def test_boto3_put_get_head_list_delete():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b)
+    body = b"hello from boto3" * 100
+    put = s3.put_object(Bucket=b, Key="a/b.txt", Body=body, ContentType="text/plain", Metadata={"owner": "dpo"})
+    assert put["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    got = s3.get_object(Bucket=b, Key="a/b.txt")
+    assert got["Body"].read() == body
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"owner": "dpo"}
+    head = s3.head_object(Bucket=b, Key="a/b.txt")
+    assert head["ContentLength"] == len(body)
+    part = s3.get_object(Bucket=b, Key="a/b.txt", Range="bytes=0-4")
+    assert part["Body"].read() == b"hello"
+    listing = s3.list_objects_v2(Bucket=b, Prefix="a/", Delimiter="/")
+    assert [o["Key"] for o in listing.get("Contents", [])] == ["a/b.txt"]
+    s3.delete_object(Bucket=b, Key="a/b.txt")
+    try:
+        s3.head_object(Bucket=b, Key="a/b.txt")
+        raise AssertionError("object still visible after delete")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] in ("404", "NoSuchKey")
+    versions = s3.list_object_versions(Bucket=b)
+    assert len(versions.get("Versions", [])) == 1 and len(versions.get("DeleteMarkers", [])) == 1
+
+
+def test_boto3_errors():
+    try:
+        s3.get_object(Bucket="no-such-bucket-" + uuid.uuid4().hex[:8], Key="x")
+        raise AssertionError("expected NoSuchBucket")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NoSuchBucket", e.response
+    bad = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key="wrong-secret", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    try:
+        bad.list_buckets()
+        raise AssertionError("expected SignatureDoesNotMatch")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
+
+
+def test_presigned_url():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="p.txt", Body=b"presigned")
+    v4 = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    url = v4.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "p.txt"}, ExpiresIn=60)
+    with urllib.request.urlopen(url) as r:
+        assert r.read() == b"presigned"
+    tampered = url.replace("p.txt", "q.txt")
+    try:
+        urllib.request.urlopen(tampered)
+        raise AssertionError("a tampered presigned URL was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 403
+    expired = v4.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "p.txt"}, ExpiresIn=1)
+    import time
+    time.sleep(2)
+    try:
+        urllib.request.urlopen(expired)
+        raise AssertionError("an expired presigned URL was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 403 and b"expired" in e.read()
+
+
+def test_personal_data_stays_on_planned_zones():
+    b = "hr-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=b)
+    before = {z: set(files_in(z)) for z in ("FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1")}
+    s3.put_object(Bucket=b, Key="personal/alice.json", Body=b"{}", Tagging="classification=personal")
+    plan = json.load(urllib.request.urlopen(f"{MANAGEMENT}/api/plan?bucket={b}&key=personal/alice.json&tag=classification=personal"))
+    assert plan["allowed"] and plan["zones"] == ["FI-HEL-UC-1", "FI-HEL-ST-1"], plan
+    for zone in ("FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1"):
+        added = set(files_in(zone)) - before[zone]
+        expected = 1 if zone in plan["zones"] else 0
+        assert len(added) == expected, (zone, added)
+
+
+def test_boto3_large_upload_is_multipart_or_single():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b)
+    data = os.urandom(5 * 1024 * 1024)
+    s3.put_object(Bucket=b, Key="big.bin", Body=data, ChecksumAlgorithm="CRC32")
+    assert s3.get_object(Bucket=b, Key="big.bin")["Body"].read() == data
+
+
+def test_management_api():
+    health = json.load(urllib.request.urlopen(f"{MANAGEMENT}/health"))
+    assert health["database"] == "ok", health
+    log = json.load(urllib.request.urlopen(f"{MANAGEMENT}/api/operations/log?limit=5"))
+    assert len(log["entries"]) > 0
+
+
+def main():
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print(f"PASS {name}")
+            passed += 1
+        except Exception:
+            print(f"FAIL {name}")
+            traceback.print_exc()
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

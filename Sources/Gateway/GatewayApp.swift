@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import Logging
 import Metadata
+import Metrics
 import PolicyEngine
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -104,6 +106,7 @@ enum GatewayApp {
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         let store = try await makeStore(configuration, logger: logger)
         let state = try makeState(configuration, store: store, logger: logger)
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
         let s3App = Application(
             responder: S3Responder(state: state, prefix: ""),
             configuration: .init(address: .hostname(configuration.host, port: configuration.s3Port), serverName: "gateway-s3"),

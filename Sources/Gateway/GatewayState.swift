@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metadata
 import PolicyEngine
+import Prometheus
 import Synchronization
 
 /// The running gateway's shared state: configuration, metadata authority, compiled policies,
@@ -15,6 +16,8 @@ final class GatewayState: Sendable {
     let backendDefinitions: [BackendDefinition]
     let credentials: CredentialStore
     let logger: Logger
+    /// What `/metrics` renders; swift-metrics is bootstrapped with it when the gateway runs.
+    let metricsRegistry = PrometheusCollectorRegistry()
     private let health: Mutex<[String: Bool]>
 
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,

@@ -4,6 +4,7 @@ import Hummingbird
 import Metadata
 import NIOCore
 import PolicyEngine
+import Prometheus
 import S3Protocol
 
 /// The management port: the original service's JSON endpoints, guarded by the admin token
@@ -41,6 +42,7 @@ struct ManagementResponder: HTTPResponder {
             case (.get, "/api/replicas/status"): return try await replicaStatus(request)
             case (.get, "/api/operations/log"): return try await operationsLog(request)
             case (.get, "/api/plan"): return try plan(request)
+            case (.get, "/metrics"): return metrics()
             default:
                 return Self.json(.object([("error", "not found"), ("path", .string(path))]), status: .notFound)
             }
@@ -169,6 +171,15 @@ struct ManagementResponder: HTTPResponder {
         }
         let next: JSONValue = entries.last.map { .int($0.id) } ?? .null
         return Self.json(.object([("entries", .array(rows)), ("next_before", next)]))
+    }
+
+    /// Prometheus text exposition of the gateway's metrics.
+    func metrics() -> Response {
+        let text = state.metricsRegistry.emitToString()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4"
+        headers[.contentLength] = String(text.utf8.count)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The same dry-run as `policyctl plan --format json`.

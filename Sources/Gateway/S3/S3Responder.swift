@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metadata
+import Metrics
 import NIOCore
 import S3Protocol
 import SigV4
@@ -47,6 +48,10 @@ struct S3Responder: HTTPResponder {
         }
         response.headers[.init("x-amz-request-id")!] = requestID
         response.headers[.init("x-amz-id-2")!] = requestID
+        let status = String(response.status.code)
+        Counter(label: "gateway_s3_requests_total", dimensions: [("method", request.method.rawValue), ("status", status)]).increment()
+        Metrics.Timer(label: "gateway_s3_request_duration_seconds", dimensions: [("method", request.method.rawValue)])
+            .record(duration: ContinuousClock.now - started)
         logger.info("s3 request", metadata: [
             "http.method": "\(request.method)", "s3.bucket": "\(call?.bucket ?? "")", "s3.key": "\(call?.key ?? "")",
             "http.status": "\(response.status.code)",

@@ -6,7 +6,8 @@ WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --product gateway --product policyctl --static-swift-stdlib \
+RUN swift build -c release --product gateway --static-swift-stdlib \
+ && swift build -c release --product policyctl --static-swift-stdlib \
  && mkdir /out && cp .build/release/gateway .build/release/policyctl /out/
 
 FROM debian:bookworm-slim

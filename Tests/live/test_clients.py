@@ -150,6 +150,84 @@ def test_boto3_large_upload_is_multipart_or_single():
     assert s3.get_object(Bucket=b, Key="big.bin")["Body"].read() == data
 
 
+def test_aws_cli_multipart_cp_round_trip():
+    # 20 MiB is above the aws CLI's 8 MiB multipart threshold: three parts.
+    b = bucket_name()
+    aws("s3", "mb", f"s3://{b}")
+    data = os.urandom(20 * 1024 * 1024)
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(data)
+        path = f.name
+    aws("s3", "cp", path, f"s3://{b}/big/file.bin")
+    head = s3.head_object(Bucket=b, Key="big/file.bin")
+    assert head["ContentLength"] == len(data), head
+    assert head["ETag"].strip('"').endswith("-3"), head["ETag"]
+    out = path + ".back"
+    aws("s3", "cp", f"s3://{b}/big/file.bin", out)
+    assert hashlib.sha256(open(out, "rb").read()).digest() == hashlib.sha256(data).digest()
+    assert not s3.list_multipart_uploads(Bucket=b).get("Uploads")
+    # No part objects are left on disk.
+    for zone in ("FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1"):
+        assert not [p for p in files_in(zone) if f"/{b}/" in p and ".parts" in p], zone
+
+
+def test_boto3_multipart_api():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b)
+    first = os.urandom(5 * 1024 * 1024)
+    second = os.urandom(1234)
+    up = s3.create_multipart_upload(Bucket=b, Key="mp.bin", ContentType="application/x-test", Metadata={"k": "v"})
+    uid = up["UploadId"]
+    listed = s3.list_multipart_uploads(Bucket=b)
+    assert [u["UploadId"] for u in listed.get("Uploads", [])] == [uid], listed
+    p1 = s3.upload_part(Bucket=b, Key="mp.bin", UploadId=uid, PartNumber=1, Body=first)
+    p2 = s3.upload_part(Bucket=b, Key="mp.bin", UploadId=uid, PartNumber=2, Body=second)
+    parts = s3.list_parts(Bucket=b, Key="mp.bin", UploadId=uid)
+    assert [p["PartNumber"] for p in parts["Parts"]] == [1, 2], parts
+    done = s3.complete_multipart_upload(Bucket=b, Key="mp.bin", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": p1["ETag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]})
+    expected = hashlib.md5(hashlib.md5(first).digest() + hashlib.md5(second).digest()).hexdigest() + "-2"
+    assert done["ETag"] == '"%s"' % expected, done
+    got = s3.get_object(Bucket=b, Key="mp.bin")
+    assert got["Body"].read() == first + second
+    assert got["ContentType"] == "application/x-test" and got["Metadata"] == {"k": "v"}
+    # Errors: unknown upload, too-small part, abort.
+    try:
+        s3.list_parts(Bucket=b, Key="mp.bin", UploadId="nope")
+        raise AssertionError("expected NoSuchUpload")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NoSuchUpload", e.response
+    up2 = s3.create_multipart_upload(Bucket=b, Key="small.bin")["UploadId"]
+    a = s3.upload_part(Bucket=b, Key="small.bin", UploadId=up2, PartNumber=1, Body=b"a")
+    c = s3.upload_part(Bucket=b, Key="small.bin", UploadId=up2, PartNumber=2, Body=b"c")
+    try:
+        s3.complete_multipart_upload(Bucket=b, Key="small.bin", UploadId=up2, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": a["ETag"]}, {"PartNumber": 2, "ETag": c["ETag"]}]})
+        raise AssertionError("expected EntityTooSmall")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "EntityTooSmall", e.response
+    s3.abort_multipart_upload(Bucket=b, Key="small.bin", UploadId=up2)
+    assert not s3.list_multipart_uploads(Bucket=b).get("Uploads")
+
+
+def test_boto3_object_lock():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    cfg = s3.get_object_lock_configuration(Bucket=b)["ObjectLockConfiguration"]
+    assert cfg["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}, cfg
+    v = s3.put_object(Bucket=b, Key="l.txt", Body=b"locked")["VersionId"]
+    assert s3.get_object_retention(Bucket=b, Key="l.txt")["Retention"]["Mode"] == "GOVERNANCE"
+    s3.put_object_legal_hold(Bucket=b, Key="l.txt", LegalHold={"Status": "ON"})
+    assert s3.get_object_legal_hold(Bucket=b, Key="l.txt")["LegalHold"]["Status"] == "ON"
+    try:
+        s3.delete_object(Bucket=b, Key="l.txt", VersionId=v)
+        raise AssertionError("a version under legal hold was deleted")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDenied", e.response
+
+
 def test_management_api():
     health = json.load(urllib.request.urlopen(f"{MANAGEMENT}/health"))
     assert health["database"] == "ok", health

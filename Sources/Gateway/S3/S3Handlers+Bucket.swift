@@ -12,7 +12,7 @@ extension S3Handlers {
     }
 
     func createBucket(_ name: String) async throws -> Response {
-        guard BucketName.isValid(name) else { throw S3Error.invalidBucketName(name) }
+        guard BucketNameValidator.isValid(name) else { throw S3Error.invalidBucketName(name) }
         let body = try await smallBody()
         var region = state.configuration.region
         if body.readableBytes > 0 {
@@ -80,23 +80,4 @@ extension S3Handlers {
         return Self.empty()
     }
 
-    func listMultipartUploads(_ name: String) async throws -> Response {
-        _ = try await requireBucket(name)
-        return Self.xml(ListMultipartUploadsResult(bucket: name))
-    }
-}
-
-/// S3's bucket naming rules.
-enum BucketName {
-    static func isValid(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (3...63).contains(bytes.count) else { return false }
-        func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
-        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
-        guard bytes.allSatisfy({ alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
-        if name.contains("..") || name.hasPrefix("xn--") || name.hasSuffix("-s3alias") { return false }
-        let parts = name.split(separator: ".")
-        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return false }
-        return true
-    }
 }

@@ -49,14 +49,9 @@ extension S3Handlers {
         body: some AsyncSequence<ByteBuffer, any Error>, expectedSize: Int64?, checksum: S3ChecksumAlgorithm? = nil,
         operation: String, check: (WriteCoordinator.Outcome) throws -> Void = { _ in }
     ) async throws -> ObjectVersion {
-        let object = ObjectRef(bucket: bucket.name, key: key, tags: tags.map { .init(key: $0.key, value: $0.value) })
-        let plan = state.policies.plan(for: object)
-        guard plan.allowed else {
-            let policy = plan.replicationPolicy?.metadata.name ?? plan.residencyPolicies.first ?? "none"
-            _ = try? await store.appendLog(log(operation, bucket: bucket.name, key: key, status: 403,
-                                               detail: "refused by policy: " + plan.reasons.joined(separator: "; ")))
-            throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy (\(policy)): " + plan.reasons.joined(separator: "; "))
-        }
+        let plan = try await allowedPlan(bucket: bucket.name, key: key, tags: tags, operation: operation)
+        // Object Lock headers are checked before any byte is streamed.
+        let requestedLock = try requestedObjectLock(bucket)
         let now = Date()
         let storageId = GatewayState.newStorageId(now: now)
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: storageId)
@@ -76,11 +71,10 @@ extension S3Handlers {
             try? await store.abandonIntent(storageId: storageId)
             throw error
         }
-        var retention: Metadata.ObjectRetention?
-        if let im = plan.immutability {
-            retention = Metadata.ObjectRetention(mode: im.mode == .compliance ? .compliance : .governance,
-                                        retainUntil: now.addingTimeInterval(TimeInterval(im.retentionSeconds)))
-        }
+        // The latest of the client's retention, the bucket default and the policy's floor.
+        let retention = Self.strongestRetention([
+            requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
+        ])
         let etag = Array(outcome.md5).hexString
         let version = ObjectVersion(
             storageId: storageId, versionId: versionId, bucket: bucket.name, key: key, size: outcome.size,
@@ -93,7 +87,7 @@ extension S3Handlers {
                 replicationPolicy: plan.replicationPolicy?.metadata.name, plannedZones: plan.zones.map(\.code),
                 requiredCopies: plan.copies, writeQuorum: plan.writeQuorum,
                 replicationDeadline: plan.replicationDeadlineSeconds.map { now.addingTimeInterval(TimeInterval($0)) }),
-            retention: retention)
+            retention: retention, legalHold: requestedLock.legalHold)
         let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: backendKey, etag: etag) }
             + outcome.missing.map { CommitReplica(zone: $0, status: .pending, backendKey: backendKey) }
         let result = try await store.commit(VersionCommit(
@@ -101,6 +95,19 @@ extension S3Handlers {
             log: log(operation, bucket: bucket.name, key: key, versionId: versionId, status: 200,
                      zones: outcome.written, bytes: outcome.size)))
         return result.version
+    }
+
+    /// The placement plan of an object, or AccessDenied naming the policy that refuses it.
+    func allowedPlan(bucket: String, key: String, tags: [ObjectTag], operation: String) async throws -> PlacementPlan {
+        let object = ObjectRef(bucket: bucket, key: key, tags: tags.map { .init(key: $0.key, value: $0.value) })
+        let plan = state.policies.plan(for: object)
+        guard plan.allowed else {
+            let policy = plan.replicationPolicy?.metadata.name ?? plan.residencyPolicies.first ?? "none"
+            _ = try? await store.appendLog(log(operation, bucket: bucket, key: key, status: 403,
+                                               detail: "refused by policy: " + plan.reasons.joined(separator: "; ")))
+            throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy (\(policy)): " + plan.reasons.joined(separator: "; "))
+        }
+        return plan
     }
 
     static func versionId(plan: PlacementPlan, bucket: Bucket, storageId: String) -> String {

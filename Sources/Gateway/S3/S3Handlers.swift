@@ -35,17 +35,20 @@ struct S3Handlers {
         switch call.method {
         case .put:
             if call.has("tagging") { return try await putObjectTagging(bucket, key) }
-            if call.has("retention") || call.has("legal-hold") || call.has("acl") {
+            if call.has("retention") { return try await putObjectRetention(bucket, key) }
+            if call.has("legal-hold") { return try await putObjectLegalHold(bucket, key) }
+            if call.has("acl") {
                 throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
             }
-            if call.has("partNumber") || call.has("uploadId") {
-                throw S3Error(.notImplemented, message: "Multipart uploads are not implemented yet.")
-            }
+            if call.has("partNumber") || call.has("uploadId") { return try await uploadPart(bucket, key) }
             if header("x-amz-copy-source") != nil { return try await copyObject(bucket, key) }
             return try await putObject(bucket, key)
         case .get:
             if call.has("tagging") { return try await getObjectTagging(bucket, key) }
-            if call.has("uploadId") || call.has("retention") || call.has("legal-hold") || call.has("acl") {
+            if call.has("uploadId") { return try await listParts(bucket, key) }
+            if call.has("retention") { return try await getObjectRetention(bucket, key) }
+            if call.has("legal-hold") { return try await getObjectLegalHold(bucket, key) }
+            if call.has("acl") {
                 throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
             }
             return try await getObject(bucket, key, head: false)
@@ -53,10 +56,12 @@ struct S3Handlers {
             return try await getObject(bucket, key, head: true)
         case .delete:
             if call.has("tagging") { return try await deleteObjectTagging(bucket, key) }
-            if call.has("uploadId") { throw S3Error(.noSuchUpload) }
+            if call.has("uploadId") { return try await abortMultipartUpload(bucket, key) }
             return try await deleteObject(bucket, key)
         case .post:
-            throw S3Error(.notImplemented, message: "Multipart uploads are not implemented yet.")
+            if call.has("uploads") { return try await createMultipartUpload(bucket, key) }
+            if call.has("uploadId") { return try await completeMultipartUpload(bucket, key) }
+            throw S3Error(.methodNotAllowed)
         default:
             throw S3Error(.methodNotAllowed)
         }
@@ -66,6 +71,7 @@ struct S3Handlers {
         switch call.method {
         case .put:
             if call.has("versioning") { return try await putBucketVersioning(bucket) }
+            if call.has("object-lock") { return try await putObjectLockConfiguration(bucket) }
             if call.has("tagging") || call.has("acl") || call.has("cors") || call.has("policy") || call.has("lifecycle") {
                 throw S3Error(.notImplemented, message: "This bucket sub-resource is not implemented.")
             }
@@ -80,10 +86,7 @@ struct S3Handlers {
             if call.has("versioning") { return try await getBucketVersioning(bucket) }
             if call.has("versions") { return try await listObjectVersions(bucket) }
             if call.has("uploads") { return try await listMultipartUploads(bucket) }
-            if call.has("object-lock") {
-                _ = try await requireBucket(bucket)
-                throw S3Error(.objectLockConfigurationNotFoundError)
-            }
+            if call.has("object-lock") { return try await getObjectLockConfiguration(bucket) }
             if call.value("list-type") == "2" { return try await listObjectsV2(bucket) }
             return try await listObjectsV1(bucket)
         case .post:

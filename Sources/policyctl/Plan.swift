@@ -41,8 +41,12 @@ struct Plan: ParsableCommand {
     enum PlanFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func validate() throws {
-        for tag in tags where !tag.contains("=") {
-            throw ValidationError("--tag takes key=value, not '\(tag)'")
+        var seen = Set<Substring>()
+        for tag in tags {
+            guard let eq = tag.firstIndex(of: "=") else { throw ValidationError("--tag takes key=value, not '\(tag)'") }
+            guard seen.insert(tag[..<eq]).inserted else {
+                throw ValidationError("--tag '\(tag[..<eq])' is given twice: an object has one value per tag key")
+            }
         }
     }
 

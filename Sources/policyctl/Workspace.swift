@@ -38,11 +38,13 @@ struct Workspace {
         }
         var diagnostics = catalogResult.diagnostics
         var enabledZones: Set<String>?
+        var backendLocations: [String: SourceLocation] = [:]
         if let backendsPath {
             do {
                 let backends = try BackendsFile.load(path: backendsPath, catalog: catalogResult.catalog)
                 diagnostics += backends.diagnostics
                 enabledZones = backends.enabledZones
+                backendLocations = backends.zoneLocations
             } catch {
                 throw InputFailure(description: "\(error)")
             }
@@ -53,7 +55,8 @@ struct Workspace {
         } catch {
             throw InputFailure(description: "\(error)")
         }
-        let compiler = PolicyCompiler(enabledZones: enabledZones, backendsFile: backendsPath)
+        var compiler = PolicyCompiler(enabledZones: enabledZones, backendsFile: backendsPath)
+        compiler.backendLocations = backendLocations
         let result = compiler.compile(set, catalog: catalogResult.catalog)
         diagnostics += result.diagnostics
         return Workspace(policySet: set, catalog: catalogResult.catalog, compiled: result.compiled, diagnostics: diagnostics)

@@ -5,6 +5,8 @@ public enum BackendsFile {
         /// Zone codes that have an enabled backend.
         public var enabledZones: Set<String>
         public var diagnostics: [Diagnostic]
+        /// Where each zone code is written in the file.
+        public var zoneLocations: [String: SourceLocation] = [:]
     }
 
     public static func load(path: String, catalog: Catalog) throws(FileReader.Failure) -> Result {
@@ -43,6 +45,16 @@ public enum BackendsFile {
             }
             if backend["enabled"]?.boolValue ?? true { zones.insert(zone) }
         }
-        return Result(enabledZones: zones, diagnostics: diagnostics)
+        var locations: [String: SourceLocation] = [:]
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard line.contains("zone_code") else { continue }
+            for (_, backend) in backends {
+                guard let zone = backend["zone_code"]?.stringValue, locations[zone] == nil,
+                      let range = line.firstRange(of: "\"\(zone)\"") else { continue }
+                let column = line.distance(from: line.startIndex, to: range.lowerBound) + 1
+                locations[zone] = SourceLocation(file: file, line: i + 1, column: column)
+            }
+        }
+        return Result(enabledZones: zones, diagnostics: diagnostics, zoneLocations: locations)
     }
 }

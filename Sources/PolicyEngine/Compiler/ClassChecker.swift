@@ -33,6 +33,9 @@ struct ClassChecker {
         if let policy = plan.replication, let w = replication.firstIndex(where: { $0.metadata.name == policy.metadata.name }) {
             winners.insert(w)
         }
+        if let policy = plan.replication, policy.placement == .spread, !plan.residency.isEmpty, plan.refusal.isEmpty {
+            checkSpread(plan, policy: policy, witness: witness)
+        }
         // Unsatisfiable: residency policies match and a replication policy applies, but no placement.
         guard !plan.residency.isEmpty, let policy = plan.replication, !plan.refusal.isEmpty else { return }
         let key = plan.residency + [-1, replication.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]
@@ -53,6 +56,28 @@ struct ClassChecker {
         diagnostics.append(.error(.unsatisfiable, at: policy.copies.location,
             "objects such as \(witness) cannot be placed: residency \(plan.residency.count == 1 ? "policy" : "policies") \(names) with replication policy '\(policy.metadata.name)' (copies \(policy.copies.value), minProviders \(policy.minProviders.value), minCities \(policy.minCities.value)) leave \(plan.eligible.count) eligible zone\(plan.eligible.count == 1 ? "" : "s")",
             hints: hints, related: related))
+    }
+
+    /// With `placement: spread` the candidate order depends on the object: the walk is tried with
+    /// every eligible zone first, and an order that cannot be completed is reported, since the
+    /// objects whose rendezvous order starts that way would be refused.
+    private mutating func checkSpread(_ plan: ClassPlan, policy: ReplicationPolicy, witness: ObjectRef) {
+        let chooser = ZoneChooser(policy)
+        var failing: [Int] = []
+        for first in plan.rest {
+            let order = plan.preferred + [first] + plan.rest.filter { $0 != first }
+            let chosen = chooser.choose(order, providerID: set.providerID, cityID: set.cityID)
+            if !chooser.shortfall(chosen, eligibleCount: plan.eligible.count, providerID: set.providerID, cityID: set.cityID).isEmpty {
+                failing.append(first)
+            }
+        }
+        guard !failing.isEmpty else { return }
+        let key = plan.residency + [-2, set.replicationPolicies.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]
+        guard reportedUnsatisfiable.insert(key).inserted else { return }
+        let zones = set.catalog.zones
+        diagnostics.append(.error(.unsatisfiable, at: policy.copies.location,
+            "with placement: spread, objects such as \(witness) whose rendezvous order starts with \(failing.map { zones[$0].code }.joined(separator: " or ")) cannot be placed under replication policy '\(policy.metadata.name)' (copies \(policy.copies.value), minProviders \(policy.minProviders.value), minCities \(policy.minCities.value))",
+            hints: ["the walk takes zones in order and cannot go back; add zones, lower minProviders/minCities, or name a diverse set in prefer"]))
     }
 
     func finish(truncated: Bool, classCount: Int) -> [Diagnostic] {
@@ -76,7 +101,8 @@ extension CompiledPolicySet {
     func rejectionReasons(zone: Zone, residency indices: [Int]) -> [String] {
         var reasons = indices.flatMap { residency[$0].rejectionReasons(for: zone) }
         if !usable.contains(zone.index) {
-            reasons.append("no enabled backend for the zone" + (backendsFile.map { " in \($0)" } ?? ""))
+            let location = backendLocations[zone.code] ?? backendsFile.map { SourceLocation(file: $0, line: 1, column: 1) }
+            reasons.append("no enabled backend for the zone" + (location.map { " (\($0))" } ?? ""))
         }
         return reasons
     }

@@ -20,7 +20,8 @@ struct ClassEnumerator {
     }
 
     mutating func enumerate() -> [ObjectClass] {
-        let buckets = bucketAtoms()
+        let (buckets, bucketsComplete) = bucketAtoms()
+        if !bucketsComplete { truncated = true }
         let keys = keyAtoms()
         var current: [PolicyBits: ObjectRef] = [:]
         for b in buckets {
@@ -55,7 +56,8 @@ struct ClassEnumerator {
     // MARK: buckets
 
     /// Realisable bucket match sets, by exploring the product of the globs' automata breadth-first.
-    func bucketAtoms() -> [(bits: PolicyBits, witness: String)] {
+    /// Also says whether the exploration was complete (false when it hit its state or length bound).
+    func bucketAtoms() -> (atoms: [(bits: PolicyBits, witness: String)], complete: Bool) {
         var unconstrained = PolicyBits(count: policyCount)
         var globs: [Glob] = []
         var globPolicies: [[Int]] = []
@@ -75,7 +77,7 @@ struct ClassEnumerator {
             for gi in accepted { for p in globPolicies[gi] { b.insert(p) } }
             return b
         }
-        if globs.isEmpty { return [(unconstrained, "any-bucket")] }
+        if globs.isEmpty { return ([(unconstrained, "any-bucket")], true) }
 
         // Alphabet: every literal byte of the globs, plus one byte none of them names.
         var alphabet = Set<UInt8>()
@@ -92,6 +94,7 @@ struct ClassEnumerator {
         var queue: [([UInt64], [UInt8])] = [(start, [])]
         var atoms: [PolicyBits: String] = [:]
         var head = 0
+        var complete = true
         let stateLimit = 20_000
         while head < queue.count {
             let (state, word) = queue[head]
@@ -100,7 +103,10 @@ struct ClassEnumerator {
             for (gi, a) in automata.enumerated() where a.accepts(state[gi]) { accepted.append(gi) }
             let b = bits(forAccepted: accepted)
             if atoms[b] == nil { atoms[b] = String(decoding: word, as: UTF8.self) }
-            if word.count >= 64 || seen.count >= stateLimit { continue }
+            if word.count >= 64 || seen.count >= stateLimit {
+                complete = false
+                continue
+            }
             for letter in letters {
                 let nextState = automata.indices.map { automata[$0].step(state[$0], letter) }
                 if nextState.allSatisfy({ $0 == 0 }) {
@@ -112,7 +118,7 @@ struct ClassEnumerator {
                 if seen.insert(nextState).inserted { queue.append((nextState, word + [letter])) }
             }
         }
-        return atoms.map { (bits: $0.key, witness: $0.value.isEmpty ? "-" : $0.value) }
+        return (atoms.map { (bits: $0.key, witness: $0.value.isEmpty ? "-" : $0.value) }, complete)
     }
 
     // MARK: keys

@@ -5,6 +5,8 @@ public struct PolicyCompiler: Sendable {
     public var enabledZones: Set<String>?
     /// Where `enabledZones` came from, for explanations.
     public var backendsFile: String?
+    /// Where the backends file names zones (see `BackendsFile.Result.zoneLocations`).
+    public var backendLocations: [String: SourceLocation] = [:]
     /// Bound on the number of object classes analysed.
     public var classLimit: Int
 
@@ -33,16 +35,20 @@ public struct PolicyCompiler: Sendable {
         }
         let hash = PolicySetHash.compute(files: set.files, catalog: catalog, enabledZones: enabledZones)
         let compiled = CompiledPolicySet(
-            catalog: catalog, residency: residency, replication: set.replicationPolicies,
-            usable: usable, backendsFile: backendsFile, policySetHash: hash, classLimit: classLimit)
+            catalog: catalog, residency: residency, replication: set.replicationPolicies, countryGroups: groups,
+            usable: usable, backendsFile: backendsFile, backendLocations: backendLocations,
+            policySetHash: hash, classLimit: classLimit)
         diagnostics += compiled.analysis.diagnostics
-        if !set.residencyPolicies.contains(where: { $0.match.isCatchAll }) {
-            diagnostics.append(.warning(.missingCatchAll, at: set.residencyPolicies.first?.location,
+        // Without the documents of files that did not parse, a missing catch-all is no finding.
+        let parsedEverything = !set.diagnostics.contains { $0.severity == .error && $0.code.hasPrefix("yaml") || $0.code == DiagnosticCode.aliasNotAllowed.rawValue || $0.code == DiagnosticCode.fileTooLarge.rawValue || $0.code == DiagnosticCode.nestingTooDeep.rawValue || $0.code == DiagnosticCode.duplicateKey.rawValue }
+        let fallback = set.files.first.map { SourceLocation(file: $0.path, line: 1, column: 1) }
+        if parsedEverything, !set.residencyPolicies.contains(where: { $0.match.isCatchAll }) {
+            diagnostics.append(.warning(.missingCatchAll, at: set.residencyPolicies.first?.location ?? fallback,
                 "no residency policy has `match: {}`: objects that no residency policy matches are refused",
                 hints: ["add a catch-all ResidencyPolicy, e.g. one that allows countries [EU]"]))
         }
-        if !set.replicationPolicies.contains(where: { $0.match.isCatchAll }) {
-            diagnostics.append(.warning(.missingCatchAll, at: set.replicationPolicies.first?.location,
+        if parsedEverything, !set.replicationPolicies.contains(where: { $0.match.isCatchAll }) {
+            diagnostics.append(.warning(.missingCatchAll, at: set.replicationPolicies.first?.location ?? fallback,
                 "no replication policy has `match: {}`: objects that no replication policy matches are refused",
                 hints: ["add a catch-all ReplicationPolicy with a low priority"]))
         }

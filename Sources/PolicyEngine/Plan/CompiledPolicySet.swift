@@ -7,6 +7,10 @@ public struct CompiledPolicySet: Sendable {
     public let replicationPolicies: [ReplicationPolicy]
     public var residencyPolicies: [ResidencyPolicy] { residency.map(\.policy) }
     public let backendsFile: String?
+    /// Where the backends file names each zone (a disabled backend), for explanations.
+    let backendLocations: [String: SourceLocation]
+    /// `CountryGroup`s of the set, by upper-case name, resolved to country codes.
+    public let countryGroups: [String: Set<String>]
 
     let residency: [ResolvedResidency]
     /// Zones with an enabled backend (all zones when no backends file was given).
@@ -28,12 +32,14 @@ public struct CompiledPolicySet: Sendable {
     var replication: [ReplicationPolicy] { replicationPolicies }
 
     init(catalog: Catalog, residency: [ResolvedResidency], replication: [ReplicationPolicy],
-         usable: ZoneSet, backendsFile: String?, policySetHash: String, classLimit: Int) {
+         countryGroups: [String: Set<String>], usable: ZoneSet, backendsFile: String?, backendLocations: [String: SourceLocation], policySetHash: String, classLimit: Int) {
         self.catalog = catalog
         self.residency = residency
         self.replicationPolicies = replication
+        self.countryGroups = countryGroups
         self.usable = usable
         self.backendsFile = backendsFile
+        self.backendLocations = backendLocations
         self.policySetHash = policySetHash
         var providers: [String: Int32] = [:]
         var cities: [String: Int32] = [:]

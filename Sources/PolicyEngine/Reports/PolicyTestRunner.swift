@@ -52,7 +52,9 @@ public struct PolicyTestRunner: Sendable {
         }
         if let countries = e.countries {
             var allowedCodes = Set<String>()
-            for c in countries { allowedCodes.formUnion(Countries.builtInGroups[c.uppercased()] ?? [c]) }
+            for c in countries {
+                allowedCodes.formUnion(Countries.builtInGroups[c.uppercased()] ?? compiled.countryGroups[c.uppercased()] ?? [c])
+            }
             let outside = plan.zones.filter { !allowedCodes.contains($0.countryCode) }
             if !outside.isEmpty {
                 failures.append("expected every zone in \(list(countries)), but " +

@@ -143,6 +143,7 @@ let package = Package(
                 "Metadata",
                 "PolicyEngine",
                 "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -9,6 +9,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gateway-test.XXXXXX")
 cleanup() {
     status=$?
     scripts/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true
+    scripts/moto.sh stop "$work/moto" >/dev/null 2>&1 || true
     rm -rf "$work"
     exit $status
 }
@@ -27,6 +28,10 @@ scripts/postgres.sh start "$work/pg"
 export POSTGRES_TEST_URL=$(cat "$work/pg/url")
 export REQUIRE_POSTGRES=1
 echo "PostgreSQL at $POSTGRES_TEST_URL"
+scripts/moto.sh start "$work/moto" 3 >/dev/null
+export MOTO_URLS=$(paste -sd, "$work/moto/urls")
+export REQUIRE_MOTO=1
+echo "moto S3 servers at $MOTO_URLS"
 
 echo "== real S3 clients against the embedded default"
 scripts/live-test.sh

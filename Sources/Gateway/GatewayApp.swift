@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -60,22 +61,32 @@ enum GatewayApp {
         return try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
     }
 
-    static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration) throws -> [String: any ObjectBackend] {
+    static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration,
+                             httpClient: HTTPClient? = nil) throws -> [String: any ObjectBackend] {
         var backends: [String: any ObjectBackend] = [:]
         for d in definitions where d.enabled {
             if d.isLocalDisk {
                 backends[d.zoneCode] = LocalDiskBackend(zone: d.zoneCode, root: d.localPath,
                                                         bucket: d.bucket ?? configuration.physicalBucket)
             } else {
-                throw StartupError(description: "backend '\(d.name)': S3 endpoints (\(d.endpoint)) are not supported by this build yet; use file:PATH zones")
+                do {
+                    backends[d.zoneCode] = try S3Backend(zone: d.zoneCode, endpoint: d.endpoint,
+                                                         bucket: d.bucket ?? configuration.physicalBucket, region: d.region,
+                                                         accessKey: d.accessKey, secretKey: d.secretKey,
+                                                         client: httpClient ?? HTTPClient.shared)
+                } catch {
+                    throw StartupError(description: "backend '\(d.name)': \(error); use http(s)://HOST[:PORT] or file:PATH")
+                }
             }
         }
         return backends
     }
 
-    static func makeState(_ configuration: GatewayConfiguration, store: any MetadataStore, logger: Logger) throws -> GatewayState {
+    /// `httpClient` serves the S3 backends (`HTTPClient.shared` when nil).
+    static func makeState(_ configuration: GatewayConfiguration, store: any MetadataStore, logger: Logger,
+                          httpClient: HTTPClient? = nil) throws -> GatewayState {
         let (policies, diagnostics, definitions) = try loadPolicies(configuration, logger: logger)
-        let backends = try makeBackends(definitions, configuration: configuration)
+        let backends = try makeBackends(definitions, configuration: configuration, httpClient: httpClient)
         let credentials = try CredentialStore.load(configuration) { path in
             String(decoding: try FileReader.read(path), as: UTF8.self)
         }
@@ -100,12 +111,28 @@ enum GatewayApp {
             ("zones", .strings(state.backends.keys.sorted())),
         ]).serialized(indent: 0)
         _ = try await state.store.recordPolicySet(PolicySetRecord(hash: state.policies.policySetHash, summaryJSON: summary, loadedAt: Date()))
-        for backend in state.backends.values { try await backend.initialize(objectLock: false) }
+        for (zone, backend) in state.backends {
+            do {
+                try await backend.initialize(objectLock: false)
+            } catch let error as BackendError where error.code == .unavailable {
+                // A zone that is down at start-up does not stop the gateway: it is marked down
+                // and the health prober creates its bucket when it answers again.
+                state.logger.warning("zone unavailable at start-up", metadata: ["zone": "\(zone)", "error": "\(error)"])
+                state.setHealth(zone, false)
+            }
+        }
     }
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         let store = try await makeStore(configuration, logger: logger)
-        let state = try makeState(configuration, store: store, logger: logger)
+        let httpClient = S3Backend.makeHTTPClient()
+        let state: GatewayState
+        do {
+            state = try makeState(configuration, store: store, logger: logger, httpClient: httpClient)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
         let s3App = Application(
             responder: S3Responder(state: state, prefix: ""),
@@ -123,10 +150,18 @@ enum GatewayApp {
                 .init(service: startup, successTerminationBehavior: .ignore),
                 .init(service: s3App),
                 .init(service: managementApp),
+                .init(service: HealthProber(state: state)),
+                .init(service: ReplicationWorker(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
     }
 }
 

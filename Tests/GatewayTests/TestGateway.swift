@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -28,11 +29,17 @@ struct TestGateway {
     let store: SQLiteMetadataStore
     let credentials = SigV4Credentials(accessKeyID: "test-key", secretAccessKey: "test-secret")
 
-    static func make(policies: String? = nil) async throws -> TestGateway {
+    /// `backends` maps zones to S3 endpoints (region us-east-1, any keys); the other zones are folders.
+    static func make(policies: String? = nil, backends endpoints: [String: String] = [:],
+                     httpClient: HTTPClient? = nil) async throws -> TestGateway {
         let directory = NSTemporaryDirectory() + "gateway-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var backends: [String] = []
         for zone in zones {
+            if let url = endpoints[zone] {
+                backends.append("\"\(zone)\": {\"provider\": \"p\", \"zone_code\": \"\(zone)\", \"region\": \"us-east-1\", \"endpoint\": \"\(url)\", \"access_key\": \"moto-key\", \"secret_key\": \"moto-secret\", \"is_primary\": false, \"enabled\": true}")
+                continue
+            }
             backends.append("\"\(zone)\": {\"provider\": \"p\", \"zone_code\": \"\(zone)\", \"region\": \"FI-HEL\", \"endpoint\": \"file:\(directory)/zones/\(zone)\", \"access_key\": \"\", \"secret_key\": \"\", \"is_primary\": false, \"enabled\": true}")
         }
         let backendsFile = directory + "/backends.json"
@@ -48,7 +55,7 @@ struct TestGateway {
         logger.logLevel = .warning
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
-        let state = try GatewayApp.makeState(configuration, store: store, logger: logger)
+        let state = try GatewayApp.makeState(configuration, store: store, logger: logger, httpClient: httpClient)
         try await GatewayApp.prepare(state)
         return TestGateway(directory: directory, state: state, store: store)
     }

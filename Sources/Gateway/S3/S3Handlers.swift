@@ -37,9 +37,7 @@ struct S3Handlers {
             if call.has("tagging") { return try await putObjectTagging(bucket, key) }
             if call.has("retention") { return try await putObjectRetention(bucket, key) }
             if call.has("legal-hold") { return try await putObjectLegalHold(bucket, key) }
-            if call.has("acl") {
-                throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
-            }
+            if call.has("acl") { return try await putACL() }
             if call.has("partNumber") || call.has("uploadId") { return try await uploadPart(bucket, key) }
             if header("x-amz-copy-source") != nil { return try await copyObject(bucket, key) }
             return try await putObject(bucket, key)
@@ -49,7 +47,8 @@ struct S3Handlers {
             if call.has("retention") { return try await getObjectRetention(bucket, key) }
             if call.has("legal-hold") { return try await getObjectLegalHold(bucket, key) }
             if call.has("acl") {
-                throw S3Error(.notImplemented, message: "This object sub-resource is not implemented yet.")
+                _ = try await resolveVersion(bucket, key)
+                return aclResponse()
             }
             return try await getObject(bucket, key, head: false)
         case .head:
@@ -72,7 +71,8 @@ struct S3Handlers {
         case .put:
             if call.has("versioning") { return try await putBucketVersioning(bucket) }
             if call.has("object-lock") { return try await putObjectLockConfiguration(bucket) }
-            if call.has("tagging") || call.has("acl") || call.has("cors") || call.has("policy") || call.has("lifecycle") {
+            if call.has("acl") { return try await putACL() }
+            if call.has("tagging") || call.has("cors") || call.has("policy") || call.has("lifecycle") || call.has("encryption") {
                 throw S3Error(.notImplemented, message: "This bucket sub-resource is not implemented.")
             }
             return try await createBucket(bucket)
@@ -87,6 +87,7 @@ struct S3Handlers {
             if call.has("versions") { return try await listObjectVersions(bucket) }
             if call.has("uploads") { return try await listMultipartUploads(bucket) }
             if call.has("object-lock") { return try await getObjectLockConfiguration(bucket) }
+            if let response = try await bucketSubresource(bucket) { return response }
             if call.value("list-type") == "2" { return try await listObjectsV2(bucket) }
             return try await listObjectsV1(bucket)
         case .post:

@@ -1,0 +1,304 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SigV4
+
+/// A zone kept at an S3-compatible provider (`http(s)://host[:port]` in the backends file).
+/// Path-style requests (`ENDPOINT/BUCKET/KEY`), every one SigV4-signed with the backend's
+/// keys; uploads are streamed (UNSIGNED-PAYLOAD) with back-pressure, reads are streamed.
+struct S3Backend: ObjectBackend {
+    let zone: String
+    let bucket: String
+    let endpoint: S3Endpoint
+    let region: String
+    let signer: SigV4Signer
+    let client: HTTPClient
+    /// Deadline of requests without a body worth streaming (HEAD, DELETE, PUT bucket).
+    var requestTimeout: TimeAmount = .seconds(30)
+    /// Deadline of the cheap health probe.
+    var probeTimeout: TimeAmount = .seconds(3)
+    /// Deadline of a whole streamed GET or PUT (idle connections fail earlier by the client's read timeout).
+    var transferTimeout: TimeAmount = .hours(6)
+    /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
+    var attempts = 3
+
+    init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
+         client: HTTPClient) throws {
+        guard let parsed = S3Endpoint(endpoint) else {
+            throw BackendError(code: .io, message: "\(zone): '\(endpoint)' is not an http(s) endpoint URL")
+        }
+        self.zone = zone
+        self.bucket = bucket
+        self.endpoint = parsed
+        self.region = region
+        self.signer = SigV4Signer(credentials: SigV4Credentials(accessKeyID: accessKey, secretAccessKey: secretKey),
+                                  region: region)
+        self.client = client
+    }
+
+    /// The shared client the gateway uses for its backends: connect 5 s, read 30 s.
+    static func makeHTTPClient() -> HTTPClient {
+        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                   configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
+    }
+
+    // MARK: Requests
+
+    /// A signed request for the bucket (`key` nil) or one of its objects.
+    func request(_ method: HTTPMethod, key: String?, query: [(name: String, value: String)] = [],
+                 headers: [(name: String, value: String)] = [], payload: SigV4PayloadMode = .sha256(SigV4PayloadMode.emptySHA256),
+                 date: Date = Date()) -> HTTPClientRequest {
+        var rawPath = endpoint.basePath + "/" + bucket
+        if let key { rawPath += "/" + key }
+        let signing = SigV4SigningRequest(method: method.rawValue, host: endpoint.host, rawPath: rawPath,
+                                          queryItems: query, headers: headers)
+        let signed = signer.sign(signing, payload: payload, date: date)
+        var request = HTTPClientRequest(url: endpoint.origin + signing.target)
+        request.method = method
+        request.headers.add(name: "Host", value: endpoint.host)
+        for (name, value) in signed.headers { request.headers.add(name: name, value: value) }
+        return request
+    }
+
+    /// Sends a request; connection failures and timeouts become `.unavailable`.
+    func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        do {
+            return try await client.execute(request, timeout: timeout)
+        } catch let error as BackendError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
+        }
+    }
+
+    /// Runs an idempotent call up to `attempts` times while it fails with `.unavailable`.
+    func retrying<T>(_ operation: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await operation()
+            } catch let error as BackendError where error.code == .unavailable && attempt < attempts {
+                try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))
+                attempt += 1
+            }
+        }
+    }
+
+    /// The error of a non-2xx response (its body is read, up to 64 KiB, for the S3 error code).
+    func failure(_ response: HTTPClientResponse, _ what: String) async -> BackendError {
+        let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
+        let code = S3ErrorBody.code(in: body)
+        let message = "\(zone): \(what): HTTP \(response.status.code)" + (code.map { " \($0)" } ?? "")
+        switch response.status.code {
+        case 404: return BackendError(code: .notFound, message: message)
+        case 500...599: return BackendError(code: .unavailable, message: message)
+        default: return BackendError(code: .io, message: message)
+        }
+    }
+
+    // MARK: ObjectBackend
+
+    func initialize(objectLock: Bool) async throws {
+        try await retrying {
+            var headers: [(name: String, value: String)] = []
+            if objectLock { headers.append(("x-amz-bucket-object-lock-enabled", "true")) }
+            var body: [UInt8] = []
+            if region != "us-east-1" {
+                body = Array("""
+                    <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
+                    <LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>
+                    """.utf8)
+            }
+            var request = self.request(.PUT, key: nil, headers: headers,
+                                       payload: body.isEmpty ? .sha256(SigV4PayloadMode.emptySHA256) : .sha256(of: body))
+            if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+            let response = try await send(request, timeout: requestTimeout)
+            if (200..<300).contains(response.status.code) {
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return
+            }
+            let error = await failure(response, "create bucket \(bucket)")
+            if error.message.hasSuffix("BucketAlreadyOwnedByYou") || error.message.hasSuffix("BucketAlreadyExists") { return }
+            throw error
+        }
+    }
+
+    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+        let channel = UploadChannel()
+        // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
+        var request = self.request(.PUT, key: key, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
+        request.body = .stream(channel, length: expectedSize.map { .known($0) } ?? .unknown)
+        let task = Task { [self] () throws -> String? in
+            do {
+                let response = try await send(request, timeout: transferTimeout)
+                guard (200..<300).contains(response.status.code) else {
+                    let error = await failure(response, "PUT \(key)")
+                    channel.fail(error)
+                    throw error
+                }
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            } catch {
+                channel.fail(error)
+                throw error
+            }
+        }
+        return S3Writer(zone: zone, key: key, channel: channel, upload: task)
+    }
+
+    func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        let response = try await retrying { () throws -> HTTPClientResponse in
+            var headers: [(name: String, value: String)] = []
+            if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+            let response = try await send(request(.GET, key: key, headers: headers), timeout: transferTimeout)
+            guard response.status.code == 200 || response.status.code == 206 else {
+                throw await failure(response, "GET \(key)")
+            }
+            return response
+        }
+        let reader = S3BodyReader(zone: zone, iterator: response.body.makeAsyncIterator())
+        return BackendReadStream { try await reader.next() }
+    }
+
+    func size(of key: String) async throws -> Int64? {
+        try await retrying { () throws -> Int64? in
+            let response = try await send(request(.HEAD, key: key), timeout: requestTimeout)
+            if response.status.code == 404 { return nil }
+            guard response.status.code == 200 else { throw await failure(response, "HEAD \(key)") }
+            guard let length = response.headers.first(name: "content-length").flatMap({ Int64($0) }) else {
+                throw BackendError(code: .io, message: "\(zone): HEAD \(key): no Content-Length")
+            }
+            return length
+        }
+    }
+
+    /// The backend's ETag of an object (without quotes), nil when absent.
+    func etag(of key: String) async throws -> String? {
+        try await retrying { () throws -> String? in
+            let response = try await send(request(.HEAD, key: key), timeout: requestTimeout)
+            if response.status.code == 404 { return nil }
+            guard response.status.code == 200 else { throw await failure(response, "HEAD \(key)") }
+            return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+    }
+
+    func delete(key: String) async throws {
+        try await retrying {
+            let response = try await send(request(.DELETE, key: key), timeout: requestTimeout)
+            if (200..<300).contains(response.status.code) || response.status.code == 404 {
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return
+            }
+            throw await failure(response, "DELETE \(key)")
+        }
+    }
+
+    /// HEAD of the physical bucket: healthy when it answers 2xx in time.
+    func probe() async -> Bool {
+        do {
+            let response = try await send(request(.HEAD, key: nil), timeout: probeTimeout)
+            return (200..<300).contains(response.status.code)
+        } catch {
+            return false
+        }
+    }
+}
+
+/// `scheme://authority[/base]` of a backend, and the exact Host that is signed and sent.
+struct S3Endpoint: Sendable, Equatable {
+    /// `http://host:port`
+    var origin: String
+    /// The Host header: the authority without a default port.
+    var host: String
+    /// A path prefix (no trailing slash), usually empty.
+    var basePath: String
+
+    init?(_ text: String) {
+        guard let schemeEnd = text.range(of: "://") else { return nil }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = String(rest[..<authorityEnd])
+        guard !authority.isEmpty, !authority.contains("@"), !authority.contains("?") else { return nil }
+        var base = String(rest[authorityEnd...])
+        while base.hasSuffix("/") { base.removeLast() }
+        origin = scheme + "://" + authority
+        let defaultPort = scheme == "http" ? ":80" : ":443"
+        host = authority.hasSuffix(defaultPort) ? String(authority.dropLast(defaultPort.count)) : authority
+        basePath = base
+    }
+}
+
+enum S3ErrorBody {
+    /// The `<Code>` of an S3 error document.
+    static func code(in body: String) -> String? {
+        guard let start = body.range(of: "<Code>"), let end = body.range(of: "</Code>", range: start.upperBound..<body.endIndex) else {
+            return nil
+        }
+        return String(body[start.upperBound..<end.lowerBound])
+    }
+}
+
+/// Pulls a GET body on demand for `BackendReadStream`.
+final class S3BodyReader: @unchecked Sendable {
+    // Used by one consumer at a time (the response writer awaits each chunk).
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private let zone: String
+
+    init(zone: String, iterator: HTTPClientResponse.Body.AsyncIterator) {
+        self.zone = zone
+        self.iterator = iterator
+    }
+
+    func next() async throws -> ByteBuffer? {
+        do {
+            return try await iterator.next()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw BackendError(code: .unavailable, message: "\(zone): reading the body failed: \(error)")
+        }
+    }
+}
+
+/// One streamed PUT: `write` hands each buffer to the HTTP client and returns once the client
+/// has taken it; `finish` ends the body and waits for the provider's answer.
+final class S3Writer: BackendWriter, Sendable {
+    let zone: String
+    let key: String
+    let channel: UploadChannel
+    let upload: Task<String?, any Error>
+
+    init(zone: String, key: String, channel: UploadChannel, upload: Task<String?, any Error>) {
+        self.zone = zone
+        self.key = key
+        self.channel = channel
+        self.upload = upload
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        try await channel.send(buffer)
+    }
+
+    /// Returns the backend's ETag of the new object.
+    @discardableResult
+    func finishReturningETag() async throws -> String? {
+        channel.finish()
+        return try await upload.value
+    }
+
+    func finish() async throws {
+        try await finishReturningETag()
+    }
+
+    func abort() async {
+        channel.fail(BackendError(code: .io, message: "\(zone): upload of \(key) aborted"))
+        upload.cancel()
+        _ = try? await upload.value
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Metadata
+import NIOCore
+import ServiceLifecycle
+
+/// Works off the sync-job queue: copies missing replicas from a complete one (`replicate`)
+/// and removes copies that are no longer wanted (`delete`). Jobs are leased, so several
+/// workers (or gateway instances) can share the queue.
+struct ReplicationWorker: Service {
+    let state: GatewayState
+    let workerId: String
+    /// Pause between polls when the queue is empty.
+    var idleInterval: Duration = .seconds(1)
+    var batchSize = 16
+    var leaseSeconds = 60
+    /// After this many failed attempts a job fails for good (its replica becomes `failed`).
+    var maxAttempts = 10
+
+    init(state: GatewayState, workerId: String = "worker-" + UUID().uuidString.lowercased()) {
+        self.state = state
+        self.workerId = workerId
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var claimed = 0
+                do {
+                    claimed = try await iterate().claimed
+                } catch is CancellationError {
+                    return
+                } catch {
+                    state.logger.warning("replication worker: claiming jobs failed", metadata: ["error": "\(error)"])
+                }
+                if claimed == 0 { try? await Task.sleep(for: idleInterval) }
+            }
+        }
+    }
+
+    /// One pass over the due jobs; returns how many were completed.
+    @discardableResult
+    func runOnce(now: Date = Date()) async throws -> Int {
+        try await iterate(now: now).completed
+    }
+
+    func iterate(now: Date = Date()) async throws -> (claimed: Int, completed: Int) {
+        let jobs = try await state.store.claimJobs(worker: workerId, limit: batchSize, now: now, leaseSeconds: leaseSeconds)
+        if jobs.isEmpty { return (0, 0) }
+        let completed = await withTaskGroup(of: Bool.self) { group in
+            for job in jobs { group.addTask { await process(job) } }
+            var n = 0
+            for await ok in group where ok { n += 1 }
+            return n
+        }
+        return (jobs.count, completed)
+    }
+
+    /// Backoff before attempt `attempts + 1`: 5 s, 10 s, 20 s, ... at most 30 min.
+    static func backoff(attempts: Int) -> TimeInterval {
+        min(5 * pow(2, Double(max(0, attempts))), 1800)
+    }
+
+    private func process(_ job: SyncJob) async -> Bool {
+        guard let target = state.backends[job.zone] else {
+            await fail(job, "zone \(job.zone) has no enabled backend", permanent: job.kind == .replicate)
+            return false
+        }
+        // A down zone is not an attempt: the job's lease runs out and it is claimed again later.
+        guard state.isHealthy(job.zone) else { return false }
+        do {
+            switch job.kind {
+            case .replicate:
+                let etag = try await replicate(job, to: target)
+                try await state.store.completeJob(id: job.id, etag: etag, now: Date())
+            case .delete:
+                try await target.delete(key: job.backendKey)
+                try await state.store.completeJob(id: job.id, etag: nil, now: Date())
+            }
+            return true
+        } catch let error as PermanentFailure {
+            await fail(job, error.message, permanent: true)
+        } catch {
+            await fail(job, "\(error)", permanent: false)
+        }
+        return false
+    }
+
+    private struct PermanentFailure: Error { var message: String }
+
+    /// Copies the version's bytes to the job's zone; returns the copy's backend ETag when known.
+    private func replicate(_ job: SyncJob, to target: any ObjectBackend) async throws -> String? {
+        guard let version = try await state.store.version(storageId: job.storageId) else {
+            throw PermanentFailure(message: "version \(job.storageId) no longer exists")
+        }
+        // Already there (an earlier attempt copied it but could not record it)?
+        if let existing = try await target.size(of: job.backendKey) {
+            if existing == version.size { return try await (target as? S3Backend)?.etag(of: job.backendKey) }
+            try await target.delete(key: job.backendKey)
+        }
+        let replicas = try await state.store.replicas(storageId: job.storageId)
+            .filter { $0.status == .complete && $0.zone != job.zone }
+        let order = [job.sourceZone].compactMap { $0 } + version.placement.plannedZones
+        let sources = replicas.sorted {
+            (order.firstIndex(of: $0.zone) ?? Int.max) < (order.firstIndex(of: $1.zone) ?? Int.max)
+        }
+        guard !sources.isEmpty else { throw PermanentFailure(message: "no complete replica to copy from") }
+        var lastError: (any Error)?
+        for source in sources where state.isHealthy(source.zone) {
+            guard let backend = state.backends[source.zone] else { continue }
+            let stream: BackendReadStream
+            do {
+                stream = try await backend.read(key: source.backendKey, range: nil)
+            } catch {
+                lastError = error
+                continue
+            }
+            let writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size)
+            var etag: String?
+            do {
+                var copied: Int64 = 0
+                for try await chunk in stream {
+                    copied += Int64(chunk.readableBytes)
+                    try await writer.write(chunk)
+                }
+                guard copied == version.size else {
+                    throw BackendError(code: .io, message: "\(source.zone) gave \(copied) bytes; the version has \(version.size)")
+                }
+                if let s3 = writer as? S3Writer {
+                    etag = try await s3.finishReturningETag()
+                } else {
+                    try await writer.finish()
+                }
+            } catch {
+                await writer.abort()
+                throw error
+            }
+            let stored = try await target.size(of: job.backendKey)
+            guard stored == version.size else {
+                try? await target.delete(key: job.backendKey)
+                throw BackendError(code: .io, message: "\(job.zone) holds \(stored.map(String.init) ?? "nothing") bytes after the copy; expected \(version.size)")
+            }
+            return etag
+        }
+        throw lastError ?? BackendError(code: .unavailable, message: "no healthy zone holds a complete replica")
+    }
+
+    private func fail(_ job: SyncJob, _ message: String, permanent: Bool) async {
+        let now = Date()
+        let giveUp = permanent || job.attempts + 1 >= maxAttempts
+        let retryAt = giveUp ? nil : now.addingTimeInterval(Self.backoff(attempts: job.attempts))
+        state.logger.warning("sync job failed", metadata: [
+            "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "zone": "\(job.zone)", "key": "\(job.key)",
+            "attempts": "\(job.attempts + 1)", "retry": "\(retryAt.map { "\($0)" } ?? "never")", "error": "\(message)",
+        ])
+        do {
+            _ = try await state.store.failJob(id: job.id, error: message, retryAt: retryAt, now: now)
+        } catch {
+            state.logger.warning("sync job: recording the failure failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Probes every backend every few seconds and records its health.
+struct HealthProber: Service {
+    let state: GatewayState
+    var interval: Duration = .seconds(5)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await probeOnce()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func probeOnce() async {
+        await withTaskGroup(of: Void.self) { group in
+            for (zone, backend) in state.backends {
+                group.addTask {
+                    var healthy = await backend.probe()
+                    if !healthy, backend is S3Backend {
+                        // The physical bucket may be missing because the zone was down at start-up.
+                        if (try? await backend.initialize(objectLock: false)) != nil { healthy = await backend.probe() }
+                    }
+                    let was = state.isHealthy(zone)
+                    if was != healthy {
+                        state.logger.notice("zone health changed", metadata: ["zone": "\(zone)", "healthy": "\(healthy)"])
+                    }
+                    state.setHealth(zone, healthy)
+                }
+            }
+        }
+    }
+}

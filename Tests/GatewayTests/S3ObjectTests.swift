@@ -263,33 +263,33 @@ struct S3ObjectTests {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
         try await gw.withClient { client in
-            try await client.execute(uri: "/work", method: .put, headers: gw.signed("PUT", "/work")) { _ in }
+            try await client.execute(uri: "/jobs", method: .put, headers: gw.signed("PUT", "/jobs")) { _ in }
             for key in ["k1", "k2"] {
-                try await client.execute(uri: "/work/" + key, method: .put, headers: gw.signed("PUT", "/work/" + key, body: Array(key.utf8)),
+                try await client.execute(uri: "/jobs/" + key, method: .put, headers: gw.signed("PUT", "/jobs/" + key, body: Array(key.utf8)),
                                          body: ByteBuffer(string: key)) { r in #expect(r.status == .ok) }
             }
             let tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>"
-            try await client.execute(uri: "/work/k1?tagging", method: .put, headers: gw.signed("PUT", "/work/k1?tagging=", body: Array(tagging.utf8)),
+            try await client.execute(uri: "/jobs/k1?tagging", method: .put, headers: gw.signed("PUT", "/jobs/k1?tagging=", body: Array(tagging.utf8)),
                                      body: ByteBuffer(string: tagging)) { r in #expect(r.status == .ok) }
-            try await client.execute(uri: "/work/k1?tagging", method: .get, headers: gw.signed("GET", "/work/k1?tagging=")) { r in
+            try await client.execute(uri: "/jobs/k1?tagging", method: .get, headers: gw.signed("GET", "/jobs/k1?tagging=")) { r in
                 #expect(r.body.text.contains("<Key>team</Key>") && r.body.text.contains("<Value>blue</Value>"))
             }
-            var copyHeaders = gw.signed("PUT", "/work/k3", headers: [("x-amz-copy-source", "/work/k1")])
-            copyHeaders[HTTPField.Name("x-amz-copy-source")!] = "/work/k1"
-            try await client.execute(uri: "/work/k3", method: .put, headers: copyHeaders) { r in
+            var copyHeaders = gw.signed("PUT", "/jobs/k3", headers: [("x-amz-copy-source", "/jobs/k1")])
+            copyHeaders[HTTPField.Name("x-amz-copy-source")!] = "/jobs/k1"
+            try await client.execute(uri: "/jobs/k3", method: .put, headers: copyHeaders) { r in
                 #expect(r.status == .ok)
                 #expect(r.body.text.contains("<CopyObjectResult"))
             }
-            try await client.execute(uri: "/work/k3", method: .get, headers: gw.signed("GET", "/work/k3")) { r in
+            try await client.execute(uri: "/jobs/k3", method: .get, headers: gw.signed("GET", "/jobs/k3")) { r in
                 #expect(r.body.text == "k1")
             }
             let delete = "<Delete><Object><Key>k1</Key></Object><Object><Key>k2</Key></Object></Delete>"
-            try await client.execute(uri: "/work?delete", method: .post, headers: gw.signed("POST", "/work?delete=", body: Array(delete.utf8)),
+            try await client.execute(uri: "/jobs?delete", method: .post, headers: gw.signed("POST", "/jobs?delete=", body: Array(delete.utf8)),
                                      body: ByteBuffer(string: delete)) { r in
                 #expect(r.status == .ok)
                 #expect(r.body.text.components(separatedBy: "<Deleted>").count - 1 == 2)
             }
-            try await client.execute(uri: "/work?list-type=2", method: .get, headers: gw.signed("GET", "/work?list-type=2")) { r in
+            try await client.execute(uri: "/jobs?list-type=2", method: .get, headers: gw.signed("GET", "/jobs?list-type=2")) { r in
                 #expect(r.body.text.contains("<Key>k3</Key>") && !r.body.text.contains("<Key>k1</Key>"))
             }
         }

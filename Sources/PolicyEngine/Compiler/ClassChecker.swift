@@ -8,6 +8,7 @@ struct ClassChecker {
     private var winners = Set<Int>()
     private var matched = Set<Int>()
     private var ambiguous = Set<Int>()
+    private var checkedSpread = Set<[Int]>()
 
     init(set: CompiledPolicySet) {
         self.set = set
@@ -62,6 +63,7 @@ struct ClassChecker {
     /// every eligible zone first, and an order that cannot be completed is reported, since the
     /// objects whose rendezvous order starts that way would be refused.
     private mutating func checkSpread(_ plan: ClassPlan, policy: ReplicationPolicy, witness: ObjectRef) {
+        guard checkedSpread.insert(plan.residency + [-2, set.replicationPolicies.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]).inserted else { return }
         let chooser = ZoneChooser(policy)
         var failing: [Int] = []
         for first in plan.rest {

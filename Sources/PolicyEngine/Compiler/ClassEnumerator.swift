@@ -49,8 +49,9 @@ struct ClassEnumerator {
             }
             current = next
         }
-        return current.map { ObjectClass(bits: $0.key, witness: $0.value) }
-            .sorted { $0.witness.description < $1.witness.description }
+        return current.map { (key: $0.value.description, cls: ObjectClass(bits: $0.key, witness: $0.value)) }
+            .sorted { $0.key < $1.key }
+            .map(\.cls)
     }
 
     // MARK: buckets

@@ -16,8 +16,8 @@ final class ClassPlan: Sendable {
     let refusal: [String]
     /// Ordered placement: chosen and candidate zones, the same for every object of the class.
     let orderedChosen: [Zone]
-    let orderedCandidates: [Zone]
-    let eligibleZones: [Zone]
+    /// Candidate order of ordered placement, as catalog indices (the zones are built on demand).
+    let orderedCandidateIndices: [Int]
 
     init(residency: [Int], residencyNames: [String], replication: ReplicationPolicy?, matchingReplication: [Int],
          eligible: [Int], preferred: [Int], rest: [Int], refusal: [String], chosen: [Int], zones: [Zone]) {
@@ -30,8 +30,21 @@ final class ClassPlan: Sendable {
         self.rest = rest
         self.refusal = refusal
         self.orderedChosen = chosen.map { zones[$0] }
-        self.orderedCandidates = (preferred + rest).map { zones[$0] }
-        self.eligibleZones = eligible.map { zones[$0] }
+        self.orderedCandidateIndices = preferred + rest
+    }
+
+    /// A class with the same residency set and winner as `other`: shares its arrays.
+    init(sharing other: ClassPlan, matchingReplication: [Int]) {
+        residency = other.residency
+        residencyNames = other.residencyNames
+        replication = other.replication
+        self.matchingReplication = matchingReplication
+        eligible = other.eligible
+        preferred = other.preferred
+        rest = other.rest
+        refusal = other.refusal
+        orderedChosen = other.orderedChosen
+        orderedCandidateIndices = other.orderedCandidateIndices
     }
 
     var isSpread: Bool { replication?.placement == .spread }

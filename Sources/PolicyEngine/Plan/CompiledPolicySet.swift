@@ -20,6 +20,7 @@ public struct CompiledPolicySet: Sendable {
     let providerID: [Int32]
     let cityID: [Int32]
     let zoneSeeds: [UInt64]
+    let planContext: PlanContext
     private(set) var analysis: Analysis
 
     struct Analysis: Sendable {
@@ -57,6 +58,7 @@ public struct CompiledPolicySet: Sendable {
             return id
         }
         zoneSeeds = catalog.zones.map { Rendezvous.zoneSeed($0.code) }
+        planContext = PlanContext(zones: catalog.zones, providerID: providerID, cityID: cityID, policySetHash: policySetHash)
         let selectors = residency.map(\.policy.match) + replication.map(\.match)
         index = MatchIndex(selectors: selectors)
         classes = [:]
@@ -66,8 +68,23 @@ public struct CompiledPolicySet: Sendable {
         let found = enumerator.enumerate()
         var table: [PolicyBits: ClassPlan] = [:]
         var checker = ClassChecker(set: self)
+        var shared: [[Int]: ClassPlan] = [:]
         for objectClass in found {
-            let plan = buildClass(objectClass.bits)
+            let bits = objectClass.bits
+            let residencyIdx = (0..<residency.count).filter { bits.contains($0) }
+            let replicationIdx = (0..<replication.count).filter { bits.contains(residency.count + $0) }
+            var winner: Int?
+            for i in replicationIdx where winner == nil || replication[i].priority.value > replication[winner!].priority.value {
+                winner = i
+            }
+            let key = residencyIdx + [-1, winner ?? -1]
+            let plan: ClassPlan
+            if let other = shared[key] {
+                plan = ClassPlan(sharing: other, matchingReplication: replicationIdx)
+            } else {
+                plan = buildClass(bits)
+                shared[key] = plan
+            }
             table[objectClass.bits] = plan
             checker.check(plan, bits: objectClass.bits, witness: objectClass.witness)
         }
@@ -138,7 +155,7 @@ public struct CompiledPolicySet: Sendable {
     public func plan(for object: ObjectRef) -> PlacementPlan {
         let cls = classPlan(for: object)
         guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replication else {
-            return PlacementPlan(compiled: self, cls: cls, zones: cls.orderedChosen, candidates: cls.orderedCandidates, refusal: cls.refusal)
+            return PlacementPlan(compiled: self, cls: cls, zones: cls.orderedChosen, spreadCandidates: nil, refusal: cls.refusal)
         }
         let candidates = spreadOrder(cls, object)
         let chooser = ZoneChooser(policy)
@@ -146,10 +163,10 @@ public struct CompiledPolicySet: Sendable {
         let shortfall = chooser.shortfall(chosen, eligibleCount: cls.eligible.count, providerID: providerID, cityID: cityID)
         let zones = catalog.zones
         if !shortfall.isEmpty {
-            return PlacementPlan(compiled: self, cls: cls, zones: [], candidates: candidates.map { zones[$0] },
+            return PlacementPlan(compiled: self, cls: cls, zones: [], spreadCandidates: candidates,
                                  refusal: shortfall.map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" })
         }
-        return PlacementPlan(compiled: self, cls: cls, zones: chosen.map { zones[$0] }, candidates: candidates.map { zones[$0] }, refusal: [])
+        return PlacementPlan(compiled: self, cls: cls, zones: chosen.map { zones[$0] }, spreadCandidates: candidates, refusal: [])
     }
 
     /// Candidate order for `placement: spread`: preferred zones, then the rest by descending

@@ -52,7 +52,7 @@ public enum PlanReport {
         if plan.allowed {
             lines.append("zones:       " + plan.zones.map { "\($0.code) (\($0.providerName), \($0.city), \($0.countryCode))" }.joined(separator: ", "))
         }
-        lines.append("eligible:    \(plan.eligibleZones.count) of \(plan.compiled.catalog.zones.count) zones")
+        lines.append("eligible:    \(plan.eligibleZones.count) of \(plan.context.zones.count) zones")
         for reason in plan.reasons { lines.append("reason:      \(reason)") }
         lines.append("policy set:  \(plan.policySetHash)")
         if explain {

@@ -89,15 +89,7 @@ extension S3Handlers {
         let declared = S3ChecksumAlgorithm.declared(in: headerList)
         let algorithm = declared?.algorithm ?? upload.checksumAlgorithm.flatMap { S3ChecksumAlgorithm(algorithmName: $0) }
         let part = try await storePart(upload, number, body: body, expectedSize: declaredLength, checksum: algorithm) { outcome in
-            try verifyDigests(outcome)
-            if let (algorithm, computed) = outcome.checksum,
-               let value = declared?.value ?? chunked?.trailer(algorithm.headerName) {
-                do {
-                    try algorithm.verify(declaredBase64: value, computed: computed)
-                } catch {
-                    throw S3Error(.badDigest, message: "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
-                }
-            }
+            try verifyBody(outcome, declaredChecksum: declared?.value, chunked: chunked)
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(part.etag)\""

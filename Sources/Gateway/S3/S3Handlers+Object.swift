@@ -23,15 +23,7 @@ extension S3Handlers {
             headers: objectHeaders(), userMetadata: try userMetadata(),
             body: body, expectedSize: declaredLength, checksum: declared?.algorithm, operation: "PutObject"
         ) { outcome in
-            try verifyDigests(outcome)
-            if let (algorithm, computed) = outcome.checksum,
-               let value = declared?.value ?? chunked?.trailer(algorithm.headerName) {
-                do {
-                    try algorithm.verify(declaredBase64: value, computed: computed)
-                } catch {
-                    throw S3Error(.badDigest, message: "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
-                }
-            }
+            try verifyBody(outcome, declaredChecksum: declared?.value, chunked: chunked)
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(version.etag)\""
@@ -115,6 +107,19 @@ extension S3Handlers {
         case .enabled?: storageId
         case .suspended?: nullVersionID
         case .bucket?, nil: bucket.versioning == .enabled ? storageId : nullVersionID
+        }
+    }
+
+    /// Content-MD5, x-amz-content-sha256 and the declared S3 checksum (a header, or the
+    /// aws-chunked trailer that arrived after the body).
+    func verifyBody(_ outcome: WriteCoordinator.Outcome, declaredChecksum: String?, chunked: ChunkedBodyDecoder?) throws {
+        try verifyDigests(outcome)
+        guard let (algorithm, computed) = outcome.checksum,
+              let value = declaredChecksum ?? chunked?.trailer(algorithm.headerName) else { return }
+        do {
+            try algorithm.verify(declaredBase64: value, computed: computed)
+        } catch {
+            throw S3Error(.badDigest, message: "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
         }
     }
 

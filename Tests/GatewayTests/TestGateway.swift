@@ -31,7 +31,8 @@ struct TestGateway {
 
     /// `backends` maps zones to S3 endpoints (region us-east-1, any keys); the other zones are folders.
     static func make(policies: String? = nil, backends endpoints: [String: String] = [:],
-                     httpClient: HTTPClient? = nil) async throws -> TestGateway {
+                     httpClient: HTTPClient? = nil,
+                     configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestGateway {
         let directory = NSTemporaryDirectory() + "gateway-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var backends: [String] = []
@@ -51,6 +52,7 @@ struct TestGateway {
         configuration.policiesDirectory = policies ?? (root + "/policies")
         configuration.accessKey = "test-key"
         configuration.secretKey = "test-secret"
+        configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -73,10 +75,10 @@ struct TestGateway {
 
     /// Headers of a SigV4-signed request for `localhost` (the router test client's authority).
     func signed(_ method: String, _ target: String, body: [UInt8] = [], headers: [(String, String)] = [],
-                credentials: SigV4Credentials? = nil, date: Date = Date()) -> HTTPFields {
+                credentials: SigV4Credentials? = nil, date: Date = Date(), host: String = "localhost") -> HTTPFields {
         let signer = SigV4Signer(credentials: credentials ?? self.credentials, region: "us-east-1")
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let request = SigV4SigningRequest(method: method, host: "localhost", encodedPath: String(parts[0]),
+        let request = SigV4SigningRequest(method: method, host: host, encodedPath: String(parts[0]),
                                           encodedQuery: parts.count > 1 ? String(parts[1]) : "",
                                           headers: headers.map { (name: $0.0, value: $0.1) })
         let result = signer.sign(request, payload: .sha256(of: body), date: date)

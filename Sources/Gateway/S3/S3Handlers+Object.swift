@@ -230,6 +230,7 @@ extension S3Handlers {
             headers[.contentLength] = String(resolved.length)
         } else {
             headers[.contentLength] = String(version.size)
+            if header("x-amz-checksum-mode")?.uppercased() == "ENABLED" { addChecksums(of: version, to: &headers) }
         }
         applyOverrides(&headers)
         if head || version.size == 0 {
@@ -261,6 +262,17 @@ extension S3Handlers {
         }
         if v.legalHold { h[.init("x-amz-object-lock-legal-hold")!] = "ON" }
         return h
+    }
+
+    /// The stored checksums, returned as S3 does when the client asks with
+    /// `x-amz-checksum-mode: ENABLED` and reads the whole object (a range has no object checksum).
+    func addChecksums(of version: ObjectVersion, to headers: inout HTTPFields) {
+        for (name, value) in version.checksums.values.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        if let type = version.checksums.type, !version.checksums.values.isEmpty {
+            headers[.init("x-amz-checksum-type")!] = type.rawValue
+        }
     }
 
     /// `response-content-type` and friends (signed requests only, as S3).

@@ -151,7 +151,8 @@ extension S3Handlers {
         // A crash mid-write leaves an intent the reconciler cleans up.
         let intentId = "\(upload.storageId).part.\(number)-\(random)"
         try await store.recordIntent(WriteIntent(storageId: intentId, bucket: upload.bucket, key: upload.key,
-                                                 zones: plan.zones.map(\.code), backendKey: partKey, createdAt: now))
+                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
+                                                 backendKey: partKey, createdAt: now))
         let outcome: WriteCoordinator.Outcome
         do {
             outcome = try await WriteCoordinator(state: state).write(
@@ -247,7 +248,8 @@ extension S3Handlers {
         let now = Date()
         let total = parts.reduce(Int64(0)) { $0 + $1.size }
         try await store.recordIntent(WriteIntent(storageId: upload.storageId, bucket: bucketName, key: key,
-                                                 zones: plan.zones.map(\.code), backendKey: upload.backendKey, createdAt: now))
+                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
+                                                 backendKey: upload.backendKey, createdAt: now))
         let order = upload.placement.plannedZones
         let reader = ConcatenatedParts(parts: parts) { part in try await self.openPart(part, order: order) }
         let outcome: WriteCoordinator.Outcome
@@ -292,6 +294,10 @@ extension S3Handlers {
             for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
             try? await store.abandonIntent(storageId: upload.storageId)
             throw S3Error.noSuchUpload(upload.uploadId)
+        } catch let error as MetadataError where error.isReclaimedWrite {
+            // The reconciler gave this write up while it was still streaming: nothing committed.
+            for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+            throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
         }
         // Every part of the upload (listed or not) is gone from the metadata: remove the data.
         await deletePartObjects(Array(stored.values))

@@ -154,8 +154,8 @@ final class FailingDeleteBackend: ObjectBackend {
     let failing = Mutex(true)
     init(_ base: any ObjectBackend) { self.base = base }
     var zone: String { base.zone }
-    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
-        try await base.makeWriter(key: key, expectedSize: expectedSize)
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
+        try await base.makeWriter(key: key, expectedSize: expectedSize, lock: lock)
     }
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream { try await base.read(key: key, range: range) }
     func size(of key: String) async throws -> Int64? { try await base.size(of: key) }

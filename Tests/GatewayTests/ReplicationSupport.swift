@@ -27,10 +27,10 @@ final class FlakyBackend: ObjectBackend {
         }
     }
 
-    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
         let fail = flags.withLock { $0.writes += 1; return $0.failWrites }
         if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
-        return try await base.makeWriter(key: key, expectedSize: expectedSize)
+        return try await base.makeWriter(key: key, expectedSize: expectedSize, lock: lock)
     }
 
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {

@@ -1,3 +1,4 @@
+import Metadata
 import NIOCore
 
 /// Where a zone's bytes live: a real S3 provider or, for the embedded default, a local folder.
@@ -8,7 +9,9 @@ protocol ObjectBackend: Sendable {
     /// The catalog zone this backend serves.
     var zone: String { get }
     /// Starts a write of one object; bytes are pushed with `write` and made durable by `finish`.
-    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter
+    /// `lock` is the version's Object Lock, applied where the backend's bucket has Object Lock
+    /// enabled (other backends ignore it).
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter
     /// Streams the object's bytes (all, or the inclusive byte range).
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
     /// Size of the stored object, nil when absent.
@@ -19,6 +22,25 @@ protocol ObjectBackend: Sendable {
     func probe() async -> Bool
     /// Creates the physical bucket (POST /initialize-bucket).
     func initialize(objectLock: Bool) async throws
+}
+
+extension ObjectBackend {
+    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+        try await makeWriter(key: key, expectedSize: expectedSize, lock: nil)
+    }
+}
+
+/// The Object Lock of a version, as a backend copy carries it.
+struct BackendObjectLock: Sendable, Hashable {
+    var retention: ObjectRetention?
+    var legalHold: Bool
+
+    /// Nil when there is nothing to lock.
+    init?(retention: ObjectRetention?, legalHold: Bool) {
+        guard retention != nil || legalHold else { return nil }
+        self.retention = retention
+        self.legalHold = legalHold
+    }
 }
 
 protocol BackendWriter: Sendable {

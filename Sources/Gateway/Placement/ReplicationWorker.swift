@@ -132,7 +132,9 @@ struct ReplicationWorker: Service {
             }
             let writer: any BackendWriter
             do {
-                writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size)
+                let lock = WriteCoordinator(state: state).lockFor(
+                    job.zone, BackendObjectLock(retention: version.retention, legalHold: version.legalHold))
+                writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size, lock: lock)
             } catch {
                 state.health.recordFailure(job.zone, error)
                 throw error

@@ -25,10 +25,10 @@ struct WriteCoordinator {
 
     func write(
         body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String,
-        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, logger: Logger
+        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, logger: Logger
     ) async throws -> Outcome {
         let quorum = plan.writeQuorum
-        var writers = try await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, logger: logger)
+        var writers = try await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
         let zones = writers.map { $0.zone }
         guard writers.count >= quorum else {
             await abort(writers)
@@ -79,10 +79,17 @@ struct WriteCoordinator {
         (plan.zones.map(\.code) + plan.candidates.map(\.code).filter { state.backends[$0] != nil }).uniqued()
     }
 
+    /// The Object Lock a zone's copy carries: only where the catalog says the zone supports it
+    /// (the backend then applies it if its bucket was created with Object Lock).
+    func lockFor(_ zone: String, _ lock: BackendObjectLock?) -> BackendObjectLock? {
+        guard let lock, state.policies.catalog.zone(zone)?.has("object_lock") == true else { return nil }
+        return lock
+    }
+
     /// Writers for the plan's zones: a zone whose breaker is open, or whose write cannot
     /// start, is replaced by the next zone of the plan's candidate order that keeps the
     /// policy's diversity rules (never a zone outside the eligible set).
-    private func openWriters(plan: PlacementPlan, backendKey: String, expectedSize: Int64?,
+    private func openWriters(plan: PlacementPlan, backendKey: String, expectedSize: Int64?, lock: BackendObjectLock?,
                              logger: Logger) async throws -> [(zone: String, writer: any BackendWriter)] {
         var failed = Set<String>()
         var open: [String: any BackendWriter] = [:]
@@ -96,7 +103,8 @@ struct WriteCoordinator {
                     continue
                 }
                 do {
-                    open[zone] = try await backend.makeWriter(key: backendKey, expectedSize: expectedSize)
+                    open[zone] = try await backend.makeWriter(key: backendKey, expectedSize: expectedSize,
+                                                              lock: lockFor(zone, lock))
                 } catch {
                     logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
                     state.health.recordFailure(zone, error)

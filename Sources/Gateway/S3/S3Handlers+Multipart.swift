@@ -252,11 +252,15 @@ extension S3Handlers {
                                                  backendKey: upload.backendKey, createdAt: now))
         let order = upload.placement.plannedZones
         let reader = ConcatenatedParts(parts: parts) { part in try await self.openPart(part, order: order) }
+        let retention = Self.strongestRetention([
+            upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
+        ])
         let outcome: WriteCoordinator.Outcome
         do {
             outcome = try await WriteCoordinator(state: state).write(
                 body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
-                backendKey: upload.backendKey, expectedSize: total, checksum: nil, logger: logger)
+                backendKey: upload.backendKey, expectedSize: total, checksum: nil,
+                lock: BackendObjectLock(retention: retention, legalHold: upload.legalHold), logger: logger)
         } catch {
             if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
                 for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
@@ -272,9 +276,6 @@ extension S3Handlers {
                 checksums = ObjectChecksums([algorithm.headerName: composite], type: .composite)
             }
         }
-        let retention = Self.strongestRetention([
-            upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
-        ])
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: upload.storageId)
         let version = ObjectVersion(
             storageId: upload.storageId, versionId: versionId, bucket: bucketName, key: key, size: outcome.size,

@@ -51,10 +51,15 @@ extension S3Handlers {
         let coordinator = WriteCoordinator(state: state)
         try await store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket.name, key: key,
                                                  zones: coordinator.intentZones(for: plan), backendKey: backendKey, createdAt: now))
+        // The latest of the client's retention, the bucket default and the policy's floor.
+        let retention = Self.strongestRetention([
+            requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
+        ])
         let outcome: WriteCoordinator.Outcome
         do {
             outcome = try await coordinator.write(
-                body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum, logger: logger)
+                body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum,
+                lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold), logger: logger)
             try check(outcome)
         } catch {
             if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
@@ -64,10 +69,6 @@ extension S3Handlers {
             try? await store.abandonIntent(storageId: storageId)
             throw error
         }
-        // The latest of the client's retention, the bucket default and the policy's floor.
-        let retention = Self.strongestRetention([
-            requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
-        ])
         let etag = Array(outcome.md5).hexString
         let version = ObjectVersion(
             storageId: storageId, versionId: versionId, bucket: bucket.name, key: key, size: outcome.size,

@@ -78,6 +78,30 @@ struct ReconcilerTests {
         #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.isEmpty)
     }
 
+    @Test func abortedUploadPartsOnAnUnreachableZoneAreDeletedByAJob() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let zones = gw.planned("media", "a.bin")
+        let flaky = FailingDeleteBackend(gw.state.backends[zones[1]]!)
+        let degraded = gw.replacing([zones[1]: flaky])
+        let uploads = MultipartTests()
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "media")
+            let id = try await uploads.create(degraded, client, "/media/a.bin")
+            _ = try await uploads.upload(degraded, client, "/media/a.bin", id, 1, Array("one".utf8))
+            #expect(gw.files(in: zones[0]).count == 1 && gw.files(in: zones[1]).count == 1)
+            let abort = try await degraded.send(client, .delete, "/media/a.bin?uploadId=\(id)")
+            #expect(abort.status == .noContent)
+        }
+        // The metadata is gone at once; the part in the zone that did not answer waits in a job.
+        #expect(gw.files(in: zones[0]).isEmpty && gw.files(in: zones[1]).count == 1)
+        #expect(try await gw.store.jobCounts(now: Date()).queued == 1)
+        flaky.failing.withLock { $0 = false }
+        #expect(try await ReplicationWorker(state: degraded.state).runOnce() == 1)
+        #expect(gw.files(in: zones[1]).isEmpty)
+        #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 1))
+    }
+
     @Test func underReplicatedVersionIsRequeuedAndRepaired() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

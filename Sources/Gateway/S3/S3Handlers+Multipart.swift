@@ -173,23 +173,37 @@ extension S3Handlers {
         do {
             previous = try await store.putPart(part)
         } catch let error as MetadataError where error.code == .notFound {
-            await deletePartObjects([part])
+            await deletePartObjects([part], of: upload)
             try? await store.abandonIntent(storageId: intentId)
             throw S3Error.noSuchUpload(upload.uploadId)
         }
         try? await store.abandonIntent(storageId: intentId)
-        if let previous { await deletePartObjects([previous]) }
+        if let previous { await deletePartObjects([previous], of: upload) }
         return part
     }
 
-    func deletePartObjects(_ parts: [MultipartPart]) async {
+    /// Removes part objects after the metadata no longer names them; a delete that fails
+    /// becomes a `delete` sync job, so no part is left behind when a zone is down.
+    func deletePartObjects(_ parts: [MultipartPart], of upload: MultipartUpload) async {
+        var deferred: [NewSyncJob] = []
         for part in parts {
             for (zone, key) in part.backendETags {
                 do {
                     try await state.backends[zone]?.delete(key: key)
                 } catch {
-                    logger.warning("part delete failed", metadata: ["zone": "\(zone)", "key": "\(key)", "error": "\(error)"])
+                    logger.warning("part delete deferred", metadata: ["zone": "\(zone)", "key": "\(key)", "error": "\(error)"])
+                    // Its own storage id: the job must not touch the version's replica rows.
+                    deferred.append(NewSyncJob(kind: .delete, storageId: "\(upload.storageId).part.\(part.partNumber)",
+                                               zone: zone, bucket: upload.bucket, key: upload.key, backendKey: key,
+                                               notBefore: Date()))
                 }
+            }
+        }
+        if !deferred.isEmpty {
+            do {
+                _ = try await store.enqueueJobs(deferred, now: Date())
+            } catch {
+                logger.warning("part delete jobs could not be queued", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -301,7 +315,7 @@ extension S3Handlers {
             throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
         }
         // Every part of the upload (listed or not) is gone from the metadata: remove the data.
-        await deletePartObjects(Array(stored.values))
+        await deletePartObjects(Array(stored.values), of: upload)
         await removeReplicas(result.deleteJobs)
         let location = "/\(bucketName)/\(S3URLEncoding.encode(key, preserveSlash: true))"
         var response = Self.xml(CompleteMultipartUploadResult(
@@ -344,7 +358,7 @@ extension S3Handlers {
         } catch let error as MetadataError where error.code == .notFound {
             throw S3Error.noSuchUpload(upload.uploadId)
         }
-        await deletePartObjects(aborted.parts)
+        await deletePartObjects(aborted.parts, of: upload)
         _ = try? await store.appendLog(log("AbortMultipartUpload", bucket: bucket, key: key, status: 204,
                                            detail: "upload \(upload.uploadId), \(aborted.parts.count) parts"))
         return Self.empty(.noContent)

@@ -22,11 +22,45 @@ protocol ObjectBackend: Sendable {
     func probe() async -> Bool
     /// Creates the physical bucket (POST /initialize-bucket).
     func initialize(objectLock: Bool) async throws
+    /// Joins objects of this backend (a multipart upload's parts), in order, into a new object
+    /// `key` without the bytes passing through the gateway where the backend can; returns the
+    /// new object's backend ETag when known. The parts stay.
+    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String?
+}
+
+/// One object of an ``ObjectBackend/assemble(parts:into:lock:)``.
+struct BackendPart: Sendable, Hashable {
+    var key: String
+    var size: Int64
 }
 
 extension ObjectBackend {
     func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
         try await makeWriter(key: key, expectedSize: expectedSize, lock: nil)
+    }
+
+    /// Copies the parts' bytes, read from this backend, into one new object (the way for
+    /// backends without a server-side copy, such as a local folder).
+    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String? {
+        let total = parts.reduce(Int64(0)) { $0 + $1.size }
+        let writer = try await makeWriter(key: key, expectedSize: total, lock: lock)
+        do {
+            for part in parts {
+                var copied: Int64 = 0
+                for try await chunk in try await read(key: part.key, range: nil) {
+                    copied += Int64(chunk.readableBytes)
+                    try await writer.write(chunk)
+                }
+                guard copied == part.size else {
+                    throw BackendError(code: .io, message: "\(zone): \(part.key) has \(copied) bytes; \(part.size) expected")
+                }
+            }
+            try await writer.finish()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+        return nil
     }
 }
 

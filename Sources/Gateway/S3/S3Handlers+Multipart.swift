@@ -12,7 +12,8 @@ import SigV4
 /// Multipart uploads. Each part is written (with the write quorum) to the upload's planned
 /// zones under its own write-once key `<bucket>/<key>/<storageId>.parts/<uploadId>/<n>-<random>`;
 /// a part's `backendETags` maps each zone holding it to that key. Completion streams the parts
-/// in order through the write coordinator into the version's key, commits, then removes the parts.
+/// in order through the write coordinator into the version's key (or, where a zone holds every
+/// part, lets the zone join them itself: S3 backends copy server-side), commits, then removes the parts.
 extension S3Handlers {
     static let minPartSize: Int64 = 5 * 1024 * 1024
 
@@ -269,18 +270,28 @@ extension S3Handlers {
         let retention = Self.strongestRetention([
             upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
         ])
-        let outcome: WriteCoordinator.Outcome
-        do {
-            outcome = try await WriteCoordinator(state: state).write(
-                body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
-                backendKey: upload.backendKey, expectedSize: total, checksum: nil,
-                lock: BackendObjectLock(retention: retention, legalHold: upload.legalHold), logger: logger)
-        } catch {
-            if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
-                for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+        let coordinator = WriteCoordinator(state: state)
+        let lock = BackendObjectLock(retention: retention, legalHold: upload.legalHold)
+        // Zones holding every part join them themselves; otherwise the parts stream through.
+        let outcome: WriteCoordinator.Placed
+        if let assembled = await coordinator.assemble(parts: parts.map { ($0.backendETags, $0.size) }, plan: plan,
+                                                      backendKey: upload.backendKey, lock: lock, logger: logger) {
+            outcome = assembled
+        } else {
+            do {
+                let streamed = try await coordinator.write(
+                    body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
+                    backendKey: upload.backendKey, expectedSize: total, checksum: nil, lock: lock, logger: logger)
+                let md5 = Array(streamed.md5).hexString
+                outcome = .init(written: streamed.written, missing: streamed.missing,
+                                etags: Dictionary(uniqueKeysWithValues: streamed.written.map { ($0, md5) }))
+            } catch {
+                if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
+                    for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+                }
+                try? await store.abandonIntent(storageId: upload.storageId)
+                throw error
             }
-            try? await store.abandonIntent(storageId: upload.storageId)
-            throw error
         }
         let etag = S3MultipartChecksum.multipartETag(partMD5s: parts.map { Self.hexBytes($0.etag) })
         var checksums = ObjectChecksums()
@@ -292,19 +303,18 @@ extension S3Handlers {
         }
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: upload.storageId)
         let version = ObjectVersion(
-            storageId: upload.storageId, versionId: versionId, bucket: bucketName, key: key, size: outcome.size,
+            storageId: upload.storageId, versionId: versionId, bucket: bucketName, key: key, size: total,
             etag: etag, headers: upload.headers, userMetadata: upload.userMetadata, tags: upload.tags,
             checksums: checksums, partsCount: parts.count, createdAt: now, placement: placementInfo(plan, now: now),
             retention: retention, legalHold: upload.legalHold)
-        let backendETag = Array(outcome.md5).hexString
-        let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: backendETag) }
+        let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: outcome.etags[$0]) }
             + outcome.missing.map { CommitReplica(zone: $0, status: .pending, backendKey: upload.backendKey) }
         let result: CommitResult
         do {
             result = try await store.completeUpload(id: upload.uploadId, commit: VersionCommit(
                 version: version, replicas: replicas,
                 log: log("CompleteMultipartUpload", bucket: bucketName, key: key, versionId: versionId, status: 200,
-                         zones: outcome.written, bytes: outcome.size, detail: "upload \(upload.uploadId), \(parts.count) parts")))
+                         zones: outcome.written, bytes: total, detail: "upload \(upload.uploadId), \(parts.count) parts")))
         } catch let error as MetadataError where error.code == .notFound {
             for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
             try? await store.abandonIntent(storageId: upload.storageId)

@@ -152,6 +152,7 @@ enum GatewayApp {
                 .init(service: managementApp),
                 .init(service: HealthProber(state: state)),
                 .init(service: ReplicationWorker(state: state)),
+                .init(service: Reconciler(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -3,7 +3,6 @@ import Logging
 import Metadata
 import PolicyEngine
 import Prometheus
-import Synchronization
 
 /// The running gateway's shared state: configuration, metadata authority, compiled policies,
 /// backends by zone and their health. Immutable apart from the guarded health table.
@@ -18,7 +17,8 @@ final class GatewayState: Sendable {
     let logger: Logger
     /// What `/metrics` renders; swift-metrics is bootstrapped with it when the gateway runs.
     let metricsRegistry = PrometheusCollectorRegistry()
-    private let health: Mutex<[String: Bool]>
+    /// A circuit breaker per backend (see ``CircuitBreaker``).
+    let health: BackendHealth
 
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,
          policyDiagnostics: [Diagnostic], backends: [String: any ObjectBackend],
@@ -31,18 +31,22 @@ final class GatewayState: Sendable {
         self.backendDefinitions = backendDefinitions
         self.credentials = credentials
         self.logger = logger
-        self.health = Mutex(Dictionary(uniqueKeysWithValues: backends.keys.map { ($0, true) }))
+        self.health = BackendHealth(zones: backends.keys, logger: logger)
     }
 
+    /// Whether requests may go to the zone (its circuit breaker is not open).
     func isHealthy(_ zone: String) -> Bool {
-        backends[zone] != nil && health.withLock { $0[zone] ?? false }
+        backends[zone] != nil && health.isAvailable(zone)
     }
 
+    /// Marks a zone down until it is seen to work again, or up.
     func setHealth(_ zone: String, _ healthy: Bool) {
-        health.withLock { $0[zone] = healthy }
+        health.force(zone, healthy: healthy)
     }
 
-    var healthTable: [String: Bool] { health.withLock { $0 } }
+    var healthTable: [String: Bool] {
+        Dictionary(uniqueKeysWithValues: backends.keys.map { ($0, isHealthy($0)) })
+    }
 
     /// A new, unique, time-ordered id for a version's storage (and its S3 version id).
     static func newStorageId(now: Date = Date()) -> String {

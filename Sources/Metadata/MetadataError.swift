@@ -80,6 +80,14 @@ public struct MetadataError: Error, Sendable, Hashable, CustomStringConvertible,
         return description
     }
 
+    /// The message of the `.conflict` a commit throws when the reconciler reclaimed its write
+    /// intent (see ``MetadataStore/reclaimIntent(storageId:now:)``).
+    static let reclaimedWriteMessage = "the write took too long: its intent was reclaimed and its data is being removed"
+
+    /// Whether this is the commit refusal of a reclaimed write intent: the writer must remove
+    /// the copies it made, since the reconciler may have cleaned up before they were finished.
+    public var isReclaimedWrite: Bool { code == .conflict && message == Self.reclaimedWriteMessage }
+
     static func notFound(_ message: String) -> Self { .init(.notFound, message) }
     static func invalid(_ message: String) -> Self { .init(.invalidArgument, message) }
 }

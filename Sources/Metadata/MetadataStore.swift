@@ -39,8 +39,18 @@ public protocol MetadataStore: Sendable {
     func recordIntent(_ intent: WriteIntent) async throws
     /// Removes an intent after the gateway deleted the partial copies (no error if absent).
     func abandonIntent(storageId: String) async throws
-    /// Intents older than `date`, oldest first: crashed or abandoned writes to clean up.
+    /// Intents older than `date` whose cleanup is not finished, oldest first: crashed or
+    /// abandoned writes to clean up.
     func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent]
+    /// Claims an uncommitted intent for cleanup; from then on a commit of the same storage id
+    /// throws `.conflict` (``MetadataError/isReclaimedWrite``). Returns nil when the intent is
+    /// gone (committed or abandoned): its data must then be left alone. Idempotent.
+    func reclaimIntent(storageId: String, now: Date) async throws -> WriteIntent?
+    /// Records that a reclaimed intent's backend objects are deleted; the intent stays as a
+    /// tombstone (not returned by ``staleIntents(olderThan:limit:)``) until purged.
+    func finishReclaim(storageId: String, now: Date) async throws
+    /// Drops tombstones of reclaimed intents cleaned before `date`; returns how many.
+    func purgeReclaimedIntents(cleanedBefore date: Date) async throws -> Int
 
     // MARK: Object versions
 
@@ -77,6 +87,12 @@ public protocol MetadataStore: Sendable {
     /// Versions (not delete markers) with fewer complete replicas than `requiredCopies`, by
     /// sequence; page with `afterSequence` = the last sequence of the previous page.
     func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus]
+    /// Repair of an under-replicated version: in one transaction (serialised per key), takes
+    /// the first zones of `zones` (preference order) that hold no complete replica and have no
+    /// open `replicate` job, as many as `copies` still needs after complete replicas and open
+    /// jobs, marks their replicas `pending` and queues a `replicate` job for each. Returns the
+    /// queued jobs (none when the version is gone, complete, or already being repaired).
+    func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob]
 
     // MARK: Sync jobs
 

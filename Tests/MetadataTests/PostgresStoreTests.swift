@@ -53,6 +53,70 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func twoGatewaysRepairingTogetherQueueEachMissingCopyOnce() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 4)
+        try await withPostgresStores([base, base]) { stores in
+            let fixture = Fixture(stores[0])
+            try await fixture.bucket("photos", versioning: .enabled)
+            var ids: [String] = []
+            for i in 0..<20 {
+                let v = fixture.version(key: "k\(i)", time: i, zones: ["FI-HEL-ST-1"], requiredCopies: 3)
+                _ = try await stores[0].commit(VersionCommit(version: v, replicas: Fixture.replicas(for: v, complete: 1)))
+                ids.append(v.storageId)
+            }
+            let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1"]
+            let versionIds = ids
+            let queued = try await withThrowingTaskGroup(of: [SyncJob].self) { group in
+                for store in stores + stores {
+                    group.addTask {
+                        var jobs: [SyncJob] = []
+                        for id in versionIds { jobs += try await store.requeueReplicas(storageId: id, zones: zones, copies: 3, now: at(100)) }
+                        return jobs
+                    }
+                }
+                return try await group.reduce(into: [SyncJob]()) { $0 += $1 }
+            }
+            #expect(queued.count == versionIds.count * 2)
+            #expect(Set(queued.map { "\($0.storageId)/\($0.zone)" }).count == queued.count)
+        }
+    }
+
+    @Test func reclaimAndCommitRacingNeverBothWin() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 4)
+        try await withPostgresStores([base, base]) { stores in
+            let fixture = Fixture(stores[0])
+            try await fixture.bucket("photos", versioning: .enabled)
+            let versions = (0..<30).map { fixture.version(key: "k\($0)", time: $0) }
+            for v in versions {
+                try await stores[0].recordIntent(WriteIntent(storageId: v.storageId, bucket: v.bucket, key: v.key,
+                                                             zones: v.placement.plannedZones, backendKey: Fixture.backendKey(v),
+                                                             createdAt: v.createdAt))
+            }
+            let outcomes = try await withThrowingTaskGroup(of: (String, Bool, Bool).self) { group in
+                for v in versions {
+                    group.addTask {
+                        async let committed: Bool = {
+                            do {
+                                _ = try await stores[0].commit(VersionCommit(version: v, replicas: Fixture.replicas(for: v, complete: 1)))
+                                return true
+                            } catch let error as MetadataError where error.isReclaimedWrite {
+                                return false
+                            }
+                        }()
+                        async let reclaimed = stores[1].reclaimIntent(storageId: v.storageId, now: at(1000)) != nil
+                        return (v.storageId, try await committed, try await reclaimed)
+                    }
+                }
+                return try await group.reduce(into: [(String, Bool, Bool)]()) { $0.append($1) }
+            }
+            #expect(outcomes.count == versions.count)
+            for (id, committed, reclaimed) in outcomes {
+                #expect(committed != reclaimed, "storage id \(id): committed \(committed), reclaimed \(reclaimed)")
+                #expect((try await stores[1].version(storageId: id) != nil) == committed)
+            }
+        }
+    }
+
     @Test func migrationsRunOnceWhenInstancesStartTogether() async throws {
         let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
         // withPostgresStores migrates each store; migrate them again concurrently.

@@ -65,7 +65,7 @@ struct ManagementResponder: HTTPResponder {
         var zones: [(String, JSONValue)] = []
         for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
             let up = await backend.probe()
-            state.setHealth(zone, up)
+            state.health.recordProbe(zone, healthy: up)
             zones.append((zone, .string(up ? "ok" : "down")))
         }
         let healthy = database == "ok" && zones.contains { $0.1 == .string("ok") }
@@ -74,8 +74,19 @@ struct ManagementResponder: HTTPResponder {
             ("database", .string(database)),
             ("metadataStore", .string(state.configuration.databaseURL == nil ? "sqlite" : "postgresql")),
             ("backends", .object(zones)),
+            ("circuitBreakers", breakers()),
             ("policySetHash", .string(state.policies.policySetHash)),
         ]), status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    /// Each backend's circuit breaker: `closed` (in use), `open` (skipped by reads and
+    /// writes), `half-open` (trial traffic), with its count of consecutive failures.
+    func breakers() -> JSONValue {
+        let snapshot = state.health.snapshot
+        return .object(snapshot.keys.sorted().map { zone in
+            let b = snapshot[zone]!
+            return (zone, .object([("state", .string(b.state.rawValue)), ("consecutive_failures", .int(Int64(b.consecutiveFailures)))]))
+        })
     }
 
     func providers() -> Response {
@@ -97,13 +108,17 @@ struct ManagementResponder: HTTPResponder {
 
     func backends() -> Response {
         let health = state.healthTable
+        let breakers = state.health.snapshot
         return Self.json(.object([
             ("backends", .array(state.backendDefinitions.map { d in
-                .object([
+                let breaker = breakers[d.zoneCode]
+                return .object([
                     ("name", .string(d.name)), ("provider", .string(d.provider)), ("zone_code", .string(d.zoneCode)),
                     ("region", .string(d.region)), ("endpoint", .string(d.endpoint)), ("is_primary", .bool(d.isPrimary)),
                     ("enabled", .bool(d.enabled)), ("bucket", .string(d.bucket ?? state.configuration.physicalBucket)),
                     ("status", .string(d.enabled ? ((health[d.zoneCode] ?? false) ? "up" : "down") : "disabled")),
+                    ("circuit_breaker", breaker.map { .string($0.state.rawValue) } ?? .null),
+                    ("consecutive_failures", breaker.map { .int(Int64($0.consecutiveFailures)) } ?? .null),
                 ])
             })),
         ]))

@@ -52,7 +52,8 @@ struct LocalDiskBackend: ObjectBackend {
         try await threadPool.runIfActive { try Posix.makeDirectories(bucketPath) }
     }
 
-    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+    /// A local folder has no Object Lock: `lock` is kept in the metadata only.
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
         let final = path(for: key)
         let temp = final + ".part-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let fd = try await threadPool.runIfActive { () throws -> Int32 in

@@ -1,9 +1,13 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Logging
+import Metadata
 import NIOCore
 import NIOHTTP1
+import S3Protocol
 import SigV4
+import Synchronization
 
 /// A zone kept at an S3-compatible provider (`http(s)://host[:port]` in the backends file).
 /// Path-style requests (`ENDPOINT/BUCKET/KEY`), every one SigV4-signed with the backend's
@@ -23,6 +27,8 @@ struct S3Backend: ObjectBackend {
     var transferTimeout: TimeAmount = .hours(6)
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
+    /// Whether the physical bucket has Object Lock enabled, once asked.
+    let objectLockState = ObjectLockState()
 
     init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
          client: HTTPClient) throws {
@@ -103,6 +109,7 @@ struct S3Backend: ObjectBackend {
     // MARK: ObjectBackend
 
     func initialize(objectLock: Bool) async throws {
+        objectLockState.forget()
         try await retrying {
             var headers: [(name: String, value: String)] = []
             if objectLock { headers.append(("x-amz-bucket-object-lock-enabled", "true")) }
@@ -127,7 +134,11 @@ struct S3Backend: ObjectBackend {
         }
     }
 
-    func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
+        // The lock goes on with PutObjectRetention / PutObjectLegalHold once the object exists:
+        // those small requests carry the Content-MD5 that S3 demands of locked uploads, which a
+        // streamed PUT cannot know in advance.
+        let lock = try await lock.asyncFilter { _ in try await bucketHasObjectLock() }
         let channel = UploadChannel()
         // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
         var request = self.request(.PUT, key: key, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
@@ -141,6 +152,7 @@ struct S3Backend: ObjectBackend {
                     throw error
                 }
                 _ = try? await response.body.collect(upTo: 64 * 1024)
+                if let lock { try await apply(lock, to: key) }
                 return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             } catch {
                 channel.fail(error)
@@ -195,6 +207,113 @@ struct S3Backend: ObjectBackend {
             }
             throw await failure(response, "DELETE \(key)")
         }
+    }
+
+    /// Whether the physical bucket was created with Object Lock (GetObjectLockConfiguration),
+    /// asked once and remembered.
+    func bucketHasObjectLock() async throws -> Bool {
+        if let known = objectLockState.value { return known }
+        let enabled = try await retrying { () throws -> Bool in
+            let response = try await send(request(.GET, key: nil, query: [("object-lock", "")]), timeout: requestTimeout)
+            if response.status.code == 404 {
+                let error = await failure(response, "GET ?object-lock")
+                if error.message.hasSuffix("ObjectLockConfigurationNotFoundError") { return false }
+                throw error
+            }
+            guard response.status.code == 200 else { throw await failure(response, "GET ?object-lock") }
+            let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+            return body.contains("<ObjectLockEnabled>Enabled</ObjectLockEnabled>")
+        }
+        objectLockState.set(enabled)
+        return enabled
+    }
+
+    /// Puts the version's retention and legal hold on the backend object.
+    func apply(_ lock: BackendObjectLock, to key: String) async throws {
+        let ns = "http://s3.amazonaws.com/doc/2006-03-01/"
+        var calls: [(String, String)] = []
+        if let retention = lock.retention {
+            calls.append(("retention", "<Retention xmlns=\"\(ns)\"><Mode>\(retention.mode.rawValue)</Mode>"
+                + "<RetainUntilDate>\(ISO8601Timestamp.format(retention.retainUntil))</RetainUntilDate></Retention>"))
+        }
+        if lock.legalHold {
+            calls.append(("legal-hold", "<LegalHold xmlns=\"\(ns)\"><Status>ON</Status></LegalHold>"))
+        }
+        for (subresource, xml) in calls {
+            let body = Array(xml.utf8)
+            let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
+            try await retrying {
+                var request = self.request(.PUT, key: key, query: [(subresource, "")],
+                                           headers: [("content-md5", md5), ("content-type", "application/xml")],
+                                           payload: .sha256(of: body))
+                request.body = .bytes(ByteBuffer(bytes: body))
+                let response = try await send(request, timeout: requestTimeout)
+                guard (200..<300).contains(response.status.code) else { throw await failure(response, "PUT \(key)?\(subresource)") }
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+            }
+        }
+    }
+
+    /// Server-side assembly: a backend multipart upload whose parts are copied from the part
+    /// objects (UploadPartCopy), so no byte travels through the gateway. Parts other than the
+    /// last must be at least 5 MiB, as in any multipart upload.
+    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String? {
+        let lock = try await lock.asyncFilter { _ in try await bucketHasObjectLock() }
+        let created = try await send(request(.POST, key: key, query: [("uploads", "")]), timeout: requestTimeout)
+        guard created.status.code == 200 else { throw await failure(created, "CreateMultipartUpload \(key)") }
+        let createdBody = String(buffer: try await created.body.collect(upTo: 64 * 1024))
+        guard let uploadId = Self.xmlValue("UploadId", in: createdBody) else {
+            throw BackendError(code: .io, message: "\(zone): CreateMultipartUpload \(key): no UploadId")
+        }
+        do {
+            var etags: [String] = []
+            for (index, part) in parts.enumerated() {
+                let source = "/" + bucket + "/" + S3URLEncoding.encode(part.key, preserveSlash: true)
+                let etag = try await retrying { () throws -> String in
+                    let response = try await send(request(.PUT, key: key,
+                                                          query: [("partNumber", String(index + 1)), ("uploadId", uploadId)],
+                                                          headers: [("x-amz-copy-source", source)]),
+                                                  timeout: transferTimeout)
+                    let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+                    guard response.status.code == 200, !body.contains("<Error>"), let etag = Self.xmlValue("ETag", in: body) else {
+                        throw BackendError(code: response.status.code >= 500 ? .unavailable : .io,
+                                           message: "\(zone): UploadPartCopy \(part.key): HTTP \(response.status.code) \(S3ErrorBody.code(in: body) ?? "")")
+                    }
+                    return etag
+                }
+                etags.append(etag)
+            }
+            let xml = "<CompleteMultipartUpload>" + etags.enumerated().map {
+                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>"
+            }.joined() + "</CompleteMultipartUpload>"
+            let body = Array(xml.utf8)
+            var complete = request(.POST, key: key, query: [("uploadId", uploadId)], payload: .sha256(of: body))
+            complete.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await send(complete, timeout: transferTimeout)
+            let answer = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+            // S3 may answer 200 and report the failure in the body.
+            guard response.status.code == 200, !answer.contains("<Error>") else {
+                throw BackendError(code: response.status.code >= 500 ? .unavailable : .io,
+                                   message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(S3ErrorBody.code(in: answer) ?? "")")
+            }
+            if let lock { try await apply(lock, to: key) }
+            // Some providers answer with an empty ETag; HEAD has the right one.
+            let etag = Self.xmlValue("ETag", in: answer)?.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            if let etag, !etag.isEmpty { return etag }
+            return try await self.etag(of: key)
+        } catch {
+            _ = try? await send(request(.DELETE, key: key, query: [("uploadId", uploadId)]), timeout: requestTimeout)
+            throw error
+        }
+    }
+
+    /// The text of the first `<name>` element (entities `&quot;` decoded, as in ETags).
+    static func xmlValue(_ name: String, in body: String) -> String? {
+        guard let start = body.range(of: "<\(name)>"), let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) else {
+            return nil
+        }
+        return String(body[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#34;", with: "\"")
     }
 
     /// HEAD of the physical bucket: healthy when it answers 2xx in time.
@@ -300,5 +419,21 @@ final class S3Writer: BackendWriter, Sendable {
         channel.fail(BackendError(code: .io, message: "\(zone): upload of \(key) aborted"))
         upload.cancel()
         _ = try? await upload.value
+    }
+}
+
+/// The remembered answer of ``S3Backend/bucketHasObjectLock()``.
+final class ObjectLockState: Sendable {
+    private let state = Mutex<Bool?>(nil)
+    var value: Bool? { state.withLock { $0 } }
+    func set(_ enabled: Bool) { state.withLock { $0 = enabled } }
+    func forget() { state.withLock { $0 = nil } }
+}
+
+extension Optional {
+    /// Self when `isIncluded` holds for the wrapped value, else nil.
+    func asyncFilter(_ isIncluded: (Wrapped) async throws -> Bool) async rethrows -> Wrapped? {
+        guard let value = self, try await isIncluded(value) else { return nil }
+        return value
     }
 }

@@ -8,18 +8,32 @@ import S3Protocol
 struct ReadPath {
     let state: GatewayState
 
-    func open(_ version: ObjectVersion, range: ClosedRange<Int64>?, logger: Logger) async throws -> BackendReadStream {
-        let replicas = try await state.store.replicas(storageId: version.storageId).filter { $0.status == .complete }
-        let order = version.placement.plannedZones
-        let sorted = replicas.sorted { (order.firstIndex(of: $0.zone) ?? Int.max) < (order.firstIndex(of: $1.zone) ?? Int.max) }
-        for replica in sorted where state.isHealthy(replica.zone) {
+    /// `replicas` are the version's replica rows when the caller already has them.
+    func open(_ version: ObjectVersion, replicas known: [Replica]? = nil, range: ClosedRange<Int64>?,
+              logger: Logger) async throws -> BackendReadStream {
+        var replicas = known ?? []
+        if known == nil { replicas = try await state.store.replicas(storageId: version.storageId) }
+        for replica in Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy) {
             guard let backend = state.backends[replica.zone] else { continue }
             do {
-                return try await backend.read(key: replica.backendKey, range: range)
+                let stream = try await backend.read(key: replica.backendKey, range: range)
+                state.health.recordSuccess(replica.zone)
+                return stream
             } catch {
+                state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
             }
         }
         throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
+    }
+
+    /// Complete replicas in plan order, those whose zone's breaker is closed first; zones with
+    /// an open breaker come last, as a last resort rather than a refusal.
+    static func readOrder(_ replicas: [Replica], planned: [String], isHealthy: (String) -> Bool) -> [Replica] {
+        let rank = { (zone: String) in planned.firstIndex(of: zone) ?? Int.max }
+        let complete = replicas.filter { $0.status == .complete }
+            .sorted { (rank($0.zone), $0.zone) < (rank($1.zone), $1.zone) }
+        let healthy = complete.filter { isHealthy($0.zone) }
+        return healthy + complete.filter { replica in !healthy.contains { $0.zone == replica.zone } }
     }
 }

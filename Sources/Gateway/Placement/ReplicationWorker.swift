@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Metadata
@@ -16,14 +17,19 @@ struct ReplicationWorker: Service {
     var leaseSeconds = 60
     /// After this many failed attempts a job fails for good (its replica becomes `failed`).
     var maxAttempts = 10
+    /// How often jobs past their replication deadline are looked for.
+    var lateCheckInterval: TimeInterval = 30
+    let lateJobs: LateJobMonitor
 
     init(state: GatewayState, workerId: String = "worker-" + UUID().uuidString.lowercased()) {
         self.state = state
         self.workerId = workerId
+        self.lateJobs = LateJobMonitor(store: state.store, registry: state.metricsRegistry, logger: state.logger)
     }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var nextLateCheck = Date().addingTimeInterval(lateCheckInterval)
             while !Task.isCancelled {
                 var claimed = 0
                 do {
@@ -32,6 +38,14 @@ struct ReplicationWorker: Service {
                     return
                 } catch {
                     state.logger.warning("replication worker: claiming jobs failed", metadata: ["error": "\(error)"])
+                }
+                if Date() >= nextLateCheck {
+                    nextLateCheck = Date().addingTimeInterval(lateCheckInterval)
+                    do {
+                        try await lateJobs.check()
+                    } catch {
+                        state.logger.warning("replication worker: checking for late jobs failed", metadata: ["error": "\(error)"])
+                    }
                 }
                 if claimed == 0 { try? await Task.sleep(for: idleInterval) }
             }
@@ -112,19 +126,35 @@ struct ReplicationWorker: Service {
             do {
                 stream = try await backend.read(key: source.backendKey, range: nil)
             } catch {
+                state.health.recordFailure(source.zone, error)
                 lastError = error
                 continue
             }
-            let writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size)
+            let writer: any BackendWriter
+            do {
+                let lock = WriteCoordinator(state: state).lockFor(
+                    job.zone, BackendObjectLock(retention: version.retention, legalHold: version.legalHold))
+                writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size, lock: lock)
+            } catch {
+                state.health.recordFailure(job.zone, error)
+                throw error
+            }
             var etag: String?
+            // The copy is checked against the version's MD5 when its ETag is one (not multipart).
+            let expectedMD5 = Self.plainMD5(version.etag)
+            var md5 = Insecure.MD5()
             do {
                 var copied: Int64 = 0
                 for try await chunk in stream {
                     copied += Int64(chunk.readableBytes)
+                    if expectedMD5 != nil { chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) } }
                     try await writer.write(chunk)
                 }
                 guard copied == version.size else {
                     throw BackendError(code: .io, message: "\(source.zone) gave \(copied) bytes; the version has \(version.size)")
+                }
+                if let expectedMD5, Array(md5.finalize()).hexString != expectedMD5 {
+                    throw BackendError(code: .io, message: "the copy read from \(source.zone) does not match the version's MD5")
                 }
                 if let s3 = writer as? S3Writer {
                     etag = try await s3.finishReturningETag()
@@ -140,9 +170,17 @@ struct ReplicationWorker: Service {
                 try? await target.delete(key: job.backendKey)
                 throw BackendError(code: .io, message: "\(job.zone) holds \(stored.map(String.init) ?? "nothing") bytes after the copy; expected \(version.size)")
             }
+            state.health.recordSuccess(job.zone)
             return etag
         }
         throw lastError ?? BackendError(code: .unavailable, message: "no healthy zone holds a complete replica")
+    }
+
+    /// The lowercase hex MD5 in a single-part ETag, nil for multipart ("...-N") ETags.
+    static func plainMD5(_ etag: String) -> String? {
+        let hex = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        return hex
     }
 
     private func fail(_ job: SyncJob, _ message: String, permanent: Bool) async {
@@ -184,11 +222,8 @@ struct HealthProber: Service {
                         // The physical bucket may be missing because the zone was down at start-up.
                         if (try? await backend.initialize(objectLock: false)) != nil { healthy = await backend.probe() }
                     }
-                    let was = state.isHealthy(zone)
-                    if was != healthy {
-                        state.logger.notice("zone health changed", metadata: ["zone": "\(zone)", "healthy": "\(healthy)"])
-                    }
-                    state.setHealth(zone, healthy)
+                    // Breaker changes are logged by BackendHealth.
+                    state.health.recordProbe(zone, healthy: healthy)
                 }
             }
         }

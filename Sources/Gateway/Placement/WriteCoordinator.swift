@@ -25,23 +25,15 @@ struct WriteCoordinator {
 
     func write(
         body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String,
-        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, logger: Logger
+        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, logger: Logger
     ) async throws -> Outcome {
-        let zones = plan.chooseZones { state.isHealthy($0.code) }.map(\.code)
         let quorum = plan.writeQuorum
-        guard zones.count >= quorum else {
+        var writers = try await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
+        let zones = writers.map { $0.zone }
+        guard writers.count >= quorum else {
+            await abort(writers)
             throw S3Error(.serviceUnavailable,
-                          message: "only \(zones.count) of the \(quorum) zones the write quorum needs are available")
-        }
-        var writers: [(zone: String, writer: any BackendWriter)] = []
-        for zone in zones {
-            guard let backend = state.backends[zone] else { continue }
-            do {
-                writers.append((zone, try await backend.makeWriter(key: backendKey, expectedSize: expectedSize)))
-            } catch {
-                logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
-                state.setHealth(zone, false)
-            }
+                          message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
         }
         var md5 = Insecure.MD5()
         var sha = SHA256()
@@ -80,6 +72,54 @@ struct WriteCoordinator {
                        checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
     }
 
+    /// The zones a write of `plan` may reach, for its write intent: the planned zones, then
+    /// every candidate with a backend that could replace a zone that is down. The reconciler
+    /// deletes a crashed write's objects in all of them.
+    func intentZones(for plan: PlacementPlan) -> [String] {
+        (plan.zones.map(\.code) + plan.candidates.map(\.code).filter { state.backends[$0] != nil }).uniqued()
+    }
+
+    /// The Object Lock a zone's copy carries: only where the catalog says the zone supports it
+    /// (the backend then applies it if its bucket was created with Object Lock).
+    func lockFor(_ zone: String, _ lock: BackendObjectLock?) -> BackendObjectLock? {
+        guard let lock, state.policies.catalog.zone(zone)?.has("object_lock") == true else { return nil }
+        return lock
+    }
+
+    /// Writers for the plan's zones: a zone whose breaker is open, or whose write cannot
+    /// start, is replaced by the next zone of the plan's candidate order that keeps the
+    /// policy's diversity rules (never a zone outside the eligible set).
+    private func openWriters(plan: PlacementPlan, backendKey: String, expectedSize: Int64?, lock: BackendObjectLock?,
+                             logger: Logger) async throws -> [(zone: String, writer: any BackendWriter)] {
+        var failed = Set<String>()
+        var open: [String: any BackendWriter] = [:]
+        while true {
+            let chosen = plan.chooseZones { !failed.contains($0.code) && state.isHealthy($0.code) }.map(\.code)
+            var progress = true
+            for zone in chosen where open[zone] == nil {
+                guard let backend = state.backends[zone] else {
+                    failed.insert(zone)
+                    progress = false
+                    continue
+                }
+                do {
+                    open[zone] = try await backend.makeWriter(key: backendKey, expectedSize: expectedSize,
+                                                              lock: lockFor(zone, lock))
+                } catch {
+                    logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
+                    state.health.recordFailure(zone, error)
+                    failed.insert(zone)
+                    progress = false
+                }
+            }
+            if progress || chosen.isEmpty {
+                // Writers no longer chosen (a failure changed the choice) are dropped.
+                for (zone, writer) in open where !chosen.contains(zone) { await writer.abort() }
+                return chosen.compactMap { zone in open[zone].map { (zone: zone, writer: $0) } }
+            }
+        }
+    }
+
     private func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
                             logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
         if writers.count == 1 {
@@ -87,6 +127,7 @@ struct WriteCoordinator {
                 try await writers[0].writer.write(chunk)
                 return writers
             } catch {
+                state.health.recordFailure(writers[0].zone, error)
                 await writers[0].writer.abort()
                 return []
             }
@@ -99,6 +140,7 @@ struct WriteCoordinator {
                         return (i, true)
                     } catch {
                         logger.warning("backend write failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
+                        state.health.recordFailure(w.zone, error)
                         await w.writer.abort()
                         return (i, false)
                     }
@@ -116,9 +158,11 @@ struct WriteCoordinator {
                 group.addTask {
                     do {
                         try await w.writer.finish()
+                        state.health.recordSuccess(w.zone)
                         return w.zone
                     } catch {
                         logger.warning("backend finish failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
+                        state.health.recordFailure(w.zone, error)
                         await w.writer.abort()
                         return nil
                     }

@@ -12,7 +12,8 @@ import SigV4
 /// Multipart uploads. Each part is written (with the write quorum) to the upload's planned
 /// zones under its own write-once key `<bucket>/<key>/<storageId>.parts/<uploadId>/<n>-<random>`;
 /// a part's `backendETags` maps each zone holding it to that key. Completion streams the parts
-/// in order through the write coordinator into the version's key, commits, then removes the parts.
+/// in order through the write coordinator into the version's key (or, where a zone holds every
+/// part, lets the zone join them itself: S3 backends copy server-side), commits, then removes the parts.
 extension S3Handlers {
     static let minPartSize: Int64 = 5 * 1024 * 1024
 
@@ -151,7 +152,8 @@ extension S3Handlers {
         // A crash mid-write leaves an intent the reconciler cleans up.
         let intentId = "\(upload.storageId).part.\(number)-\(random)"
         try await store.recordIntent(WriteIntent(storageId: intentId, bucket: upload.bucket, key: upload.key,
-                                                 zones: plan.zones.map(\.code), backendKey: partKey, createdAt: now))
+                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
+                                                 backendKey: partKey, createdAt: now))
         let outcome: WriteCoordinator.Outcome
         do {
             outcome = try await WriteCoordinator(state: state).write(
@@ -172,23 +174,37 @@ extension S3Handlers {
         do {
             previous = try await store.putPart(part)
         } catch let error as MetadataError where error.code == .notFound {
-            await deletePartObjects([part])
+            await deletePartObjects([part], of: upload)
             try? await store.abandonIntent(storageId: intentId)
             throw S3Error.noSuchUpload(upload.uploadId)
         }
         try? await store.abandonIntent(storageId: intentId)
-        if let previous { await deletePartObjects([previous]) }
+        if let previous { await deletePartObjects([previous], of: upload) }
         return part
     }
 
-    func deletePartObjects(_ parts: [MultipartPart]) async {
+    /// Removes part objects after the metadata no longer names them; a delete that fails
+    /// becomes a `delete` sync job, so no part is left behind when a zone is down.
+    func deletePartObjects(_ parts: [MultipartPart], of upload: MultipartUpload) async {
+        var deferred: [NewSyncJob] = []
         for part in parts {
             for (zone, key) in part.backendETags {
                 do {
                     try await state.backends[zone]?.delete(key: key)
                 } catch {
-                    logger.warning("part delete failed", metadata: ["zone": "\(zone)", "key": "\(key)", "error": "\(error)"])
+                    logger.warning("part delete deferred", metadata: ["zone": "\(zone)", "key": "\(key)", "error": "\(error)"])
+                    // Its own storage id: the job must not touch the version's replica rows.
+                    deferred.append(NewSyncJob(kind: .delete, storageId: "\(upload.storageId).part.\(part.partNumber)",
+                                               zone: zone, bucket: upload.bucket, key: upload.key, backendKey: key,
+                                               notBefore: Date()))
                 }
+            }
+        }
+        if !deferred.isEmpty {
+            do {
+                _ = try await store.enqueueJobs(deferred, now: Date())
+            } catch {
+                logger.warning("part delete jobs could not be queued", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -247,20 +263,35 @@ extension S3Handlers {
         let now = Date()
         let total = parts.reduce(Int64(0)) { $0 + $1.size }
         try await store.recordIntent(WriteIntent(storageId: upload.storageId, bucket: bucketName, key: key,
-                                                 zones: plan.zones.map(\.code), backendKey: upload.backendKey, createdAt: now))
+                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
+                                                 backendKey: upload.backendKey, createdAt: now))
         let order = upload.placement.plannedZones
         let reader = ConcatenatedParts(parts: parts) { part in try await self.openPart(part, order: order) }
-        let outcome: WriteCoordinator.Outcome
-        do {
-            outcome = try await WriteCoordinator(state: state).write(
-                body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
-                backendKey: upload.backendKey, expectedSize: total, checksum: nil, logger: logger)
-        } catch {
-            if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
-                for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+        let retention = Self.strongestRetention([
+            upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
+        ])
+        let coordinator = WriteCoordinator(state: state)
+        let lock = BackendObjectLock(retention: retention, legalHold: upload.legalHold)
+        // Zones holding every part join them themselves; otherwise the parts stream through.
+        let outcome: WriteCoordinator.Placed
+        if let assembled = await coordinator.assemble(parts: parts.map { ($0.backendETags, $0.size) }, plan: plan,
+                                                      backendKey: upload.backendKey, lock: lock, logger: logger) {
+            outcome = assembled
+        } else {
+            do {
+                let streamed = try await coordinator.write(
+                    body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
+                    backendKey: upload.backendKey, expectedSize: total, checksum: nil, lock: lock, logger: logger)
+                let md5 = Array(streamed.md5).hexString
+                outcome = .init(written: streamed.written, missing: streamed.missing,
+                                etags: Dictionary(uniqueKeysWithValues: streamed.written.map { ($0, md5) }))
+            } catch {
+                if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
+                    for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+                }
+                try? await store.abandonIntent(storageId: upload.storageId)
+                throw error
             }
-            try? await store.abandonIntent(storageId: upload.storageId)
-            throw error
         }
         let etag = S3MultipartChecksum.multipartETag(partMD5s: parts.map { Self.hexBytes($0.etag) })
         var checksums = ObjectChecksums()
@@ -270,31 +301,31 @@ extension S3Handlers {
                 checksums = ObjectChecksums([algorithm.headerName: composite], type: .composite)
             }
         }
-        let retention = Self.strongestRetention([
-            upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
-        ])
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: upload.storageId)
         let version = ObjectVersion(
-            storageId: upload.storageId, versionId: versionId, bucket: bucketName, key: key, size: outcome.size,
+            storageId: upload.storageId, versionId: versionId, bucket: bucketName, key: key, size: total,
             etag: etag, headers: upload.headers, userMetadata: upload.userMetadata, tags: upload.tags,
             checksums: checksums, partsCount: parts.count, createdAt: now, placement: placementInfo(plan, now: now),
             retention: retention, legalHold: upload.legalHold)
-        let backendETag = Array(outcome.md5).hexString
-        let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: backendETag) }
+        let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: outcome.etags[$0]) }
             + outcome.missing.map { CommitReplica(zone: $0, status: .pending, backendKey: upload.backendKey) }
         let result: CommitResult
         do {
             result = try await store.completeUpload(id: upload.uploadId, commit: VersionCommit(
                 version: version, replicas: replicas,
                 log: log("CompleteMultipartUpload", bucket: bucketName, key: key, versionId: versionId, status: 200,
-                         zones: outcome.written, bytes: outcome.size, detail: "upload \(upload.uploadId), \(parts.count) parts")))
+                         zones: outcome.written, bytes: total, detail: "upload \(upload.uploadId), \(parts.count) parts")))
         } catch let error as MetadataError where error.code == .notFound {
             for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
             try? await store.abandonIntent(storageId: upload.storageId)
             throw S3Error.noSuchUpload(upload.uploadId)
+        } catch let error as MetadataError where error.isReclaimedWrite {
+            // The reconciler gave this write up while it was still streaming: nothing committed.
+            for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
+            throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
         }
         // Every part of the upload (listed or not) is gone from the metadata: remove the data.
-        await deletePartObjects(Array(stored.values))
+        await deletePartObjects(Array(stored.values), of: upload)
         await removeReplicas(result.deleteJobs)
         let location = "/\(bucketName)/\(S3URLEncoding.encode(key, preserveSlash: true))"
         var response = Self.xml(CompleteMultipartUploadResult(
@@ -337,7 +368,7 @@ extension S3Handlers {
         } catch let error as MetadataError where error.code == .notFound {
             throw S3Error.noSuchUpload(upload.uploadId)
         }
-        await deletePartObjects(aborted.parts)
+        await deletePartObjects(aborted.parts, of: upload)
         _ = try? await store.appendLog(log("AbortMultipartUpload", bucket: bucket, key: key, status: 204,
                                            detail: "upload \(upload.uploadId), \(aborted.parts.count) parts"))
         return Self.empty(.noContent)

@@ -48,12 +48,18 @@ extension S3Handlers {
         let storageId = GatewayState.newStorageId(now: now)
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: storageId)
         let backendKey = GatewayState.backendKey(bucket: bucket.name, key: key, storageId: storageId)
+        let coordinator = WriteCoordinator(state: state)
         try await store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket.name, key: key,
-                                                 zones: plan.zones.map(\.code), backendKey: backendKey, createdAt: now))
+                                                 zones: coordinator.intentZones(for: plan), backendKey: backendKey, createdAt: now))
+        // The latest of the client's retention, the bucket default and the policy's floor.
+        let retention = Self.strongestRetention([
+            requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
+        ])
         let outcome: WriteCoordinator.Outcome
         do {
-            outcome = try await WriteCoordinator(state: state).write(
-                body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum, logger: logger)
+            outcome = try await coordinator.write(
+                body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum,
+                lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold), logger: logger)
             try check(outcome)
         } catch {
             if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
@@ -63,10 +69,6 @@ extension S3Handlers {
             try? await store.abandonIntent(storageId: storageId)
             throw error
         }
-        // The latest of the client's retention, the bucket default and the policy's floor.
-        let retention = Self.strongestRetention([
-            requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
-        ])
         let etag = Array(outcome.md5).hexString
         let version = ObjectVersion(
             storageId: storageId, versionId: versionId, bucket: bucket.name, key: key, size: outcome.size,
@@ -82,10 +84,17 @@ extension S3Handlers {
             retention: retention, legalHold: requestedLock.legalHold)
         let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: backendKey, etag: etag) }
             + outcome.missing.map { CommitReplica(zone: $0, status: .pending, backendKey: backendKey) }
-        let result = try await store.commit(VersionCommit(
-            version: version, replicas: replicas,
-            log: log(operation, bucket: bucket.name, key: key, versionId: versionId, status: 200,
-                     zones: outcome.written, bytes: outcome.size)))
+        let result: CommitResult
+        do {
+            result = try await store.commit(VersionCommit(
+                version: version, replicas: replicas,
+                log: log(operation, bucket: bucket.name, key: key, versionId: versionId, status: 200,
+                         zones: outcome.written, bytes: outcome.size)))
+        } catch let error as MetadataError where error.isReclaimedWrite {
+            // The reconciler gave this write up while it was still streaming: nothing committed.
+            for zone in outcome.written { try? await state.backends[zone]?.delete(key: backendKey) }
+            throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
+        }
         return result.version
     }
 
@@ -211,6 +220,8 @@ extension S3Handlers {
             return response
         }
         var headers = responseHeaders(for: version)
+        let replicas = try await store.replicas(storageId: version.storageId)
+        ReplicationReport(version: version, replicas: replicas).apply(to: &headers)
         let conditions = ConditionalHeaders(ifMatch: header("if-match"), ifNoneMatch: header("if-none-match"),
                                             ifModifiedSince: header("if-modified-since"),
                                             ifUnmodifiedSince: header("if-unmodified-since"))
@@ -236,7 +247,7 @@ extension S3Handlers {
         if head || version.size == 0 {
             return Response(status: status, headers: headers)
         }
-        let stream = try await ReadPath(state: state).open(version, range: range, logger: logger)
+        let stream = try await ReadPath(state: state).open(version, replicas: replicas, range: range, logger: logger)
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
     }
 

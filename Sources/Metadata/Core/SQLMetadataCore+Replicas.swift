@@ -55,3 +55,47 @@ extension SQLMetadataCore {
         }
     }
 }
+
+extension SQLMetadataCore {
+    func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob] {
+        guard copies > 0, !zones.isEmpty else { return [] }
+        return try await engine.transaction { db in
+            guard let found = try await db.first("""
+                SELECT bucket, key FROM object_versions WHERE storage_id = \(storageId) AND NOT is_delete_marker
+                """) else { return [] }
+            // The key lock serialises this with commits, deletes and another gateway's repair.
+            try await Self.lockKey(db, bucket: try found.string("bucket"), key: try found.string("key"))
+            guard let version = try await db.first("""
+                SELECT \(sql: Rows.versionColumns) FROM object_versions WHERE storage_id = \(storageId)
+                """).map(Rows.version) else { return [] }
+            let replicas = try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id = \(storageId)
+                """).map(Rows.replica)
+            let complete = Set(replicas.filter { $0.status == .complete }.map(\.zone))
+            let open = Set(try await db.query("""
+                SELECT zone FROM sync_jobs WHERE storage_id = \(storageId) AND kind = \(SyncJobKind.replicate.rawValue)
+                    AND status IN (\(SyncJobStatus.queued.rawValue), \(SyncJobStatus.running.rawValue))
+                """).map { try $0.string("zone") }).subtracting(complete)
+            let needed = copies - complete.count - open.count
+            guard needed > 0, !complete.isEmpty else { return [] }
+            var seen = Set<String>()
+            let targets = zones.filter { !complete.contains($0) && !open.contains($0) && seen.insert($0).inserted }.prefix(needed)
+            guard !targets.isEmpty else { return [] }
+            let backendKey = replicas.first?.backendKey ?? "\(version.bucket)/\(version.key)/\(version.storageId)"
+            let source = version.placement.plannedZones.first(where: complete.contains) ?? complete.sorted().first
+            for zone in targets {
+                try await db.execute("""
+                    INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: Rows.replicaValues(Replica(
+                        storageId: storageId, zone: zone, status: .pending, backendKey: backendKey, size: version.size,
+                        updatedAt: now)))
+                    ON CONFLICT (storage_id, zone) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+                    """)
+            }
+            return try await Self.insertJobs(targets.map {
+                NewSyncJob(kind: .replicate, storageId: storageId, zone: $0, sourceZone: source, bucket: version.bucket,
+                           key: version.key, backendKey: backendKey, notBefore: now,
+                           deadline: version.placement.replicationDeadline)
+            }, now: now, in: db)
+        }
+    }
+}

@@ -24,9 +24,35 @@ extension SQLMetadataCore {
         let limit = try Self.checkLimit(limit, "limit")
         return try await engine.read { db in
             try await db.query("""
-                SELECT \(sql: Rows.intentColumns) FROM write_intents WHERE created_at < \(date)
+                SELECT \(sql: Rows.intentColumns) FROM write_intents WHERE created_at < \(date) AND cleaned_at IS NULL
                 ORDER BY created_at, storage_id LIMIT \(limit)
                 """).map(Rows.intent)
+        }
+    }
+
+    func reclaimIntent(storageId: String, now: Date) async throws -> WriteIntent? {
+        try await engine.transaction { db in
+            try await db.first("""
+                UPDATE write_intents SET reclaimed_at = COALESCE(reclaimed_at, \(now))
+                WHERE storage_id = \(storageId) RETURNING \(sql: Rows.intentColumns)
+                """).map(Rows.intent)
+        }
+    }
+
+    func finishReclaim(storageId: String, now: Date) async throws {
+        try await engine.transaction { db in
+            try await db.execute("""
+                UPDATE write_intents SET cleaned_at = \(now)
+                WHERE storage_id = \(storageId) AND reclaimed_at IS NOT NULL AND cleaned_at IS NULL
+                """)
+        }
+    }
+
+    func purgeReclaimedIntents(cleanedBefore date: Date) async throws -> Int {
+        try await engine.transaction { db in
+            try await db.query("""
+                DELETE FROM write_intents WHERE cleaned_at IS NOT NULL AND cleaned_at < \(date) RETURNING storage_id
+                """).count
         }
     }
 
@@ -56,6 +82,13 @@ extension SQLMetadataCore {
         let request = commit.version
         let now = request.createdAt
         try await lockKey(db, bucket: request.bucket, key: request.key)
+        // Removing the intent first locks its row against a concurrent reclaim; a reclaimed
+        // intent means the reconciler is deleting (or deleted) the data: nothing may commit.
+        if let intent = try await db.first("""
+            DELETE FROM write_intents WHERE storage_id = \(request.storageId) RETURNING reclaimed_at
+            """), try intent.optionalDate("reclaimed_at") != nil {
+            throw MetadataError(.conflict, MetadataError.reclaimedWriteMessage)
+        }
         guard try await db.first("SELECT name FROM buckets WHERE name = \(request.bucket)") != nil else {
             throw MetadataError.notFound("bucket \(request.bucket) does not exist")
         }
@@ -126,7 +159,6 @@ extension SQLMetadataCore {
             }
             replicationJobs = try await insertJobs(copies, now: now, in: db)
         }
-        try await db.execute("DELETE FROM write_intents WHERE storage_id = \(version.storageId)")
         let logId = try await commit.log.asyncMap { try await insertLog($0, in: db) }
         return CommitResult(
             version: version, replaced: replaced, replicationJobs: replicationJobs,

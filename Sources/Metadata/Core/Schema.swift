@@ -212,6 +212,14 @@ enum Schema {
                 "CREATE INDEX operations_log_bucket ON operations_log (bucket, key)",
                 "CREATE INDEX operations_log_operation ON operations_log (operation, id)",
             ]),
+            // The reconciler claims a stale intent (`reclaimed_at`) before it deletes the
+            // intent's backend objects, so that a write still in flight cannot commit over
+            // deleted data; `cleaned_at` records that the deletes are done (a tombstone kept
+            // for a while, so a very late commit still finds the claim).
+            Migration(version: 2, statements: [
+                "ALTER TABLE write_intents ADD COLUMN reclaimed_at \(t.time)",
+                "ALTER TABLE write_intents ADD COLUMN cleaned_at \(t.time)",
+            ]),
         ]
     }
 

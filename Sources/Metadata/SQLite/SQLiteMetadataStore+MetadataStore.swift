@@ -18,6 +18,13 @@ extension SQLiteMetadataStore: MetadataStore {
     public func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent] {
         try await core.staleIntents(olderThan: date, limit: limit)
     }
+    public func reclaimIntent(storageId: String, now: Date) async throws -> WriteIntent? {
+        try await core.reclaimIntent(storageId: storageId, now: now)
+    }
+    public func finishReclaim(storageId: String, now: Date) async throws { try await core.finishReclaim(storageId: storageId, now: now) }
+    public func purgeReclaimedIntents(cleanedBefore date: Date) async throws -> Int {
+        try await core.purgeReclaimedIntents(cleanedBefore: date)
+    }
 
     public func commit(_ commit: VersionCommit) async throws -> CommitResult { try await core.commit(commit) }
     public func latestVersion(bucket: String, key: String) async throws -> ObjectVersion? {
@@ -48,6 +55,9 @@ extension SQLiteMetadataStore: MetadataStore {
     public func upsertReplica(_ replica: Replica) async throws { try await core.upsertReplica(replica) }
     public func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
         try await core.underReplicated(afterSequence: afterSequence, limit: limit)
+    }
+    public func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob] {
+        try await core.requeueReplicas(storageId: storageId, zones: zones, copies: copies, now: now)
     }
 
     public func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob] { try await core.enqueueJobs(jobs, now: now) }

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import Metadata
+import ServiceLifecycle
+
+/// Repairs what crashes and outages leave behind, every `interval`:
+///
+/// 1. Write intents older than `grace` that never committed (the gateway died mid-write): the
+///    intent is claimed first, so that a write still streaming can no longer commit, then its
+///    backend objects are deleted in every zone of the intent, then the claim is marked done.
+///    A zone that cannot be reached leaves the intent for the next pass.
+/// 2. Committed versions with fewer complete replicas than planned and no copy under way: their
+///    missing copies are queued again as sync jobs (replicas that failed for good only after
+///    `failedRetryDelay`, so that a failure stays visible for a while).
+///
+/// Every step is idempotent and safe with several gateways on one database: claims and
+/// re-queues are single transactions, and deleting an absent backend object is no error.
+struct Reconciler: Service {
+    struct Report: Sendable, Hashable {
+        /// Intents whose backend objects were deleted in this pass.
+        var reclaimedIntents = 0
+        /// Intents left for the next pass (a zone did not answer).
+        var deferredIntents = 0
+        /// Replicate jobs queued for under-replicated versions.
+        var requeuedJobs = 0
+    }
+
+    let state: GatewayState
+    var interval: Duration = .seconds(60)
+    /// How old an uncommitted intent must be before its write counts as crashed; far longer
+    /// than any write takes.
+    var grace: TimeInterval = 3600
+    /// How long claimed intents are kept after their cleanup (late commits still find them).
+    var tombstoneRetention: TimeInterval = 7 * 86400
+    /// How long a replica that failed for good is left before it is tried again.
+    var failedRetryDelay: TimeInterval = 3600
+    var batchSize = 100
+    /// Under-replicated versions looked at per pass.
+    var maxVersionsPerPass = 10_000
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            // The first pass waits one interval: start-up migrates the schema meanwhile.
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                do {
+                    let report = try await reconcileOnce()
+                    if report != Report() {
+                        state.logger.info("reconciler pass", metadata: [
+                            "reconciler.reclaimed": "\(report.reclaimedIntents)", "reconciler.deferred": "\(report.deferredIntents)",
+                            "reconciler.requeued": "\(report.requeuedJobs)",
+                        ])
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    state.logger.warning("reconciler pass failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// One pass; `now` is the clock the grace period and retry delays are measured with.
+    func reconcileOnce(now: Date = Date()) async throws -> Report {
+        var report = Report()
+        try await reclaimStaleIntents(now: now, report: &report)
+        _ = try await state.store.purgeReclaimedIntents(cleanedBefore: now.addingTimeInterval(-tombstoneRetention))
+        try await requeueMissingCopies(now: now, report: &report)
+        return report
+    }
+
+    private func reclaimStaleIntents(now: Date, report: inout Report) async throws {
+        let stale = try await state.store.staleIntents(olderThan: now.addingTimeInterval(-grace), limit: batchSize)
+        for candidate in stale {
+            guard let intent = try await state.store.reclaimIntent(storageId: candidate.storageId, now: now) else { continue }
+            var complete = true
+            for zone in intent.zones.uniqued() {
+                guard let backend = state.backends[zone] else { continue }
+                do {
+                    try await backend.delete(key: intent.backendKey)
+                } catch {
+                    state.health.recordFailure(zone, error)
+                    state.logger.warning("reconciler: deleting an uncommitted write failed", metadata: [
+                        "zone": "\(zone)", "s3.bucket": "\(intent.bucket)", "s3.key": "\(intent.key)", "error": "\(error)",
+                    ])
+                    complete = false
+                }
+            }
+            if complete {
+                try await state.store.finishReclaim(storageId: intent.storageId, now: now)
+                report.reclaimedIntents += 1
+                state.logger.notice("reconciler removed an uncommitted write", metadata: [
+                    "s3.bucket": "\(intent.bucket)", "s3.key": "\(intent.key)", "storage_id": "\(intent.storageId)",
+                    "zones": "\(intent.zones.joined(separator: ","))",
+                ])
+            } else {
+                report.deferredIntents += 1
+            }
+        }
+    }
+
+    private func requeueMissingCopies(now: Date, report: inout Report) async throws {
+        var after: Int64?
+        var seen = 0
+        while seen < maxVersionsPerPass {
+            let page = try await state.store.underReplicated(afterSequence: after, limit: batchSize)
+            for status in page {
+                let version = status.version
+                // Failed replicas are retried only after a while; they come first, then the
+                // planned zones without a replica row (all inside the eligible set).
+                let retry = status.replicas.filter { $0.status == .pending || ($0.status == .failed
+                    && $0.updatedAt.addingTimeInterval(failedRetryDelay) <= now) }.map(\.zone)
+                let blocked = Set(status.replicas.filter { $0.status == .failed || $0.status == .deleting }.map(\.zone))
+                    .subtracting(retry)
+                let zones = (retry + version.placement.plannedZones.filter { !blocked.contains($0) })
+                    .uniqued().filter { state.backends[$0] != nil }
+                let jobs = try await state.store.requeueReplicas(
+                    storageId: version.storageId, zones: zones, copies: version.placement.requiredCopies, now: now)
+                if !jobs.isEmpty {
+                    report.requeuedJobs += jobs.count
+                    state.logger.notice("reconciler re-queued missing copies", metadata: [
+                        "s3.bucket": "\(version.bucket)", "s3.key": "\(version.key)", "s3.version_id": "\(version.versionId)",
+                        "zones": "\(jobs.map(\.zone).joined(separator: ","))",
+                    ])
+                }
+            }
+            seen += page.count
+            guard page.count == batchSize, let last = page.last else { return }
+            after = last.version.sequence
+        }
+    }
+}

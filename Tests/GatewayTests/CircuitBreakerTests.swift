@@ -1,0 +1,151 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Metadata
+import NIOCore
+import Testing
+
+@testable import Gateway
+
+@Suite("Circuit breaker")
+struct CircuitBreakerTests {
+    let t0 = Date(timeIntervalSince1970: 1_750_000_000)
+
+    @Test func consecutiveFailuresOpenThenATrialCloses() {
+        var b = CircuitBreaker(configuration: .init(failureThreshold: 3, openDuration: 10))
+        let first = b.allowsRequest(now: t0)
+        #expect(first && b.state == .closed)
+        b.recordFailure(now: t0)
+        b.recordFailure(now: t0)
+        b.recordSuccess()
+        b.recordFailure(now: t0)
+        b.recordFailure(now: t0)
+        // A success in between resets the count: two failures in a row do not open it.
+        #expect(b.state == .closed && b.consecutiveFailures == 2)
+        b.recordFailure(now: t0)
+        #expect(b.state == .open && b.consecutiveFailures == 3)
+        let early = b.allowsRequest(now: t0.addingTimeInterval(9))
+        #expect(!early)
+        // After openDuration one trial goes through; its failure opens it again.
+        let trial = b.allowsRequest(now: t0.addingTimeInterval(10))
+        #expect(trial && b.state == .halfOpen)
+        b.recordFailure(now: t0.addingTimeInterval(10))
+        #expect(b.state == .open)
+        let refused = b.allowsRequest(now: t0.addingTimeInterval(19))
+        let second = b.allowsRequest(now: t0.addingTimeInterval(20))
+        #expect(!refused && second && b.state == .halfOpen)
+        b.recordSuccess()
+        #expect(b.state == .closed && b.consecutiveFailures == 0)
+    }
+
+    @Test func probesOpenUntilTheZoneAnswers() {
+        var b = CircuitBreaker(configuration: .init(failureThreshold: 3, openDuration: 10))
+        b.recordProbeFailure()
+        #expect(b.state == .open)
+        // A zone that does not answer probes stays open however long it waits.
+        let waited = b.allowsRequest(now: t0.addingTimeInterval(3600))
+        #expect(!waited)
+        b.recordProbeSuccess()
+        let afterProbe = b.allowsRequest(now: t0)
+        #expect(b.state == .halfOpen && afterProbe)
+        b.recordSuccess()
+        #expect(b.state == .closed)
+        // A probe success does not hide failing requests.
+        b.recordFailure(now: t0)
+        b.recordProbeSuccess()
+        #expect(b.consecutiveFailures == 1)
+        b.trip()
+        let tripped = b.allowsRequest(now: t0.addingTimeInterval(3600))
+        #expect(b.state == .open && !tripped)
+    }
+
+    @Test func onlyBackendFailuresCount() {
+        let health = BackendHealth(zones: ["Z"], configuration: .init(failureThreshold: 1, openDuration: 10), logger: Logger(label: "test"))
+        health.recordFailure("Z", BackendError(code: .notFound, message: "missing"))
+        health.recordFailure("Z", BackendError(code: .alreadyExists, message: "exists"))
+        health.recordFailure("Z", CancellationError())
+        #expect(health.isAvailable("Z"))
+        health.recordFailure("Z", BackendError(code: .io, message: "disk full"))
+        #expect(!health.isAvailable("Z"))
+        #expect(health.snapshot["Z"] == BackendHealth.Snapshot(state: .open, consecutiveFailures: 1))
+        #expect(!health.isAvailable("unknown zone"))
+    }
+
+    @Test func writesSkipAFailingZoneForTheNextCandidateAndTheBreakerOpens() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/skip.txt"
+        let planned = gw.planned("data", key)
+        #expect(planned == ["FI-HEL-ST-1", "FI-HEL-UC-1"])
+        let flaky = FlakyBackend(gw.state.backends["FI-HEL-ST-1"]!)
+        flaky.set(failWrites: true)
+        let degraded = gw.replacing(["FI-HEL-ST-1": flaky])
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            for i in 0..<3 {
+                let body = Array("attempt \(i)".utf8)
+                #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
+                let r = try await degraded.get(client, "/data/\(key)")
+                #expect(Array(r.body.readableBytesView) == body)
+                // Both copies exist, the failed zone replaced by the next candidate of the plan.
+                #expect(r.header("x-gateway-replicas") == "FI-HEL-UC-1=COMPLETED,FI-HEL-HZ-1=COMPLETED")
+                #expect(r.header("x-amz-replication-status") == "COMPLETED")
+            }
+        }
+        #expect(flaky.writesStarted == 3)
+        #expect(gw.files(in: "FI-HEL-ST-1").isEmpty)
+        #expect(gw.files(in: "FI-HEL-UC-1").count == 3 && gw.files(in: "FI-HEL-HZ-1").count == 3)
+        #expect(degraded.state.health.snapshot["FI-HEL-ST-1"] == BackendHealth.Snapshot(state: .open, consecutiveFailures: 3))
+        try await degraded.withClient { client in
+            let r = try await degraded.put(client, "/data/\(key)", Array("open".utf8))
+            #expect(r.status == .ok)
+        }
+        // Open: the zone was not even tried.
+        #expect(flaky.writesStarted == 3)
+        try await degraded.withManagementClient { client in
+            try await client.execute(uri: "/backends", method: .get) { r in
+                let text = r.body.text
+                #expect(text.contains("\"circuit_breaker\": \"open\""), "\(text)")
+                #expect(text.contains("\"consecutive_failures\": 3"), "\(text)")
+            }
+        }
+        // The zone answers probes again: half-open, and the next write that reaches it closes it.
+        flaky.set(failWrites: false)
+        await HealthProber(state: degraded.state).probeOnce()
+        #expect(degraded.state.health.snapshot["FI-HEL-ST-1"]?.state == .halfOpen)
+        try await degraded.withClient { client in
+            #expect(try await degraded.put(client, "/data/\(key)", Array("back".utf8)).status == .ok)
+            let r = try await degraded.get(client, "/data/\(key)", method: .head)
+            #expect(r.header("x-gateway-replicas") == "FI-HEL-ST-1=COMPLETED,FI-HEL-UC-1=COMPLETED")
+        }
+        #expect(degraded.state.health.snapshot["FI-HEL-ST-1"] == BackendHealth.Snapshot(state: .closed, consecutiveFailures: 0))
+        try await degraded.withManagementClient { client in
+            try await client.execute(uri: "/health", method: .get) { r in
+                #expect(r.body.text.contains("\"circuitBreakers\""))
+                #expect(!r.body.text.contains("\"open\""))
+            }
+        }
+    }
+
+    @Test func writeFailsWithoutQuorumWhenTheOnlyEligibleZonesFail() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        // Personal data: two Finnish providers, quorum 2; with two zones failing only one is left.
+        let st = FlakyBackend(gw.state.backends["FI-HEL-ST-1"]!)
+        let uc = FlakyBackend(gw.state.backends["FI-HEL-UC-1"]!)
+        st.set(failWrites: true)
+        uc.set(failWrites: true)
+        let degraded = gw.replacing(["FI-HEL-ST-1": st, "FI-HEL-UC-1": uc])
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "hr-data")
+            let r = try await degraded.put(client, "/hr-data/personal/x.txt", Array("x".utf8))
+            #expect(r.status == .serviceUnavailable)
+            #expect(r.errorCode == "ServiceUnavailable")
+        }
+        for zone in TestGateway.zones { #expect(gw.files(in: zone).isEmpty) }
+        #expect(try await gw.store.latestVersion(bucket: "hr-data", key: "personal/x.txt") == nil)
+        #expect(try await gw.store.staleIntents(olderThan: Date().addingTimeInterval(1), limit: 10).isEmpty)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PolicyEngine
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// A backend that fails on demand in front of a real one, counting what reaches it.
+final class FlakyBackend: ObjectBackend {
+    let base: any ObjectBackend
+    private let flags = Mutex<(failWrites: Bool, failReads: Bool, writes: Int, reads: Int)>((false, false, 0, 0))
+
+    init(_ base: any ObjectBackend) { self.base = base }
+
+    var zone: String { base.zone }
+    var writesStarted: Int { flags.withLock { $0.writes } }
+    var readsStarted: Int { flags.withLock { $0.reads } }
+
+    func set(failWrites: Bool? = nil, failReads: Bool? = nil) {
+        flags.withLock {
+            if let failWrites { $0.failWrites = failWrites }
+            if let failReads { $0.failReads = failReads }
+        }
+    }
+
+    func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
+        let fail = flags.withLock { $0.writes += 1; return $0.failWrites }
+        if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
+        return try await base.makeWriter(key: key, expectedSize: expectedSize, lock: lock)
+    }
+
+    func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        let fail = flags.withLock { $0.reads += 1; return $0.failReads }
+        if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
+        return try await base.read(key: key, range: range)
+    }
+
+    func size(of key: String) async throws -> Int64? { try await base.size(of: key) }
+    func delete(key: String) async throws { try await base.delete(key: key) }
+    func probe() async -> Bool { await base.probe() }
+    func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }
+}
+
+extension TestGateway {
+    /// The same gateway (store, folders, policies) with some zones' backends replaced.
+    func replacing(_ replacements: [String: any ObjectBackend]) -> TestGateway {
+        var backends = state.backends
+        for (zone, backend) in replacements { backends[zone] = backend }
+        let s = state
+        let newState = GatewayState(configuration: s.configuration, store: s.store, policies: s.policies,
+                                    policyDiagnostics: s.policyDiagnostics, backends: backends,
+                                    backendDefinitions: s.backendDefinitions, credentials: s.credentials, logger: s.logger)
+        return TestGateway(directory: directory, state: newState, store: store)
+    }
+
+    /// The zones the policies plan for an untagged object, in plan order.
+    func planned(_ bucket: String, _ key: String) -> [String] {
+        state.policies.plan(for: .init(bucket: bucket, key: key, tags: [:])).zones.map(\.code)
+    }
+
+    func createBucket(_ client: any TestClientProtocol, _ bucket: String) async throws {
+        try await client.execute(uri: "/\(bucket)", method: .put, headers: signed("PUT", "/\(bucket)")) { r in
+            #expect(r.status == .ok)
+        }
+    }
+
+    @discardableResult
+    func put(_ client: any TestClientProtocol, _ path: String, _ body: [UInt8]) async throws -> TestResponse {
+        try await client.execute(uri: path, method: .put, headers: signed("PUT", path, body: body), body: ByteBuffer(bytes: body)) { $0 }
+    }
+
+    func get(_ client: any TestClientProtocol, _ path: String, method: HTTPRequest.Method = .get,
+             range: String? = nil) async throws -> TestResponse {
+        var headers = signed(method.rawValue, path, headers: range.map { [("range", $0)] } ?? [])
+        if let range { headers[.range] = range }
+        return try await client.execute(uri: path, method: method, headers: headers) { $0 }
+    }
+
+    /// The file of a backend key in a local-disk zone.
+    func file(zone: String, key: String) -> String {
+        (state.backends[zone] as? LocalDiskBackend)?.path(for: key)
+            ?? ((state.backends[zone] as? FlakyBackend)?.base as? LocalDiskBackend)!.path(for: key)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import Metadata
+
+/// What the reconciler relies on: reclaiming stale write intents and re-queueing copies.
+@Suite("Conformance: reconciler support")
+struct RepairConformanceTests {
+    static func intent(_ id: String, key: String, time: Int) -> WriteIntent {
+        WriteIntent(storageId: id, bucket: "photos", key: key, zones: ["A", "B"], backendKey: "photos/\(key)/\(id)", createdAt: at(time))
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func reclaimedIntentRefusesItsCommitAndBecomesATombstone(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            try await store.recordIntent(Self.intent("s1", key: "a", time: 10))
+            try await store.recordIntent(Self.intent("s2", key: "b", time: 20))
+
+            let claimed = try #require(try await store.reclaimIntent(storageId: "s1", now: at(100)))
+            #expect(claimed == Self.intent("s1", key: "a", time: 10))
+            // Idempotent: a second gateway may claim the same intent.
+            #expect(try await store.reclaimIntent(storageId: "s1", now: at(101)) == claimed)
+
+            // The writer that was still streaming cannot commit over the removed data.
+            var late = fixture.version(key: "a", versionId: nullVersionID, storageId: "s1")
+            late.createdAt = at(102)
+            do {
+                _ = try await store.commit(VersionCommit(version: late, replicas: Fixture.replicas(for: late, complete: 1)))
+                Issue.record("the commit of a reclaimed intent succeeded")
+            } catch let error as MetadataError {
+                #expect(error.isReclaimedWrite, "\(error.debugDescription)")
+            }
+            #expect(try await store.latestVersion(bucket: "photos", key: "a") == nil)
+
+            // Until the deletes are recorded the intent is still stale (a crash mid-cleanup is retried).
+            #expect(try await store.staleIntents(olderThan: at(200), limit: 10).map(\.storageId) == ["s1", "s2"])
+            try await store.finishReclaim(storageId: "s1", now: at(110))
+            #expect(try await store.staleIntents(olderThan: at(200), limit: 10).map(\.storageId) == ["s2"])
+            // The tombstone still refuses the commit.
+            await expectError(.conflict) {
+                try await store.commit(VersionCommit(version: late, replicas: Fixture.replicas(for: late, complete: 1)))
+            }
+            #expect(try await store.purgeReclaimedIntents(cleanedBefore: at(110)) == 0)
+            #expect(try await store.purgeReclaimedIntents(cleanedBefore: at(111)) == 1)
+            #expect(try await store.reclaimIntent(storageId: "s1", now: at(120)) == nil)
+
+            // A committed write leaves nothing to reclaim.
+            var committed = fixture.version(key: "b", versionId: nullVersionID, storageId: "s2")
+            committed.createdAt = at(21)
+            _ = try await store.commit(VersionCommit(version: committed, replicas: Fixture.replicas(for: committed, complete: 1)))
+            #expect(try await store.reclaimIntent(storageId: "s2", now: at(130)) == nil)
+            #expect(try await store.staleIntents(olderThan: at(200), limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func requeueQueuesOnlyTheMissingCopiesOnce(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1"]
+            let put = try await fixture.put(key: "a", time: 0, zones: zones)
+            let storageId = put.version.storageId
+            #expect(put.replicationJobs.count == 2)
+
+            // Copies already being made are not queued again.
+            #expect(try await store.requeueReplicas(storageId: storageId, zones: zones, copies: 3, now: at(10)).isEmpty)
+
+            // One job fails for good; the reconciler queues that copy again, once.
+            let uc = try #require(put.replicationJobs.first { $0.zone == "FI-HEL-UC-1" })
+            _ = try await store.failJob(id: uc.id, error: "gone", retryAt: nil, now: at(20))
+            #expect(try await store.replicas(storageId: storageId).first { $0.zone == "FI-HEL-UC-1" }?.status == .failed)
+            let requeued = try await store.requeueReplicas(storageId: storageId, zones: zones, copies: 3, now: at(30))
+            #expect(requeued.map(\.zone) == ["FI-HEL-UC-1"])
+            #expect(requeued.first?.sourceZone == "FI-HEL-ST-1")
+            #expect(requeued.first?.backendKey == Fixture.backendKey(put.version))
+            #expect(requeued.first?.status == .queued)
+            #expect(try await store.replicas(storageId: storageId).first { $0.zone == "FI-HEL-UC-1" }?.status == .pending)
+            #expect(try await store.requeueReplicas(storageId: storageId, zones: zones, copies: 3, now: at(31)).isEmpty)
+
+            // Complete versions, delete markers and unknown ids get nothing.
+            let full = fixture.version(key: "d", time: 40, zones: ["FI-HEL-ST-1"])
+            _ = try await store.commit(VersionCommit(version: full, replicas: Fixture.replicas(for: full, complete: 1)))
+            #expect(try await store.requeueReplicas(storageId: full.storageId, zones: zones, copies: 1, now: at(41)).isEmpty)
+            let marker = try await fixture.deleteMarker(key: "m", time: 50)
+            #expect(try await store.requeueReplicas(storageId: marker.version.storageId, zones: zones, copies: 2, now: at(51)).isEmpty)
+            #expect(try await store.requeueReplicas(storageId: "no-such-id", zones: zones, copies: 2, now: at(52)).isEmpty)
+
+            // Only as many zones as copies are missing, in the given order.
+            let two = fixture.version(key: "e", time: 60, zones: ["FI-HEL-ST-1"], requiredCopies: 3)
+            _ = try await store.commit(VersionCommit(version: two, replicas: Fixture.replicas(for: two, complete: 1)))
+            let jobs = try await store.requeueReplicas(storageId: two.storageId, zones: ["FI-HEL-HZ-1", "FI-HEL-ST-1", "FI-HEL-UC-1", "X"],
+                                                      copies: 3, now: at(61))
+            #expect(jobs.map(\.zone) == ["FI-HEL-HZ-1", "FI-HEL-UC-1"])
+            #expect(try await store.replicas(storageId: two.storageId).map(\.status) == [.pending, .complete, .pending])
+        }
+    }
+}

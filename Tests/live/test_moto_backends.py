@@ -16,12 +16,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from harness import (ALLOWED_ZONES, FORBIDDEN_ZONE, ZONE_URLS, Gateway, assert_on_planned_zones, backend_key,
+from harness import (ALLOWED_ZONES, FORBIDDEN_ZONE, WORK_DIR, ZONE_URLS, Gateway, assert_on_planned_zones, backend_key,
                      error_code, physical_keys, run, sha256, start_zone, stop_zone, unique, wait_until, zones_holding)
 
 gateway = None
 s3 = None
-scratch = tempfile.mkdtemp(prefix="live-moto-")
+# Client files live in the run's scratch folder, which the calling script removes.
+scratch = tempfile.mkdtemp(prefix="clients-", dir=WORK_DIR)
 
 
 def write_file(name, data):

@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 
-.PHONY: all build deps test test-policies run validate fuzz clean
+.PHONY: all build deps test test-policies test-moto test-faults run validate fuzz clean
 
 all: build
 
@@ -27,6 +27,21 @@ test-policies: validate
 test:
 	@WITH_TEST_SERVICES=1 scripts/install-deps.sh
 	@scripts/test.sh
+
+# Real S3 clients against moto zones and PostgreSQL (scripts/live-moto-test.sh).
+test-moto:
+	@WITH_TEST_SERVICES=1 scripts/install-deps.sh
+	$(SWIFT) build --product gateway
+	$(SWIFT) build --product policyctl
+	@scripts/live-moto-test.sh
+
+# PostgreSQL stopped under load, the gateway killed during uploads, two gateways on one
+# PostgreSQL (scripts/fault-test.sh).
+test-faults:
+	@WITH_TEST_SERVICES=1 scripts/install-deps.sh
+	$(SWIFT) build --product gateway
+	$(SWIFT) build --product policyctl
+	@scripts/fault-test.sh
 
 run: build
 	@scripts/run.sh

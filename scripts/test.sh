@@ -38,3 +38,9 @@ scripts/live-test.sh
 
 echo "== swift test"
 swift test --skip-build
+
+echo "== real S3 clients against moto zones and PostgreSQL"
+scripts/live-moto-test.sh
+
+echo "== fault tests"
+scripts/fault-test.sh

@@ -136,10 +136,12 @@ enum GatewayApp {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
         let s3App = Application(
             responder: S3Responder(state: state, prefix: ""),
+            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.s3Port), serverName: "gateway-s3"),
             logger: logger)
         let managementApp = Application(
             responder: ManagementResponder(state: state),
+            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.managementPort), serverName: "gateway"),
             logger: logger)
         let storeService = StoreService(store: store)

@@ -1,0 +1,287 @@
+"""Live tests: real S3 clients against the gateway with moto S3 servers as zones and PostgreSQL
+as the metadata store; placement is checked on each zone's S3 server directly.
+
+Run by scripts/live-moto-test.sh (see harness.py for the environment). The tests run in the
+order of TESTS: the last one stops a zone and starts it again empty, so it comes last.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from harness import (ALLOWED_ZONES, FORBIDDEN_ZONE, WORK_DIR, ZONE_URLS, Gateway, assert_on_planned_zones, backend_key,
+                     error_code, physical_keys, run, sha256, start_zone, stop_zone, unique, wait_until, zones_holding)
+
+gateway = None
+s3 = None
+# Client files live in the run's scratch folder, which the calling script removes.
+scratch = tempfile.mkdtemp(prefix="clients-", dir=WORK_DIR)
+
+
+def write_file(name, data):
+    path = os.path.join(scratch, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def tool(*args, env=None, ok=(0,)):
+    result = subprocess.run(list(args), capture_output=True, env=env)
+    if result.returncode not in ok:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stderr.decode()}{result.stdout.decode()}")
+    return result.stdout.decode()
+
+
+def aws(*args, ok=(0,)):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="live-key", AWS_SECRET_ACCESS_KEY="live-secret", AWS_DEFAULT_REGION="us-east-1")
+    return tool("aws", "--endpoint-url", gateway.endpoint, *args, env=env, ok=ok)
+
+
+def latest_version(bucket, key):
+    return s3.head_object(Bucket=bucket, Key=key)["VersionId"]
+
+
+# MARK: clients
+
+def test_aws_cli_multipart_50mib_round_trip():
+    b = unique("fin-cli-")
+    aws("s3", "mb", f"s3://{b}")
+    data = os.urandom(50 * 1024 * 1024)
+    path = write_file("cli/big.bin", data)
+    aws("s3", "cp", path, f"s3://{b}/big/file.bin")
+    head = s3.head_object(Bucket=b, Key="big/file.bin")
+    assert head["ContentLength"] == len(data), head
+    # 50 MiB in the aws CLI's 8 MiB parts: seven parts.
+    assert head["ETag"].strip('"').endswith("-7"), head["ETag"]
+    out = os.path.join(scratch, "cli/big.back")
+    aws("s3", "cp", f"s3://{b}/big/file.bin", out)
+    assert sha256(read_file(out)) == sha256(data), "the 50 MiB object came back different"
+    assert_on_planned_zones(gateway, b, "big/file.bin", head["VersionId"], body=data)
+    # The parts were assembled into the version; none is left on any zone.
+    wait_until("the part objects to be removed from every zone",
+               lambda: all(not [k for k in physical_keys(z, b + "/") if ".parts/" in k] for z in ZONE_URLS), 30)
+    assert not s3.list_multipart_uploads(Bucket=b).get("Uploads")
+
+
+def test_boto3_put_get_list_delete():
+    b = unique("fin-boto-")
+    s3.create_bucket(Bucket=b)
+    bodies = {f"docs/{i}.txt": os.urandom(1000 * (i + 1)) for i in range(4)}
+    bodies["docs/big.bin"] = os.urandom(6 * 1024 * 1024)
+    versions = {}
+    for key, body in bodies.items():
+        versions[key] = s3.put_object(Bucket=b, Key=key, Body=body, Metadata={"case": "boto3"})["VersionId"]
+    for key, body in bodies.items():
+        got = s3.get_object(Bucket=b, Key=key)
+        assert got["Body"].read() == body and got["Metadata"] == {"case": "boto3"}, key
+        assert_on_planned_zones(gateway, b, key, versions[key], body=body)
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=b, Prefix="docs/")["Contents"]]
+    assert listed == sorted(bodies), listed
+    # A plain delete leaves a delete marker; the version's bytes stay on the zones.
+    s3.delete_object(Bucket=b, Key="docs/0.txt")
+    try:
+        s3.head_object(Bucket=b, Key="docs/0.txt")
+        raise AssertionError("deleted object still visible")
+    except ClientError as e:
+        assert error_code(e) in ("404", "NoSuchKey"), e.response
+    assert "docs/0.txt" not in [o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"]]
+    assert zones_holding(backend_key(b, "docs/0.txt", versions["docs/0.txt"])) == sorted(gateway.plan(b, "docs/0.txt"))
+    # Deleting the version itself removes its bytes from every zone (delete jobs).
+    s3.delete_object(Bucket=b, Key="docs/1.txt", VersionId=versions["docs/1.txt"])
+    gone = backend_key(b, "docs/1.txt", versions["docs/1.txt"])
+    wait_until(f"{gone} to be removed from every zone", lambda: zones_holding(gone) == [], 30)
+    status, health = gateway.get_json("/health")
+    assert status == 200 and health["metadataStore"] == "postgresql" and health["database"] == "ok", health
+
+
+def rclone(config, *args):
+    # rclone fails to load an AWS_CA_BUNDLE it does not need for plain http.
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    return tool("rclone", "--config", config, "--retries", "1", *args, env=env)
+
+
+def test_rclone_copy_ls_cat_check():
+    config = write_file("rclone/rclone.conf", f"""[gw]
+type = s3
+provider = Other
+endpoint = {gateway.endpoint}
+access_key_id = live-key
+secret_access_key = live-secret
+region = us-east-1
+force_path_style = true
+""".encode())
+    b = unique("fin-rclone-")
+    rclone(config, "mkdir", f"gw:{b}")
+    files = {"a.txt": b"rclone says hello\n", "sub/b.bin": os.urandom(300_000), "sub/c.bin": os.urandom(3 * 1024 * 1024)}
+    local = os.path.join(scratch, "rclone/src")
+    for name, body in files.items():
+        write_file(f"rclone/src/{name}", body)
+    rclone(config, "copy", local, f"gw:{b}/data")
+    listing = rclone(config, "ls", f"gw:{b}/data")
+    seen = {line.split(None, 1)[1]: int(line.split(None, 1)[0]) for line in listing.splitlines() if line.strip()}
+    assert seen == {name: len(body) for name, body in files.items()}, listing
+    assert rclone(config, "cat", f"gw:{b}/data/a.txt").encode() == files["a.txt"]
+    # check compares sizes and MD5 (the gateway's ETag) of every file.
+    rclone(config, "check", local, f"gw:{b}/data")
+    for name, body in files.items():
+        key = f"data/{name}"
+        assert s3.get_object(Bucket=b, Key=key)["Body"].read() == body
+        assert_on_planned_zones(gateway, b, key, latest_version(b, key), body=body)
+
+
+def test_s3cmd_put_get_ls_del():
+    port = gateway.endpoint.rsplit(":", 1)[1]
+    config = write_file("s3cmd/s3cfg", f"""[default]
+access_key = live-key
+secret_key = live-secret
+host_base = 127.0.0.1:{port}
+host_bucket = 127.0.0.1:{port}
+use_https = False
+bucket_location = us-east-1
+signature_v2 = False
+""".encode())
+
+    def s3cmd(*args):
+        return tool("s3cmd", "-c", config, *args)
+
+    b = unique("fin-s3cmd-")
+    s3cmd("mb", f"s3://{b}")
+    small = os.urandom(12_345)
+    # Above s3cmd's 15 MiB chunk size: a multipart upload of two parts.
+    large = os.urandom(17 * 1024 * 1024)
+    s3cmd("put", write_file("s3cmd/small.bin", small), f"s3://{b}/s/small.bin")
+    s3cmd("put", write_file("s3cmd/large.bin", large), f"s3://{b}/s/large.bin")
+    listing = s3cmd("ls", f"s3://{b}/s/")
+    assert f"s3://{b}/s/small.bin" in listing and f"s3://{b}/s/large.bin" in listing, listing
+    for name, body in (("small.bin", small), ("large.bin", large)):
+        out = os.path.join(scratch, f"s3cmd/{name}.back")
+        s3cmd("get", "--force", f"s3://{b}/s/{name}", out)
+        assert sha256(read_file(out)) == sha256(body), name
+        assert_on_planned_zones(gateway, b, f"s/{name}", latest_version(b, f"s/{name}"), body=body)
+    s3cmd("del", f"s3://{b}/s/small.bin")
+    listing = s3cmd("ls", f"s3://{b}/s/")
+    assert "small.bin" not in listing and "large.bin" in listing, listing
+
+
+def test_expect_100_continue_is_answered_before_the_body():
+    # botocore sends Expect: 100-continue on uploads and holds the body back for a second
+    # unless the server answers 100 Continue first.
+    b = unique("fin-expect-")
+    s3.create_bucket(Bucket=b)
+    request = AWSRequest(method="PUT", url=f"{gateway.endpoint}/{b}/e.txt", data=b"hello",
+                         headers={"Expect": "100-continue"})
+    S3SigV4Auth(Credentials("live-key", "live-secret"), "s3", "us-east-1").add_auth(request)
+    head = [f"PUT /{b}/e.txt HTTP/1.1", f"Host: 127.0.0.1:{gateway.s3_port}", "Content-Length: 5"]
+    head += [f"{k}: {v}" for k, v in request.headers.items()]
+    with socket.create_connection(("127.0.0.1", gateway.s3_port), timeout=10) as conn:
+        conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        interim = conn.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+        conn.sendall(b"hello")
+        final = conn.recv(4096)
+        assert final.startswith(b"HTTP/1.1 200 OK\r\n"), final
+    assert s3.get_object(Bucket=b, Key="e.txt")["Body"].read() == b"hello"
+
+
+# MARK: placement
+
+def test_default_policy_uses_the_stockholm_zone():
+    # Outside fin-* buckets the Stockholm zone is allowed and preferred: the zone the fin-*
+    # checks watch does receive data, so "never there" is not vacuous.
+    b = unique("eu-")
+    s3.create_bucket(Bucket=b)
+    body = os.urandom(4096)
+    v = s3.put_object(Bucket=b, Key="k.bin", Body=body)["VersionId"]
+    plan = gateway.plan(b, "k.bin")
+    assert plan == [FORBIDDEN_ZONE, "FI-HEL-ST-1"], plan
+    assert_on_planned_zones(gateway, b, "k.bin", v, body=body)
+
+
+def test_forbidden_zone_never_held_fin_data():
+    fin = [k for k in physical_keys(FORBIDDEN_ZONE) if k.startswith("fin-")]
+    assert fin == [], f"{FORBIDDEN_ZONE} holds objects of fin-* buckets: {fin[:5]}"
+    for zone in ALLOWED_ZONES:
+        assert [k for k in physical_keys(zone) if k.startswith("fin-")], f"{zone} holds nothing of the fin-* buckets"
+
+
+# MARK: a zone stopped during writes
+
+def test_zone_stopped_during_writes_is_repaired():
+    b = unique("fin-outage-")
+    s3.create_bucket(Bucket=b)
+    down = "FI-HEL-HZ-1"
+    assert sorted(gateway.plan(b, "x")) == sorted(ALLOWED_ZONES)
+    stop_zone(down)
+    acknowledged = {}
+    failures = []
+    sizes = [10, 1000, 70_000, 1024 * 1024, 6 * 1024 * 1024] * 2 + [123, 4567]
+    started = time.monotonic()
+    for i, size in enumerate(sizes):
+        key, body = f"during/{i}.bin", os.urandom(size)
+        try:
+            acknowledged[key] = (s3.put_object(Bucket=b, Key=key, Body=body)["VersionId"], body)
+        except ClientError as e:
+            failures.append((key, error_code(e)))
+    # A multipart upload (aws CLI, 20 MiB) while the zone is down, too.
+    big = os.urandom(20 * 1024 * 1024)
+    aws("s3", "cp", write_file("outage/big.bin", big), f"s3://{b}/during/big.bin")
+    acknowledged["during/big.bin"] = (latest_version(b, "during/big.bin"), big)
+    print(f"  {len(acknowledged)} writes with {down} down in {time.monotonic() - started:.1f}s")
+    assert failures == [], f"writes failed although two of three zones were up: {failures}"
+    # Readable while the zone is down, and known to be short of a copy.
+    for key, (version, body) in acknowledged.items():
+        assert s3.get_object(Bucket=b, Key=key, VersionId=version)["Body"].read() == body, key
+    short = {(r["key"], r["version_id"]) for r in gateway.under_replicated() if r["bucket"] == b}
+    assert short == {(k, v) for k, (v, _) in acknowledged.items()}, short
+    for key, (version, _) in acknowledged.items():
+        up = sorted(z for z in ZONE_URLS if z != down)
+        assert zones_holding(backend_key(b, key, version), up) == sorted(z for z in ALLOWED_ZONES if z != down), key
+
+    start_zone(down)
+    restarted = time.monotonic()
+    gateway.wait_fully_replicated(timeout=240)
+    print(f"  repaired {time.monotonic() - restarted:.1f}s after {down} came back")
+    for key, (version, body) in acknowledged.items():
+        got = s3.get_object(Bucket=b, Key=key)
+        assert got["VersionId"] == version and sha256(got["Body"].read()) == sha256(body), key
+        assert_on_planned_zones(gateway, b, key, version, body=body)
+
+
+TESTS = [
+    test_aws_cli_multipart_50mib_round_trip,
+    test_boto3_put_get_list_delete,
+    test_rclone_copy_ls_cat_check,
+    test_s3cmd_put_get_ls_del,
+    test_expect_100_continue_is_answered_before_the_body,
+    test_default_policy_uses_the_stockholm_zone,
+    test_forbidden_zone_never_held_fin_data,
+    test_zone_stopped_during_writes_is_repaired,
+]
+
+
+def main():
+    global gateway, s3
+    gateway = Gateway("moto").start()
+    s3 = gateway.client()
+    try:
+        ok = run(TESTS, gateways=lambda: [gateway])
+    finally:
+        gateway.stop()
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

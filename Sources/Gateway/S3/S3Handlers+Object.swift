@@ -138,11 +138,10 @@ extension S3Handlers {
         }
     }
 
-    /// The length the body will have: `x-amz-decoded-content-length` for aws-chunked bodies,
-    /// Content-Length otherwise.
+    /// The length the body will have: `x-amz-decoded-content-length` for aws-chunked bodies (whose
+    /// Content-Length counts the framing too), Content-Length otherwise.
     func declaredLength() throws -> Int64? {
-        let name = auth.payload.isStreaming && header("x-amz-decoded-content-length") != nil
-            ? "x-amz-decoded-content-length" : "content-length"
+        let name = auth.payload.isStreaming ? "x-amz-decoded-content-length" : "content-length"
         guard let text = header(name) else { return nil }
         guard let n = Int64(text), n >= 0 else {
             throw S3Error.invalidArgument("Invalid \(name)", name: name, value: text)

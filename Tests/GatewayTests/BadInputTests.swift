@@ -147,6 +147,10 @@ struct BadInputTests {
             let put = try f.gw.presigned("PUT", "/vault/kept.txt", expires: 3600, date: past.addingTimeInterval(-1))
             try await Self.expectError(client, put, .put, headers: [:], body: Self.evil, code: "AccessDenied", status: 403,
                                        message: "Request has expired")
+            // Signed for a time beyond the allowed skew: not valid yet.
+            let future = try f.gw.presigned("PUT", "/vault/kept.txt", expires: 3600, date: Date().addingTimeInterval(3600))
+            try await Self.expectError(client, future, .put, headers: [:], body: Self.evil, code: "AccessDenied", status: 403,
+                                       message: "Request is not valid yet")
             // A fresh one works (the URLs above failed for their age only).
             try await client.execute(uri: try f.gw.presigned("GET", "/vault/kept.txt", expires: 60), method: .get) { r in
                 #expect(r.status == .ok)

@@ -450,6 +450,24 @@ struct BadInputTests {
         }
     }
 
+    /// The local-disk file of any valid key has components a file system accepts, stays in the
+    /// zone's bucket folder, and is not the file of another key.
+    @Test func localDiskPathsOfHostileKeys() {
+        let backend = LocalDiskBackend(zone: "Z", root: "/zones/Z", bucket: "b")
+        let long = String(repeating: "\u{20AC}", count: 341)  // 1023 bytes, 3069 once encoded
+        let keys = [long, "a/" + long, String(repeating: "k", count: 1024), "../../x", "a/./b", "a//b", "%2E%2E",
+                    String(repeating: "k", count: 253) + "%+/" + "k", String(repeating: "k", count: 256)]
+        var seen: [String: String] = [:]
+        for key in keys {
+            let path = backend.path(for: key)
+            #expect(path.hasPrefix("/zones/Z/b/"))
+            let components = path.dropFirst("/zones/Z/b/".count).split(separator: "/", omittingEmptySubsequences: false)
+            #expect(components.allSatisfy { !$0.isEmpty && $0.utf8.count <= 255 && $0 != "." && $0 != ".." }, "\(key)")
+            #expect(seen[path] == nil, "\(key) and \(seen[path] ?? "") share \(path)")
+            seen[path] = key
+        }
+    }
+
     // MARK: Headers
 
     @Test func oversizedMetadataAndTaggingHeaders() async throws {

@@ -46,5 +46,10 @@ test-faults:
 run: build
 	@scripts/run.sh
 
+# libFuzzer runs of the YAML/policy, SigV4/aws-chunked and XML parsers (Fuzz/, FUZZING.md):
+# FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick some.
+fuzz:
+	@scripts/fuzz.sh
+
 clean:
 	rm -rf .build data

@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "PolicyEngine", targets: ["PolicyEngine"]),
         .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "S3Protocol", targets: ["S3Protocol"]),
         .executable(name: "policyctl", targets: ["policyctl"]),
         .executable(name: "gateway", targets: ["Gateway"]),
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the gateway on the embedded default (SQLite, local-disk zones) in a scratch folder on
-# free ports and runs the real-client tests (aws CLI, boto3) against it.
+# free ports and runs the real-client tests (aws CLI, boto3) and the raw-socket bad-input tests
+# against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/gateway-live.XXXXXX")
@@ -29,3 +30,7 @@ done
 GATEWAY_ENDPOINT="http://127.0.0.1:$s3_port" GATEWAY_MANAGEMENT="http://127.0.0.1:$mgmt_port" ZONES_DIR="$work/zones" \
 AWS_ACCESS_KEY_ID=live-key AWS_SECRET_ACCESS_KEY=live-secret AWS_DEFAULT_REGION=us-east-1 \
     python3 Tests/live/test_clients.py || { echo "--- gateway log"; tail -50 "$work/gateway.log"; exit 1; }
+# Raw-socket bad input (stdlib only); the gateway must still be up afterwards.
+GATEWAY_ENDPOINT="http://127.0.0.1:$s3_port" AWS_ACCESS_KEY_ID=live-key AWS_SECRET_ACCESS_KEY=live-secret \
+    python3 Tests/live/test_bad_input.py || { echo "--- gateway log"; tail -50 "$work/gateway.log"; exit 1; }
+kill -0 "$pid" || { echo "the gateway exited"; tail -50 "$work/gateway.log"; exit 1; }

@@ -27,6 +27,8 @@ struct LocalDiskBackend: ObjectBackend {
 
     /// The file of a backend key. Keys are S3 keys and may hold anything, so every byte outside
     /// a safe set, and every `.`/`..` segment, is percent-encoded: nothing escapes the zone folder.
+    /// An encoded segment longer than a file name may be (255 bytes; a 1024-byte key can have
+    /// one) is cut into folders of 253 bytes, each ending in `%+`, which no encoding produces.
     func path(for key: String) -> String {
         var out = bucketPath + "/"
         for (i, segment) in key.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
@@ -35,15 +37,21 @@ struct LocalDiskBackend: ObjectBackend {
                 out += "%" + String(repeating: "2E", count: segment.count) + "_"
                 continue
             }
+            var encoded: [UInt8] = []
             for b in segment.utf8 {
                 switch b {
                 case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                      UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                    out.unicodeScalars.append(Unicode.Scalar(b))
+                    encoded.append(b)
                 default:
-                    out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
+                    encoded += Array(("%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)).utf8)
                 }
             }
+            while encoded.count > 255 {
+                out += String(decoding: encoded.prefix(253), as: UTF8.self) + "%+/"
+                encoded.removeFirst(253)
+            }
+            out += String(decoding: encoded, as: UTF8.self)
         }
         return out
     }

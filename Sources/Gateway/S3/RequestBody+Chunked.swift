@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import S3Protocol
 import SigV4
 
 /// Removes aws-chunked framing from a request body as it streams, verifying the chunk
@@ -34,7 +35,13 @@ final class ChunkedBodyDecoder: @unchecked Sendable {
     private func nextDecoded(_ body: RequestBody) async throws -> ByteBuffer? {
         if iterator == nil { iterator = body.makeAsyncIterator() }
         while pending.isEmpty {
-            guard let buffer = try await iterator!.next() else {
+            let next: ByteBuffer?
+            do {
+                next = try await iterator!.next()
+            } catch {
+                throw S3Error.bodyEndedEarly(error)
+            }
+            guard let buffer = next else {
                 if !finished { try finish() }
                 return nil
             }

@@ -125,10 +125,12 @@ extension S3Handlers {
         try verifyDigests(outcome)
         guard let (algorithm, computed) = outcome.checksum,
               let value = declaredChecksum ?? chunked?.trailer(algorithm.headerName) else { return }
-        do {
+        do throws(SigV4Error) {
             try algorithm.verify(declaredBase64: value, computed: computed)
         } catch {
-            throw S3Error(.badDigest, message: "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
+            // InvalidRequest for a value that is not a checksum at all, BadDigest for a mismatch;
+            // an S3Error, so that the copies already written are removed.
+            throw S3Error(error)
         }
     }
 
@@ -145,10 +147,14 @@ extension S3Handlers {
         }
     }
 
+    /// The length the body will have: `x-amz-decoded-content-length` for aws-chunked bodies (whose
+    /// Content-Length counts the framing too), Content-Length otherwise.
     func declaredLength() throws -> Int64? {
-        if let decoded = header("x-amz-decoded-content-length") { return Int64(decoded) }
-        guard let text = header("content-length") else { return nil }
-        guard let n = Int64(text), n >= 0 else { throw S3Error(.invalidArgument, message: "Invalid Content-Length") }
+        let name = auth.payload.isStreaming ? "x-amz-decoded-content-length" : "content-length"
+        guard let text = header(name) else { return nil }
+        guard let n = Int64(text), n >= 0 else {
+            throw S3Error.invalidArgument("Invalid \(name)", name: name, value: text)
+        }
         if n > 5 * 1024 * 1024 * 1024 { throw S3Error.entityTooLarge(proposedSize: n, maxSizeAllowed: 5 * 1024 * 1024 * 1024) }
         return n
     }
@@ -488,7 +494,22 @@ final class IteratorBox: @unchecked Sendable {
 
     func next(_ body: RequestBody) async throws -> ByteBuffer? {
         if iterator == nil { iterator = body.makeAsyncIterator() }
-        return try await iterator!.next()
+        do {
+            return try await iterator!.next()
+        } catch {
+            throw S3Error.bodyEndedEarly(error)
+        }
+    }
+}
+
+extension S3Error {
+    /// A request body whose reading failed (the client closed the connection or the HTTP parser
+    /// gave up mid-body) did not deliver the bytes its Content-Length announced: `IncompleteBody`,
+    /// as S3 answers, rather than an internal error. An `S3Error`, so partial copies are removed.
+    static func bodyEndedEarly(_ error: any Error) -> S3Error {
+        if let s3 = error as? S3Error { return s3 }
+        if let sigV4 = error as? SigV4Error { return S3Error(sigV4) }
+        return S3Error(.incompleteBody, message: "The request body ended before the declared length was received.")
     }
 }
 

@@ -35,8 +35,8 @@ struct S3Responder: HTTPResponder {
         } catch let error as S3Error {
             response = Self.errorResponse(error, requestID: requestID, resource: request.uri.path, head: request.method == .head)
         } catch let error as SigV4Error {
-            let s3 = S3Error(S3ErrorCode(rawValue: error.code.rawValue) ?? .accessDenied, message: error.message)
-            response = Self.errorResponse(s3, requestID: requestID, resource: request.uri.path, head: request.method == .head)
+            response = Self.errorResponse(S3Error(error), requestID: requestID, resource: request.uri.path,
+                                          head: request.method == .head)
         } catch let error as MetadataError where error.code == .unavailable {
             logger.error("metadata store unavailable", metadata: ["error": "\(error)"])
             response = Self.errorResponse(S3Error(.serviceUnavailable, message: "The metadata store is unavailable; retry later."),

@@ -27,10 +27,10 @@ extension S3ErrorCode {
         case .accessControlListNotSupported, .authorizationHeaderMalformed, .authorizationQueryParametersError,
              .badDigest, .entityTooLarge, .entityTooSmall, .expiredToken, .illegalLocationConstraintException,
              .illegalVersioningConfigurationException, .incompleteBody, .invalidArgument, .invalidBucketName,
-             .invalidDigest, .invalidEncryptionAlgorithmError, .invalidLocationConstraint, .invalidPart,
-             .invalidPartOrder, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .invalidTag,
-             .invalidToken, .invalidURI, .keyTooLongError, .malformedACLError, .malformedPOSTRequest,
-             .malformedPolicy, .malformedXML, .maxMessageLengthExceeded, .metadataTooLarge,
+             .invalidChunkSizeError, .invalidDigest, .invalidEncryptionAlgorithmError, .invalidLocationConstraint,
+             .invalidPart, .invalidPartOrder, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass,
+             .invalidTag, .invalidToken, .invalidURI, .keyTooLongError, .malformedACLError, .malformedPOSTRequest,
+             .malformedPolicy, .malformedTrailerError, .malformedXML, .maxMessageLengthExceeded, .metadataTooLarge,
              .missingRequestBodyError, .missingSecurityHeader, .requestHeaderSectionTooLarge, .requestTimeout,
              .tooManyBuckets, .unexpectedContent, .xAmzContentSHA256Mismatch:
             400
@@ -71,6 +71,7 @@ extension S3ErrorCode {
         case .invalidArgument: "Invalid Argument"
         case .invalidBucketName: "The specified bucket is not valid."
         case .invalidBucketState: "The request is not valid with the current state of the bucket."
+        case .invalidChunkSizeError: "Only the last chunk is allowed to have a size less than 8192 bytes"
         case .invalidDigest: "The Content-MD5 you specified was invalid."
         case .invalidEncryptionAlgorithmError:
             "The encryption request you specified is not valid. The valid value is AES256."
@@ -94,6 +95,8 @@ extension S3ErrorCode {
             "The XML you provided was not well-formed or did not validate against our published schema"
         case .malformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data."
         case .malformedPolicy: "The policy document is malformed."
+        case .malformedTrailerError:
+            "The request contained trailing data that was not well-formed or did not conform to our published schema."
         case .malformedXML:
             "The XML you provided was not well-formed or did not validate against our published schema"
         case .maxMessageLengthExceeded: "Your request was too big."

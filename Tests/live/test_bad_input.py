@@ -1,0 +1,226 @@
+"""Live bad-input tests: what only a real socket can send. A Content-Length the body does not
+honour, a connection closed mid-body, oversized header sections, raw bytes in the request line.
+Each checks the answer, that the object stored beforehand is unchanged and that the gateway
+still serves.
+
+Python standard library only (the requests are signed here with SigV4).
+Environment: GATEWAY_ENDPOINT (http://127.0.0.1:PORT), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+"""
+import datetime
+import hashlib
+import hmac
+import os
+import socket
+import sys
+import traceback
+import urllib.parse
+import uuid
+
+ENDPOINT = urllib.parse.urlparse(os.environ["GATEWAY_ENDPOINT"])
+HOST, PORT = ENDPOINT.hostname, ENDPOINT.port
+ACCESS_KEY = os.environ["AWS_ACCESS_KEY_ID"]
+SECRET_KEY = os.environ["AWS_SECRET_ACCESS_KEY"]
+AUTHORITY = f"{HOST}:{PORT}"
+BUCKET = "bad-" + uuid.uuid4().hex[:10]
+ORIGINAL = b"the original, stored contents"
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sign(method, path, headers, payload_hash, query=""):
+    """Returns `headers` plus host, x-amz-date, x-amz-content-sha256 and authorization."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    signed = {k.lower(): v.strip() for k, v in headers.items()}
+    signed.update({"host": AUTHORITY, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
+    names = sorted(signed)
+    canonical = "\n".join([method, path, query, "".join(f"{n}:{signed[n]}\n" for n in names), ";".join(names), payload_hash])
+    scope = f"{day}/us-east-1/s3/aws4_request"
+    to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{sha256(canonical.encode())}"
+    key = ("AWS4" + SECRET_KEY).encode()
+    for part in (day, "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    out = dict(headers)
+    out.update({"Host": AUTHORITY, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash,
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{scope}, "
+                                 f"SignedHeaders={';'.join(names)}, Signature={signature}"})
+    return out
+
+
+def raw_head(method, target, headers):
+    lines = [f"{method} {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def read_response(sock, timeout=10):
+    """(status, headers, body) of one response, or None if the connection closed without one."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            chunk = b""
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not chunk:
+            break
+        body += chunk
+    return status, headers, body
+
+
+def exchange(payload, shutdown_write=False, timeout=10):
+    with socket.create_connection((HOST, PORT), timeout=timeout) as sock:
+        sock.sendall(payload)
+        if shutdown_write:
+            sock.shutdown(socket.SHUT_WR)
+        return read_response(sock, timeout)
+
+
+def request(method, path, body=b"", headers=None):
+    headers = sign(method, path, dict(headers or {}), sha256(body))
+    headers["Content-Length"] = str(len(body))
+    return exchange(raw_head(method, path, headers) + body)
+
+
+def error_code(response):
+    body = response[2].decode("utf-8", "replace")
+    return body.split("<Code>")[1].split("</Code>")[0] if "<Code>" in body else None
+
+
+def expect_intact():
+    """The stored object reads back unchanged and a new PUT/GET round trip works."""
+    response = request("GET", f"/{BUCKET}/kept.txt")
+    assert response is not None and response[0] == 200, response
+    assert response[2] == ORIGINAL, response[2]
+    fresh = uuid.uuid4().hex.encode()
+    assert request("PUT", f"/{BUCKET}/after.txt", fresh)[0] == 200
+    assert request("GET", f"/{BUCKET}/after.txt")[2] == fresh
+
+
+def setup():
+    assert request("PUT", f"/{BUCKET}")[0] == 200
+    assert request("PUT", f"/{BUCKET}/kept.txt", ORIGINAL)[0] == 200
+
+
+def test_content_length_longer_than_body_then_close():
+    body = b"short body"
+    headers = sign("PUT", f"/{BUCKET}/kept.txt", {}, "UNSIGNED-PAYLOAD")
+    headers["Content-Length"] = "1000"
+    response = exchange(raw_head("PUT", f"/{BUCKET}/kept.txt", headers) + body, shutdown_write=True)
+    # The body ended early: IncompleteBody (the half-closed socket still reads the answer).
+    assert response is not None and response[0] == 400 and error_code(response) == "IncompleteBody", response
+    expect_intact()
+
+
+def test_content_length_longer_than_body_then_stall():
+    body = b"short body"
+    headers = sign("PUT", f"/{BUCKET}/kept.txt", {}, "UNSIGNED-PAYLOAD")
+    headers["Content-Length"] = "1000"
+    with socket.create_connection((HOST, PORT)) as sock:
+        sock.sendall(raw_head("PUT", f"/{BUCKET}/kept.txt", headers) + body)
+        # Another client is served while this one stalls mid-body.
+        expect_intact()
+    expect_intact()
+
+
+def test_body_longer_than_content_length():
+    body = b"0123456789" * 3
+    headers = sign("PUT", f"/{BUCKET}/kept.txt", {}, sha256(body))
+    headers["Content-Length"] = "10"
+    with socket.create_connection((HOST, PORT), timeout=10) as sock:
+        sock.sendall(raw_head("PUT", f"/{BUCKET}/kept.txt", headers) + body)
+        response = read_response(sock)
+        # The first ten bytes are the body; they do not hash to the signed payload hash. The rest
+        # is not a request: whatever the server makes of it, the connection must not be reused.
+        assert response is not None and response[0] == 400, response
+        assert error_code(response) == "XAmzContentSHA256Mismatch", response
+    expect_intact()
+
+
+def test_huge_header_section_is_refused():
+    for size in (100_000, 2_000_000):
+        headers = sign("GET", f"/{BUCKET}/kept.txt", {}, sha256(b""))
+        headers["X-Padding"] = "p" * size
+        try:
+            response = exchange(raw_head("GET", f"/{BUCKET}/kept.txt", headers))
+        except (BrokenPipeError, ConnectionResetError):
+            response = None
+        # Refused by the HTTP server with 400 and the connection closed (a reset while the rest
+        # is still being sent is fine too); the server must not buffer it all.
+        assert response is None or response[0] == 400, response[:2] if response else None
+    expect_intact()
+
+
+def test_many_headers_are_refused():
+    headers = sign("GET", f"/{BUCKET}/kept.txt", {}, sha256(b""))
+    for i in range(20_000):
+        headers[f"X-H{i}"] = "v"
+    try:
+        response = exchange(raw_head("GET", f"/{BUCKET}/kept.txt", headers))
+    except (BrokenPipeError, ConnectionResetError):
+        response = None
+    assert response is None or 400 <= response[0] < 500, response[:2] if response else None
+    expect_intact()
+
+
+def test_raw_invalid_utf8_and_control_bytes_in_the_path():
+    for raw in (b"/" + BUCKET.encode() + b"/a\xff\xfeb", b"/" + BUCKET.encode() + b"/\xc3",
+                b"/" + BUCKET.encode() + b"/a\x00b", b"/" + BUCKET.encode() + b"/a b"):
+        head = b"PUT " + raw + b" HTTP/1.1\r\nHost: " + AUTHORITY.encode() + b"\r\nContent-Length: 4\r\n\r\nevil"
+        try:
+            response = exchange(head)
+        except (BrokenPipeError, ConnectionResetError):
+            response = None
+        # An HTTP-level 400 or an S3 error; never stored, never a server error.
+        assert response is None or 400 <= response[0] < 500, (raw, response)
+    # Signed, percent-encoded invalid UTF-8 gets the S3 error.
+    response = request("PUT", f"/{BUCKET}/a%FFb", b"evil")
+    assert response[0] == 400 and error_code(response) == "InvalidArgument", response
+    expect_intact()
+
+
+def test_malformed_request_line_and_garbage():
+    for payload in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64),  # a TLS ClientHello
+                    b"GET\r\n\r\n", b"PUT /x HTTP/9.9\r\n\r\n", os.urandom(4096)):
+        try:
+            response = exchange(payload, shutdown_write=True, timeout=5)
+        except (BrokenPipeError, ConnectionResetError):
+            response = None
+        assert response is None or 400 <= response[0] < 600 and response[0] != 500, response
+    expect_intact()
+
+
+def main():
+    setup()
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print(f"PASS {name}")
+            passed += 1
+        except Exception:
+            print(f"FAIL {name}")
+            traceback.print_exc()
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,23 +9,20 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-/// Builds the gateway from its configuration and runs it until SIGTERM/SIGINT.
+/// Builds the gateway from its configuration and runs it until SIGTERM/SIGINT; SIGHUP reloads
+/// the policies and the catalog.
 enum GatewayApp {
     struct StartupError: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Loads catalog, policies, backends and credentials; fails on anything invalid (fail closed).
+    /// Loads catalog, policies and backends; fails on anything invalid (fail closed). The
+    /// catalog and policies go through ``PolicyLoader``, as a reload does.
     static func loadPolicies(_ configuration: GatewayConfiguration, logger: Logger) throws
         -> (CompiledPolicySet, [Diagnostic], [BackendDefinition]) {
-        let catalogResult: CatalogLoader.Result
-        do {
-            catalogResult = try CatalogLoader.load(path: configuration.providersFile)
-        } catch {
-            throw StartupError(description: "\(error)")
-        }
-        if catalogResult.diagnostics.hasErrors {
-            throw StartupError(description: "the catalog has errors:\n" + catalogResult.diagnostics.map(\.description).joined(separator: "\n"))
+        let (catalog, catalogDiagnostics) = PolicyLoader.readCatalog(path: configuration.providersFile)
+        guard let catalog else {
+            throw StartupError(description: "the catalog has errors:\n" + catalogDiagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
         }
         let backendsText: String
         do {
@@ -34,23 +31,16 @@ enum GatewayApp {
             throw StartupError(description: "\(error)")
         }
         let definitions = try BackendsConfig.parse(backendsText, file: configuration.backendsFile,
-                                                   catalog: catalogResult.catalog,
+                                                   catalog: catalog,
                                                    environment: ProcessInfo.processInfo.environment)
-        let set: PolicySet
-        do {
-            set = try PolicySet.load(paths: [configuration.policiesDirectory])
-        } catch {
-            throw StartupError(description: "\(error)")
-        }
-        let compiler = PolicyCompiler(enabledZones: Set(definitions.filter(\.enabled).map(\.zoneCode)),
-                                      backendsFile: configuration.backendsFile)
-        let result = compiler.compile(set, catalog: catalogResult.catalog)
-        for d in result.diagnostics where d.severity == .warning { logger.warning("policy: \(d)") }
-        if !result.isValid {
+        let outcome = PolicyLoader.compile(policiesDirectory: configuration.policiesDirectory, catalog: catalog,
+                                           definitions: definitions, backendsFile: configuration.backendsFile)
+        for d in outcome.diagnostics where d.severity == .warning { logger.warning("policy: \(d)") }
+        guard let compiled = outcome.compiled else {
             throw StartupError(description: "the policies are invalid (fail closed):\n"
-                + result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
+                + outcome.errors.map(\.description).joined(separator: "\n"))
         }
-        return (result.compiled, result.diagnostics, definitions)
+        return (compiled, outcome.diagnostics, definitions)
     }
 
     static func makeStore(_ configuration: GatewayConfiguration, logger: Logger) async throws -> any MetadataStore {
@@ -100,17 +90,9 @@ enum GatewayApp {
     /// Records the catalog and policy set, creates the zone folders.
     static func prepare(_ state: GatewayState) async throws {
         try await state.store.migrate()
-        try await state.store.replaceProviders(state.policies.catalog.zones.map { zone in
-            ProviderRecord(zoneCode: zone.code, providerName: zone.providerName, countryCode: zone.countryCode,
-                           regionCity: zone.city, endpoint: zone.endpoint,
-                           flags: Dictionary(uniqueKeysWithValues: state.policies.catalog.flagNames.map { flag in (flag, zone.has(flag) ? "true" : "false") }))
-        })
-        let summary = JSONValue.object([
-            ("residencyPolicies", .strings(state.policies.residencyPolicies.map(\.metadata.name))),
-            ("replicationPolicies", .strings(state.policies.replicationPolicies.map(\.metadata.name))),
-            ("zones", .strings(state.backends.keys.sorted())),
-        ]).serialized(indent: 0)
-        _ = try await state.store.recordPolicySet(PolicySetRecord(hash: state.policies.policySetHash, summaryJSON: summary, loadedAt: Date()))
+        let policies = state.policyStore.current
+        try await state.store.replaceProviders(PolicyLoader.providerRecords(policies.compiled.catalog))
+        _ = try await state.store.recordPolicySet(PolicyLoader.record(policies, zones: Array(state.backends.keys)))
         for (zone, backend) in state.backends {
             do {
                 try await backend.initialize(objectLock: false)
@@ -155,6 +137,7 @@ enum GatewayApp {
                 .init(service: HealthProber(state: state)),
                 .init(service: ReplicationWorker(state: state)),
                 .init(service: Reconciler(state: state)),
+                .init(service: PolicyReloadService(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -174,6 +157,21 @@ struct StoreService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await store.run()
+        }
+    }
+}
+
+/// Reloads the policies and the catalog on each SIGHUP (see ``GatewayState/reloadPolicies(trigger:)``).
+struct PolicyReloadService: Service {
+    let state: GatewayState
+    /// Called once SIGHUP is trapped: from then on a SIGHUP reloads instead of ending the process.
+    var onTrapped: @Sendable () -> Void = {}
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        onTrapped()
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = await state.reloadPolicies(trigger: "SIGHUP")
         }
     }
 }

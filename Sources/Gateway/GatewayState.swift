@@ -5,18 +5,19 @@ import PolicyEngine
 import Prometheus
 
 /// The running gateway's shared state: configuration, metadata authority, compiled policies,
-/// backends by zone and their health. Immutable apart from the guarded health table.
+/// backends by zone and their health. Immutable apart from the guarded health table and the
+/// policy set, which a reload swaps as a whole.
 final class GatewayState: Sendable {
     let configuration: GatewayConfiguration
     let store: any MetadataStore
-    let policies: CompiledPolicySet
-    let policyDiagnostics: [Diagnostic]
+    /// The policy set in force (see ``reloadPolicies(trigger:)``).
+    let policyStore: PolicyStore
     let backends: [String: any ObjectBackend]
     let backendDefinitions: [BackendDefinition]
     let credentials: CredentialStore
     let logger: Logger
     /// What `/metrics` renders; swift-metrics is bootstrapped with it when the gateway runs.
-    let metricsRegistry = PrometheusCollectorRegistry()
+    let metricsRegistry: PrometheusCollectorRegistry
     /// A circuit breaker per backend (see ``CircuitBreaker``).
     let health: BackendHealth
 
@@ -25,14 +26,23 @@ final class GatewayState: Sendable {
          backendDefinitions: [BackendDefinition], credentials: CredentialStore, logger: Logger) {
         self.configuration = configuration
         self.store = store
-        self.policies = policies
-        self.policyDiagnostics = policyDiagnostics
+        let registry = PrometheusCollectorRegistry()
+        self.metricsRegistry = registry
+        self.policyStore = PolicyStore(LoadedPolicySet(compiled: policies, diagnostics: policyDiagnostics, loadedAt: Date()),
+                                       registry: registry)
         self.backends = backends
         self.backendDefinitions = backendDefinitions
         self.credentials = credentials
         self.logger = logger
         self.health = BackendHealth(zones: backends.keys, logger: logger)
     }
+
+    /// The compiled policy set in force now. A request reads it once and keeps that snapshot,
+    /// so that a reload cannot change its plan halfway.
+    var policies: CompiledPolicySet { policyStore.current.compiled }
+
+    /// The warnings the set in force was loaded with.
+    var policyDiagnostics: [Diagnostic] { policyStore.current.diagnostics }
 
     /// Whether requests may go to the zone (its circuit breaker is not open).
     func isHealthy(_ zone: String) -> Bool {

@@ -42,6 +42,8 @@ struct ManagementResponder: HTTPResponder {
             case (.get, "/api/replicas/status"): return try await replicaStatus(request)
             case (.get, "/api/operations/log"): return try await operationsLog(request)
             case (.get, "/api/plan"): return try plan(request)
+            case (.get, "/api/policies"): return currentPolicies()
+            case (.post, "/api/policies/reload"): return await reloadPolicies()
             case (.get, "/metrics"): return metrics()
             default:
                 return Self.json(.object([("error", "not found"), ("path", .string(path))]), status: .notFound)

@@ -101,7 +101,7 @@ extension S3Handlers {
     /// The placement plan of an object, or AccessDenied naming the policy that refuses it.
     func allowedPlan(bucket: String, key: String, tags: [ObjectTag], operation: String) async throws -> PlacementPlan {
         let object = ObjectRef(bucket: bucket, key: key, tags: tags.map { .init(key: $0.key, value: $0.value) })
-        let plan = state.policies.plan(for: object)
+        let plan = policies.plan(for: object)
         guard plan.allowed else {
             let policy = plan.replicationPolicy?.metadata.name ?? plan.residencyPolicies.first ?? "none"
             _ = try? await store.appendLog(log(operation, bucket: bucket, key: key, status: 403,
@@ -335,7 +335,7 @@ extension S3Handlers {
         }
         let latest = try await store.latestVersion(bucket: bucketName, key: key)
         let object = ObjectRef(bucket: bucketName, key: key, tags: (latest?.tags ?? []).map { .init(key: $0.key, value: $0.value) })
-        let plan = state.policies.plan(for: object)
+        let plan = policies.plan(for: object)
         let mode = plan.versioning ?? .bucket
         let versioned = mode == .enabled || (mode == .bucket && bucket.versioning != .unversioned)
         if !versioned {
@@ -411,7 +411,7 @@ extension S3Handlers {
         try tagging.validate(maxTags: Tagging.maxObjectTags)
         // Tags decide placement: a retag that would move the object out of its policy is refused.
         let newTags = tagging.tags.map { ObjectTag($0.key, $0.value) }
-        let plan = state.policies.plan(for: ObjectRef(bucket: bucket, key: key, tags: newTags.map { .init(key: $0.key, value: $0.value) }))
+        let plan = policies.plan(for: ObjectRef(bucket: bucket, key: key, tags: newTags.map { .init(key: $0.key, value: $0.value) }))
         let eligible = Set(plan.eligibleZones.map(\.code))
         let replicas = try await store.replicas(storageId: v.storageId)
         if !plan.allowed || replicas.contains(where: { !eligible.contains($0.zone) }) {

@@ -85,7 +85,7 @@ extension S3Handlers {
 
     /// The policy floor of an existing version: the plan of its bucket, key and tags.
     func policyFloor(of version: ObjectVersion) -> (retention: Metadata.ObjectRetention, policy: String)? {
-        let plan = state.policies.plan(for: ObjectRef(bucket: version.bucket, key: version.key,
+        let plan = policies.plan(for: ObjectRef(bucket: version.bucket, key: version.key,
                                                       tags: version.tags.map { .init(key: $0.key, value: $0.value) }))
         guard let floor = Self.policyFloor(plan, createdAt: version.createdAt) else { return nil }
         return (floor, plan.replicationPolicy?.metadata.name ?? "none")

@@ -11,6 +11,9 @@ import SigV4
 /// One S3 request being handled: dispatch by method, bucket, key and sub-resource.
 struct S3Handlers {
     let state: GatewayState
+    /// The policy set this request plans with, read once when it arrived (a reload does not
+    /// change it halfway).
+    let policies: CompiledPolicySet
     let call: S3Call
     let request: Request
     let principal: Principal
@@ -139,6 +142,6 @@ struct S3Handlers {
         OperationLogEntry(
             time: Date(), requestId: requestID, principal: principal.accessKey, operation: operation,
             bucket: bucket, key: key, versionId: versionId, httpStatus: status, zones: zones,
-            policySetHash: state.policies.policySetHash, bytes: bytes, durationMs: 0, detail: detail)
+            policySetHash: policies.policySetHash, bytes: bytes, durationMs: 0, detail: detail)
     }
 }

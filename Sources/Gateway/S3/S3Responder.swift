@@ -29,7 +29,7 @@ struct S3Responder: HTTPResponder {
             let parsed = try S3Call.parse(request, prefix: prefix, domain: state.configuration.domain)
             call = parsed
             let auth = try await authenticate(request, call: parsed)
-            let handler = S3Handlers(state: state, call: parsed, request: request, principal: auth.principal,
+            let handler = S3Handlers(state: state, policies: state.policies, call: parsed, request: request, principal: auth.principal,
                                      auth: auth.verified, headerList: auth.headers, requestID: requestID, logger: logger)
             response = try await handler.handle()
         } catch let error as S3Error {

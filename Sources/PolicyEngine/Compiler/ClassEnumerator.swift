@@ -36,7 +36,7 @@ struct ClassEnumerator {
             if truncated { break }
         }
         for (tagKey, options) in tagAtoms() {
-            var next = OrderedClasses()
+            var next = OrderedClasses(capacity: min(limit, current.count * 2))
             outer: for (bits, witness) in zip(current.bits, current.witnesses) {
                 for option in options {
                     let combined = bits.intersection(option.bits)
@@ -58,7 +58,13 @@ struct ClassEnumerator {
     private struct OrderedClasses {
         var bits: [PolicyBits] = []
         var witnesses: [ObjectRef] = []
-        var index: [PolicyBits: Int] = [:]
+        var index: [PolicyBits: Int]
+
+        init(capacity: Int = 0) {
+            bits.reserveCapacity(capacity)
+            witnesses.reserveCapacity(capacity)
+            index = Dictionary(minimumCapacity: capacity)
+        }
 
         var count: Int { bits.count }
         func contains(_ b: PolicyBits) -> Bool { index[b] != nil }

@@ -7,7 +7,10 @@
 final class ClassPlan: Sendable {
     let residency: [Int]
     let residencyNames: [String]
-    let replication: ReplicationPolicy?
+    /// The winning replication policy, boxed once per policy (the struct is large).
+    let replicationBox: ReplicationPolicyBox?
+    var replication: ReplicationPolicy? { replicationBox?.policy }
+    let isSpread: Bool
     /// Index of `replication` among the set's replication policies.
     let replicationIndex: Int?
     /// Every replication policy that matched, including the outranked ones.
@@ -25,12 +28,13 @@ final class ClassPlan: Sendable {
     /// Ordered placement: the chosen zones, the same for every object of the class.
     let orderedChosen: [Zone]
 
-    init(residency: [Int], residencyNames: [String], replication: ReplicationPolicy?, replicationIndex: Int?,
+    init(residency: [Int], residencyNames: [String], replication: ReplicationPolicyBox?, replicationIndex: Int?,
          matchingReplication: [Int], eligible: ZoneSet, preferred: [Int], rest: ZoneSet, refusal: [String],
-         chosen: [Int], zones: [Zone]) {
+         chosen: [Zone]) {
         self.residency = residency
         self.residencyNames = residencyNames
-        self.replication = replication
+        self.replicationBox = replication
+        self.isSpread = replication?.policy.placement == .spread
         self.replicationIndex = replicationIndex
         self.matchingReplication = matchingReplication
         self.eligibleSet = eligible
@@ -39,14 +43,15 @@ final class ClassPlan: Sendable {
         self.restSet = rest
         self.restCount = rest.cardinality
         self.refusal = refusal
-        self.orderedChosen = chosen.map { zones[$0] }
+        self.orderedChosen = chosen
     }
 
     /// A class with the same residency set and winner as `other`: shares its data.
     init(sharing other: ClassPlan, matchingReplication: [Int]) {
         residency = other.residency
         residencyNames = other.residencyNames
-        replication = other.replication
+        replicationBox = other.replicationBox
+        isSpread = other.isSpread
         replicationIndex = other.replicationIndex
         self.matchingReplication = matchingReplication
         eligibleSet = other.eligibleSet
@@ -58,14 +63,18 @@ final class ClassPlan: Sendable {
         orderedChosen = other.orderedChosen
     }
 
-    var isSpread: Bool { replication?.placement == .spread }
-
     /// Eligible zones, catalog order.
     var eligible: [Int] { eligibleSet.members }
     /// The non-preferred eligible zones, catalog order.
     var rest: [Int] { restSet.members }
     /// Candidate order of ordered placement: `preferred`, then `rest`, without building an array.
     var orderedCandidates: ChainedSequence<[Int], ZoneSet> { preferred.chainedWith(restSet) }
+}
+
+/// One replication policy behind a reference, shared by every class it wins.
+final class ReplicationPolicyBox: Sendable {
+    let policy: ReplicationPolicy
+    init(_ policy: ReplicationPolicy) { self.policy = policy }
 }
 
 extension Sequence {

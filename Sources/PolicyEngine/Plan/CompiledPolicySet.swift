@@ -26,8 +26,16 @@ public struct CompiledPolicySet: Sendable {
     /// For each replication policy, the index of the first policy with its name (names are
     /// unique in a valid set; the checker keys its findings by this index).
     let firstIndexByName: [Int]
+    let replicationBoxes: [ReplicationPolicyBox]
     let planContext: PlanContext
     private(set) var analysis: Analysis
+
+    /// What classes built at compile time share: the eligible zones and names per residency
+    /// set, and the chosen zones per choice (many classes choose the same few zones).
+    struct BuildCache {
+        var residency: [PolicyBits: (eligible: ZoneSet, names: [String])] = [:]
+        var chosen: [[Int]: [Zone]] = [:]
+    }
 
     struct Analysis: Sendable {
         var diagnostics: [Diagnostic] = []
@@ -91,6 +99,7 @@ public struct CompiledPolicySet: Sendable {
             firstByName[policy.metadata.name] = i
             return i
         }
+        replicationBoxes = replication.map(ReplicationPolicyBox.init)
         planContext = PlanContext(zones: zones, providerID: providerID, cityID: cityID, policySetHash: policySetHash)
         let selectors = residency.map(\.policy.match) + replication.map(\.match)
         index = MatchIndex(selectors: selectors)
@@ -102,6 +111,7 @@ public struct CompiledPolicySet: Sendable {
         var table: [PolicyBits: ClassPlan] = Dictionary(minimumCapacity: found.count)
         var checker = ClassChecker(set: self)
         var shared: [SharedKey: ClassPlan] = [:]
+        var cache = BuildCache()
         var residencyMask = PolicyBits(count: selectors.count)
         for i in residency.indices { residencyMask.insert(i) }
         let residencyRange = 0..<residency.count
@@ -110,12 +120,14 @@ public struct CompiledPolicySet: Sendable {
             let bits = objectClass.bits
             let replicationIdx = bits.indices(in: replicationRange)
             let winner = Self.winner(among: replicationIdx, replication)
-            let key = SharedKey(residency: bits.intersection(residencyMask), winner: winner ?? -1)
+            let residencyBits = bits.intersection(residencyMask)
+            let key = SharedKey(residency: residencyBits, winner: winner ?? -1)
             let plan: ClassPlan
             if let other = shared[key] {
                 plan = ClassPlan(sharing: other, matchingReplication: replicationIdx)
             } else {
-                plan = buildClass(residency: bits.indices(in: residencyRange), matchingReplication: replicationIdx, winner: winner)
+                plan = buildClass(residency: bits.indices(in: residencyRange), residencyBits: residencyBits,
+                                  matchingReplication: replicationIdx, winner: winner, cache: &cache)
                 shared[key] = plan
             }
             table[bits] = plan
@@ -139,17 +151,30 @@ public struct CompiledPolicySet: Sendable {
     /// The class plan for a set of matching policies.
     func buildClass(_ bits: PolicyBits) -> ClassPlan {
         let replicationIdx = bits.indices(in: residency.count..<policyCount)
-        return buildClass(residency: bits.indices(in: 0..<residency.count), matchingReplication: replicationIdx,
-                          winner: Self.winner(among: replicationIdx, replication))
+        let residencyIdx = bits.indices(in: 0..<residency.count)
+        var residencyBits = PolicyBits(count: policyCount)
+        for i in residencyIdx { residencyBits.insert(i) }
+        var cache = BuildCache()
+        return buildClass(residency: residencyIdx, residencyBits: residencyBits, matchingReplication: replicationIdx,
+                          winner: Self.winner(among: replicationIdx, replication), cache: &cache)
     }
 
-    func buildClass(residency residencyIdx: [Int], matchingReplication replicationIdx: [Int], winner: Int?) -> ClassPlan {
+    func buildClass(residency residencyIdx: [Int], residencyBits: PolicyBits, matchingReplication replicationIdx: [Int],
+                    winner: Int?, cache: inout BuildCache) -> ClassPlan {
         let zones = catalog.zones
         let policy = winner.map { replication[$0] }
         // `zoneFilter` is what a zone named in `prefer` is checked against: without residency
         // policies that is every usable zone (the class is refused either way).
-        var zoneFilter = usable
-        for i in residencyIdx { zoneFilter.formIntersection(residency[i].eligible) }
+        let zoneFilter: ZoneSet
+        let residencyNames: [String]
+        if let known = cache.residency[residencyBits] {
+            (zoneFilter, residencyNames) = known
+        } else {
+            var filter = usable
+            for i in residencyIdx { filter.formIntersection(residency[i].eligible) }
+            (zoneFilter, residencyNames) = (filter, residencyIdx.map { residency[$0].name })
+            cache.residency[residencyBits] = (zoneFilter, residencyNames)
+        }
         let eligible = residencyIdx.isEmpty ? ZoneSet(count: zones.count) : zoneFilter
         var refusal: [String] = []
         if residencyIdx.isEmpty { refusal.append("no residency policy matches the object (fail closed)") }
@@ -174,7 +199,7 @@ public struct CompiledPolicySet: Sendable {
                     }
                 }
             }
-            rest.subtract(taken)
+            if !preferred.isEmpty { rest.subtract(taken) }
             if refusal.isEmpty {
                 let chooser = ZoneChooser(policy)
                 chosen = chooser.choose(preferred.chainedWith(rest), providerID: providerID, cityID: cityID)
@@ -183,10 +208,17 @@ public struct CompiledPolicySet: Sendable {
             }
         }
         if !refusal.isEmpty { chosen = [] }
+        let chosenZones: [Zone]
+        if let known = cache.chosen[chosen] {
+            chosenZones = known
+        } else {
+            chosenZones = chosen.map { zones[$0] }
+            cache.chosen[chosen] = chosenZones
+        }
         return ClassPlan(
-            residency: residencyIdx, residencyNames: residencyIdx.map { residency[$0].name },
-            replication: policy, replicationIndex: winner, matchingReplication: replicationIdx, eligible: eligible,
-            preferred: preferred, rest: rest, refusal: refusal, chosen: chosen, zones: zones)
+            residency: residencyIdx, residencyNames: residencyNames,
+            replication: winner.map { replicationBoxes[$0] }, replicationIndex: winner, matchingReplication: replicationIdx,
+            eligible: eligible, preferred: preferred, rest: rest, refusal: refusal, chosen: chosenZones)
     }
 
     /// Which policies match the object.
@@ -204,7 +236,7 @@ public struct CompiledPolicySet: Sendable {
     /// The object's placement: the hot path of every write.
     public func plan(for object: ObjectRef) -> PlacementPlan {
         let cls = classPlan(for: object)
-        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replication else {
+        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replicationBox?.policy else {
             return PlacementPlan(context: planContext, cls: cls, zones: cls.orderedChosen, spread: nil, refusal: cls.refusal)
         }
         let chooser = ZoneChooser(policy)

@@ -62,6 +62,15 @@ struct Policyctl: ParsableCommand {
     }
 }
 
+/// Ends the process with `code` once standard output is flushed, without releasing `value`
+/// first (the operating system reclaims the memory at once).
+func exitAfterFlushing<T>(_ code: Int32, keeping value: T) -> Never {
+    withExtendedLifetime(value) {
+        fflush(nil)
+        processExit(code)
+    }
+}
+
 /// Writes a line to standard error.
 func printError(_ message: String) {
     var text = message

@@ -4,24 +4,38 @@ struct ClassChecker {
     let set: CompiledPolicySet
     private var diagnostics: [Diagnostic] = []
     private var reportedPairs = Set<[Int]>()
-    private var reportedUnsatisfiable = Set<[Int]>()
-    private var winners = Set<Int>()
-    private var matched = Set<Int>()
-    private var ambiguous = Set<Int>()
-    private var checkedSpread = Set<[Int]>()
+    private var reportedUnsatisfiable = Set<FindingKey>()
+    private var winners: [Bool]
+    private var matched: [Bool]
+    private var ambiguous: [Bool]
+    private var checkedSpread = Set<FindingKey>()
+    private var spreadCheck: SpreadCheck
+
+    /// A finding about a residency set and a replication policy (by its first index by name).
+    private struct FindingKey: Hashable {
+        var residency: [Int]
+        var replication: Int
+        var spread: Bool
+    }
 
     init(set: CompiledPolicySet) {
         self.set = set
+        let n = set.replicationPolicies.count
+        winners = [Bool](repeating: false, count: n)
+        matched = [Bool](repeating: false, count: n)
+        ambiguous = [Bool](repeating: false, count: n)
+        spreadCheck = SpreadCheck(providerID: set.providerID, cityID: set.cityID)
     }
 
-    mutating func check(_ plan: ClassPlan, bits: PolicyBits, witness: ObjectRef) {
+    mutating func check(_ plan: ClassPlan, witness: ObjectRef) {
         let replication = set.replicationPolicies
-        for i in plan.matchingReplication { matched.insert(i) }
+        for i in plan.matchingReplication { matched[i] = true }
         // Ambiguity: two matching replication policies of equal priority.
         let matching = plan.matchingReplication
         for (a, i) in matching.enumerated() {
             for j in matching[(a + 1)...] where replication[i].priority.value == replication[j].priority.value {
-                ambiguous.formUnion([i, j])
+                ambiguous[i] = true
+                ambiguous[j] = true
                 guard reportedPairs.insert([i, j]).inserted else { continue }
                 let p = replication[i], q = replication[j]
                 diagnostics.append(.error(.ambiguousReplication, at: q.metadata.location,
@@ -31,20 +45,21 @@ struct ClassChecker {
                               .init(location: p.priority.location, message: "its priority")]))
             }
         }
-        if let policy = plan.replication, let w = replication.firstIndex(where: { $0.metadata.name == policy.metadata.name }) {
-            winners.insert(w)
-        }
-        if let policy = plan.replication, policy.placement == .spread, !plan.residency.isEmpty, plan.refusal.isEmpty {
-            checkSpread(plan, policy: policy, witness: witness)
+        guard let policy = plan.replication, let winner = plan.replicationIndex else { return }
+        let first = set.firstIndexByName[winner]
+        winners[first] = true
+        guard !plan.residency.isEmpty else { return }
+        if policy.placement == .spread, plan.refusal.isEmpty {
+            checkSpread(plan, policy: policy, witness: witness, key: FindingKey(residency: plan.residency, replication: first, spread: true))
         }
         // Unsatisfiable: residency policies match and a replication policy applies, but no placement.
-        guard !plan.residency.isEmpty, let policy = plan.replication, !plan.refusal.isEmpty else { return }
-        let key = plan.residency + [-1, replication.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]
-        guard reportedUnsatisfiable.insert(key).inserted else { return }
+        guard !plan.refusal.isEmpty else { return }
+        guard reportedUnsatisfiable.insert(FindingKey(residency: plan.residency, replication: first, spread: false)).inserted else { return }
         let names = plan.residencyNames.map { "'\($0)'" }.joined(separator: ", ")
         var hints = plan.refusal
-        hints.append("eligible zones: " + (plan.eligible.isEmpty ? "none" : plan.eligible.map { set.catalog.zones[$0].code }.joined(separator: ", ")))
-        let rejected = set.catalog.zones.filter { !plan.eligible.contains($0.index) }
+        let eligible = plan.eligible
+        hints.append("eligible zones: " + (eligible.isEmpty ? "none" : eligible.map { set.catalog.zones[$0].code }.joined(separator: ", ")))
+        let rejected = set.catalog.zones.filter { !plan.eligibleSet.contains($0.index) }
         for zone in rejected.prefix(20) {
             let reasons = set.rejectionReasons(zone: zone, residency: plan.residency)
             hints.append("\(zone.code): " + reasons.joined(separator: "; "))
@@ -55,26 +70,17 @@ struct ClassChecker {
                                message: "residency policy '\(set.residency[$0].name)'")
         }
         diagnostics.append(.error(.unsatisfiable, at: policy.copies.location,
-            "objects such as \(witness) cannot be placed: residency \(plan.residency.count == 1 ? "policy" : "policies") \(names) with replication policy '\(policy.metadata.name)' (copies \(policy.copies.value), minProviders \(policy.minProviders.value), minCities \(policy.minCities.value)) leave \(plan.eligible.count) eligible zone\(plan.eligible.count == 1 ? "" : "s")",
+            "objects such as \(witness) cannot be placed: residency \(plan.residency.count == 1 ? "policy" : "policies") \(names) with replication policy '\(policy.metadata.name)' (copies \(policy.copies.value), minProviders \(policy.minProviders.value), minCities \(policy.minCities.value)) leave \(eligible.count) eligible zone\(eligible.count == 1 ? "" : "s")",
             hints: hints, related: related))
     }
 
     /// With `placement: spread` the candidate order depends on the object: the walk is tried with
     /// every eligible zone first, and an order that cannot be completed is reported, since the
     /// objects whose rendezvous order starts that way would be refused.
-    private mutating func checkSpread(_ plan: ClassPlan, policy: ReplicationPolicy, witness: ObjectRef) {
-        guard checkedSpread.insert(plan.residency + [-2, set.replicationPolicies.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]).inserted else { return }
-        let chooser = ZoneChooser(policy)
-        var failing: [Int] = []
-        for first in plan.rest {
-            let order = plan.preferred + [first] + plan.rest.filter { $0 != first }
-            let chosen = chooser.choose(order, providerID: set.providerID, cityID: set.cityID)
-            if !chooser.shortfall(chosen, eligibleCount: plan.eligible.count, providerID: set.providerID, cityID: set.cityID).isEmpty {
-                failing.append(first)
-            }
-        }
+    private mutating func checkSpread(_ plan: ClassPlan, policy: ReplicationPolicy, witness: ObjectRef, key: FindingKey) {
+        guard checkedSpread.insert(key).inserted else { return }
+        let failing = spreadCheck.failingFirsts(preferred: plan.preferred, rest: plan.restSet, ZoneChooser(policy))
         guard !failing.isEmpty else { return }
-        let key = plan.residency + [-2, set.replicationPolicies.firstIndex { $0.metadata.name == policy.metadata.name } ?? -1]
         guard reportedUnsatisfiable.insert(key).inserted else { return }
         let zones = set.catalog.zones
         diagnostics.append(.error(.unsatisfiable, at: policy.copies.location,
@@ -90,7 +96,7 @@ struct ClassChecker {
                 hints: ["simplify overlapping selectors (tags × buckets × key prefixes)"]))
             return result
         }
-        for (i, policy) in set.replicationPolicies.enumerated() where matched.contains(i) && !winners.contains(i) && !ambiguous.contains(i) {
+        for (i, policy) in set.replicationPolicies.enumerated() where matched[i] && !winners[i] && !ambiguous[i] {
             result.append(.warning(.neverApplies, at: policy.metadata.location,
                 "replication policy '\(policy.metadata.name)' never applies: every object it matches is taken by a policy of higher priority"))
         }

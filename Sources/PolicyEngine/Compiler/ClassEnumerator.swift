@@ -23,41 +23,68 @@ struct ClassEnumerator {
         let (buckets, bucketsComplete) = bucketAtoms()
         if !bucketsComplete { truncated = true }
         let keys = keyAtoms()
-        var current: [PolicyBits: ObjectRef] = [:]
+        // Classes in the order found, each with the witness of its first finding.
+        var current = OrderedClasses()
         for b in buckets {
             for k in keys {
-                let bits = b.bits.intersection(k.bits)
-                if current[bits] == nil {
-                    current[bits] = ObjectRef(bucket: b.witness, key: k.witness)
-                    if current.count >= limit { truncated = true; break }
+                if current.add(b.bits.intersection(k.bits), ObjectRef(bucket: b.witness, key: k.witness)),
+                   current.count >= limit {
+                    truncated = true
+                    break
                 }
             }
             if truncated { break }
         }
         for (tagKey, options) in tagAtoms() {
-            var next: [PolicyBits: ObjectRef] = [:]
-            outer: for (bits, witness) in current {
+            var next = OrderedClasses(capacity: min(limit, current.count * 2))
+            outer: for (bits, witness) in zip(current.bits, current.witnesses) {
                 for option in options {
                     let combined = bits.intersection(option.bits)
-                    if next[combined] == nil {
-                        var w = witness
-                        if let value = option.value { w.tags.append(.init(key: tagKey, value: value)) }
-                        next[combined] = w
-                        if next.count >= limit { truncated = true; break outer }
-                    }
+                    guard !next.contains(combined) else { continue }
+                    var w = witness
+                    if let value = option.value { w.tags.append(.init(key: tagKey, value: value)) }
+                    next.add(combined, w)
+                    if next.count >= limit { truncated = true; break outer }
                 }
             }
             current = next
         }
-        return current.map { (key: $0.value.description, cls: ObjectClass(bits: $0.key, witness: $0.value)) }
-            .sorted { $0.key < $1.key }
-            .map(\.cls)
+        // A stable order for the checker (and so for the diagnostics): by witness.
+        let keyed = zip(current.bits, current.witnesses).map { (key: $0.1.description, cls: ObjectClass(bits: $0.0, witness: $0.1)) }
+        return keyed.sorted { $0.key < $1.key }.map(\.cls)
+    }
+
+    /// Object classes in the order found; the first witness of a class is kept.
+    private struct OrderedClasses {
+        var bits: [PolicyBits] = []
+        var witnesses: [ObjectRef] = []
+        var index: [PolicyBits: Int]
+
+        init(capacity: Int = 0) {
+            bits.reserveCapacity(capacity)
+            witnesses.reserveCapacity(capacity)
+            index = Dictionary(minimumCapacity: capacity)
+        }
+
+        var count: Int { bits.count }
+        func contains(_ b: PolicyBits) -> Bool { index[b] != nil }
+
+        /// True when the class is new.
+        @discardableResult
+        mutating func add(_ b: PolicyBits, _ witness: @autoclosure () -> ObjectRef) -> Bool {
+            guard index[b] == nil else { return false }
+            index[b] = bits.count
+            bits.append(b)
+            witnesses.append(witness())
+            return true
+        }
     }
 
     // MARK: buckets
 
-    /// Realisable bucket match sets, by exploring the product of the globs' automata breadth-first.
-    /// Also says whether the exploration was complete (false when it hit its state or length bound).
+    /// Realisable bucket match sets, by exploring the product of the globs' automata breadth-first,
+    /// in the order found. Also says whether the exploration was complete (false when it hit its
+    /// state or length bound).
     func bucketAtoms() -> (atoms: [(bits: PolicyBits, witness: String)], complete: Bool) {
         var unconstrained = PolicyBits(count: policyCount)
         var globs: [Glob] = []
@@ -89,37 +116,57 @@ struct ClassEnumerator {
         let letters = alphabet.sorted()
         // NFA state per glob: bit set of pattern positions reached (patterns longer than 63 bytes
         // are matched by their first 63 positions' automaton only when short enough).
-        let automata = globs.map { GlobAutomaton($0) }
-        let start = automata.map { $0.initial }
+        let automata = globs.map { GlobAutomaton($0, letters: letters) }
+        // A product state lists only the live globs (a dead glob stays dead), as pairs of
+        // (glob index, NFA state) in glob order: two states are equal exactly when the full
+        // per-glob states are.
+        var start: [UInt64] = []
+        for (gi, a) in automata.enumerated() where a.initial != 0 { start += [UInt64(gi), a.initial] }
         var seen: Set<[UInt64]> = [start]
         var queue: [([UInt64], [UInt8])] = [(start, [])]
-        var atoms: [PolicyBits: String] = [:]
+        var atoms = AtomList()
         var head = 0
         var complete = true
         let stateLimit = 20_000
+        var nextState: [UInt64] = []
         while head < queue.count {
             let (state, word) = queue[head]
             head += 1
             var accepted: [Int] = []
-            for (gi, a) in automata.enumerated() where a.accepts(state[gi]) { accepted.append(gi) }
-            let b = bits(forAccepted: accepted)
-            if atoms[b] == nil { atoms[b] = String(decoding: word, as: UTF8.self) }
+            for k in stride(from: 0, to: state.count, by: 2) where automata[Int(state[k])].accepts(state[k + 1]) {
+                accepted.append(Int(state[k]))
+            }
+            atoms.add(bits(forAccepted: accepted), word)
             if word.count >= 64 || seen.count >= stateLimit {
                 complete = false
                 continue
             }
-            for letter in letters {
-                let nextState = automata.indices.map { automata[$0].step(state[$0], letter) }
-                if nextState.allSatisfy({ $0 == 0 }) {
+            for (li, letter) in letters.enumerated() {
+                nextState.removeAll(keepingCapacity: true)
+                for k in stride(from: 0, to: state.count, by: 2) {
+                    let gi = Int(state[k])
+                    let s = automata[gi].step(state[k + 1], letterIndex: li)
+                    if s != 0 { nextState += [UInt64(gi), s] }
+                }
+                if nextState.isEmpty {
                     // Every glob is dead: the "matches no glob" atom.
-                    let dead = bits(forAccepted: [])
-                    if atoms[dead] == nil { atoms[dead] = String(decoding: word + [letter], as: UTF8.self) }
+                    atoms.add(bits(forAccepted: []), word + [letter])
                     continue
                 }
                 if seen.insert(nextState).inserted { queue.append((nextState, word + [letter])) }
             }
         }
-        return (atoms.map { (bits: $0.key, witness: $0.value.isEmpty ? "-" : $0.value) }, complete)
+        return (atoms.list.map { (bits: $0.bits, witness: $0.witness.isEmpty ? "-" : $0.witness) }, complete)
+    }
+
+    /// Atoms in the order found, each with its first witness.
+    private struct AtomList {
+        var list: [(bits: PolicyBits, witness: String)] = []
+        var seen = Set<PolicyBits>()
+
+        mutating func add(_ bits: PolicyBits, _ word: @autoclosure () -> [UInt8]) {
+            if seen.insert(bits).inserted { list.append((bits, String(decoding: word(), as: UTF8.self))) }
+        }
     }
 
     // MARK: keys
@@ -146,12 +193,13 @@ struct ClassEnumerator {
             candidates.append(p + "example")
             candidates.append(p)
         }
-        var atoms: [PolicyBits: String] = [:]
+        var atoms: [(bits: PolicyBits, witness: String)] = []
+        var seen = Set<PolicyBits>()
         for key in candidates where !key.isEmpty {
             let b = bits(for: key)
-            if atoms[b] == nil { atoms[b] = key }
+            if seen.insert(b).inserted { atoms.append((b, key)) }
         }
-        return atoms.map { (bits: $0.key, witness: $0.value) }
+        return atoms
     }
 
     // MARK: tags
@@ -208,31 +256,43 @@ extension PolicyBits {
 /// A glob as a bit-parallel NFA over pattern positions (patterns up to 63 bytes; longer
 /// patterns are compared literally on their first 63 bytes, which only affects witnesses).
 struct GlobAutomaton {
-    let pattern: [UInt8]
+    let count: Int
     let initial: UInt64
+    /// Positions holding `*`.
+    let stars: UInt64
+    /// Per letter (by index in the alphabet): positions holding that letter or `?`.
+    let matching: [UInt64]
 
-    init(_ glob: Glob) {
-        pattern = Array(glob.bytes.prefix(63))
-        initial = GlobAutomaton.closure(1, pattern)
+    init(_ glob: Glob, letters: [UInt8]) {
+        let pattern = Array(glob.bytes.prefix(63))
+        count = pattern.count
+        var stars: UInt64 = 0
+        for (i, b) in pattern.enumerated() where b == UInt8(ascii: "*") { stars |= 1 << UInt64(i) }
+        self.stars = stars
+        matching = letters.map { letter in
+            var m: UInt64 = 0
+            for (i, b) in pattern.enumerated() where b == UInt8(ascii: "?") || b == letter { m |= 1 << UInt64(i) }
+            return m
+        }
+        initial = GlobAutomaton.closure(1, stars: stars)
     }
 
     /// Adds positions reachable through `*` (which may match nothing).
-    static func closure(_ state: UInt64, _ pattern: [UInt8]) -> UInt64 {
+    @inline(__always)
+    static func closure(_ state: UInt64, stars: UInt64) -> UInt64 {
         var s = state
-        for (i, b) in pattern.enumerated() where b == UInt8(ascii: "*") && s & (1 << UInt64(i)) != 0 {
-            s |= 1 << UInt64(i + 1)
+        while true {
+            let next = s | ((s & stars) << 1)
+            if next == s { return s }
+            s = next
         }
-        return s
     }
 
-    func step(_ state: UInt64, _ byte: UInt8) -> UInt64 {
-        var next: UInt64 = 0
-        for (i, b) in pattern.enumerated() where state & (1 << UInt64(i)) != 0 {
-            if b == UInt8(ascii: "*") { next |= 1 << UInt64(i) }
-            else if b == UInt8(ascii: "?") || b == byte { next |= 1 << UInt64(i + 1) }
-        }
-        return GlobAutomaton.closure(next, pattern)
+    /// A `*` keeps its position; a matching letter or `?` advances.
+    @inline(__always)
+    func step(_ state: UInt64, letterIndex: Int) -> UInt64 {
+        GlobAutomaton.closure((state & stars) | ((state & matching[letterIndex]) << 1), stars: stars)
     }
 
-    func accepts(_ state: UInt64) -> Bool { state & (1 << UInt64(pattern.count)) != 0 }
+    func accepts(_ state: UInt64) -> Bool { state & (1 << UInt64(count)) != 0 }
 }

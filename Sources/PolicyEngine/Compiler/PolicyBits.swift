@@ -74,6 +74,27 @@ struct PolicyBits: Hashable, Sendable {
 
     /// Indices in ascending order.
     func indices(upTo count: Int) -> [Int] {
-        (0..<count).filter { contains($0) }
+        indices(in: 0..<count)
+    }
+
+    /// Indices within `range`, ascending, relative to `range.lowerBound`: walks the set bits
+    /// instead of testing every index.
+    func indices(in range: Range<Int>) -> [Int] {
+        var result: [Int] = []
+        func add(_ word: UInt64, _ base: Int) {
+            var w = word
+            while w != 0 {
+                let i = base + w.trailingZeroBitCount
+                w &= w &- 1
+                if i >= range.upperBound { return }
+                if i >= range.lowerBound { result.append(i - range.lowerBound) }
+            }
+        }
+        add(w0, 0)
+        add(w1, 64)
+        add(w2, 128)
+        add(w3, 192)
+        if let overflow { for (k, w) in overflow.enumerated() { add(w, 256 + 64 * k) } }
+        return result
     }
 }

@@ -26,8 +26,9 @@ public struct PolicyCompiler: Sendable {
     public func compile(_ set: PolicySet, catalog: Catalog) -> Result {
         var diagnostics = set.diagnostics
         let groups = resolveGroups(set.countryGroups, into: &diagnostics)
-        let residency = set.residencyPolicies.map { resolve($0, groups: groups, catalog: catalog, into: &diagnostics) }
-        for policy in set.replicationPolicies { checkPrefer(policy, catalog: catalog, into: &diagnostics) }
+        let index = CatalogIndex(catalog)
+        let residency = set.residencyPolicies.map { resolve($0, groups: groups, catalog: catalog, index: index, into: &diagnostics) }
+        for policy in set.replicationPolicies { checkPrefer(policy, catalog: catalog, index: index, into: &diagnostics) }
 
         var usable = ZoneSet(count: catalog.zones.count, full: true)
         if let enabledZones {
@@ -118,7 +119,7 @@ public struct PolicyCompiler: Sendable {
 
     // MARK: residency
 
-    private func resolve(_ policy: ResidencyPolicy, groups: [String: Set<String>], catalog: Catalog,
+    private func resolve(_ policy: ResidencyPolicy, groups: [String: Set<String>], catalog: Catalog, index: CatalogIndex,
                          into diagnostics: inout [Diagnostic]) -> ResolvedResidency {
         func filter(_ f: ZoneFilter?, _ kind: String) -> ResolvedResidency.Filter? {
             guard let f else { return nil }
@@ -137,8 +138,7 @@ public struct PolicyCompiler: Sendable {
                 result.written.append(("countries", countries.map(\.value), located(countries)))
             }
             if let cities = f.cities {
-                let known = Set(catalog.zones.map(\.cityKey))
-                for entry in cities where !known.contains(entry.value.lowercased()) {
+                for entry in cities where index.byCity[entry.value.lowercased()] == nil {
                     diagnostics.append(.warning(.unknownCity, at: entry.location,
                         "no zone of the catalog is in the city '\(entry.value)'",
                         hints: Suggestions.hint(for: entry.value, in: catalog.cityNames)))
@@ -147,8 +147,7 @@ public struct PolicyCompiler: Sendable {
                 result.written.append(("cities", cities.map(\.value), located(cities)))
             }
             if let providers = f.providers {
-                let known = Set(catalog.zones.map(\.providerKey))
-                for entry in providers where !known.contains(entry.value.lowercased()) {
+                for entry in providers where index.byProvider[entry.value.lowercased()] == nil {
                     diagnostics.append(.warning(.unknownProvider, at: entry.location,
                         "no zone of the catalog has the provider '\(entry.value)'",
                         hints: Suggestions.hint(for: entry.value, in: catalog.providerNames)))
@@ -185,12 +184,11 @@ public struct PolicyCompiler: Sendable {
         }
         return ResolvedResidency(
             policy: policy, allow: filter(policy.allow, "allow"), deny: filter(policy.deny, "deny"),
-            requiredFlags: flags, euHeadquartered: policy.require?.euHeadquartered, catalog: catalog)
+            requiredFlags: flags, euHeadquartered: policy.require?.euHeadquartered, index: index)
     }
 
-    private func checkPrefer(_ policy: ReplicationPolicy, catalog: Catalog, into diagnostics: inout [Diagnostic]) {
-        let providers = Set(catalog.zones.map(\.providerKey))
-        for entry in policy.prefer where catalog.zone(entry.value) == nil && !providers.contains(entry.value.lowercased()) {
+    private func checkPrefer(_ policy: ReplicationPolicy, catalog: Catalog, index: CatalogIndex, into diagnostics: inout [Diagnostic]) {
+        for entry in policy.prefer where catalog.zone(entry.value) == nil && index.byProvider[entry.value.lowercased()] == nil {
             diagnostics.append(.error(.unknownZone, at: entry.location,
                 "prefer entry '\(entry.value)' is neither a zone code nor a provider of the catalog",
                 hints: Suggestions.hint(for: entry.value, in: catalog.zones.map(\.code) + catalog.providerNames)))

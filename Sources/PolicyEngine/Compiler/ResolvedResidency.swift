@@ -19,33 +19,32 @@ struct ResolvedResidency: Sendable {
 
     var name: String { policy.metadata.name }
 
+    /// A zone is eligible when every given `allow` list admits it, no `deny` list names it,
+    /// it has every required flag and, if required, the right `euHeadquartered`.
     init(policy: ResidencyPolicy, allow: Filter?, deny: Filter?, requiredFlags: [Located<String>],
-         euHeadquartered: Located<Bool>?, catalog: Catalog) {
+         euHeadquartered: Located<Bool>?, index: CatalogIndex) {
         self.policy = policy
         self.allow = allow
         self.deny = deny
         self.requiredFlags = requiredFlags
         self.euHeadquartered = euHeadquartered
-        self.eligible = ZoneSet(count: catalog.zones.count)
-        for zone in catalog.zones where admits(zone) { eligible.insert(zone.index) }
-    }
-
-    func admits(_ zone: Zone) -> Bool {
-        if let allow {
-            if let c = allow.countries, !c.contains(zone.countryCode) { return false }
-            if let c = allow.cities, !c.contains(zone.cityKey) { return false }
-            if let p = allow.providers, !p.contains(zone.providerKey) { return false }
-            if let z = allow.zones, !z.contains(zone.code) { return false }
+        var eligible = index.all
+        for (filter, admit) in [(allow, true), (deny, false)] {
+            guard let filter else { continue }
+            var named: [ZoneSet] = []
+            if let c = filter.countries { named.append(index.zones(index.byCountry, c)) }
+            if let c = filter.cities { named.append(index.zones(index.byCity, c)) }
+            if let p = filter.providers { named.append(index.zones(index.byProvider, p)) }
+            if let z = filter.zones { named.append(index.zones(index.byCode, z)) }
+            for zones in named {
+                if admit { eligible.formIntersection(zones) } else { eligible.subtract(zones) }
+            }
         }
-        if let deny {
-            if deny.countries?.contains(zone.countryCode) == true { return false }
-            if deny.cities?.contains(zone.cityKey) == true { return false }
-            if deny.providers?.contains(zone.providerKey) == true { return false }
-            if deny.zones?.contains(zone.code) == true { return false }
+        for flag in requiredFlags { eligible.formIntersection(index.byFlag[flag.value] ?? index.none) }
+        if let eu = euHeadquartered {
+            if eu.value { eligible.formIntersection(index.euHeadquartered) } else { eligible.subtract(index.euHeadquartered) }
         }
-        for flag in requiredFlags where !zone.has(flag.value) { return false }
-        if let eu = euHeadquartered, zone.euHeadquartered != eu.value { return false }
-        return true
+        self.eligible = eligible
     }
 
     /// Every clause of the policy and whether the zone passes it, for `--explain` and rejections.

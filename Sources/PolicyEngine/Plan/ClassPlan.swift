@@ -1,53 +1,109 @@
 /// Everything about a placement that depends only on which policies match an object (its
 /// "object class"), computed once at compile time and shared by every plan of that class.
+///
+/// A set like the benchmark's has tens of thousands of classes with hundreds of eligible zones
+/// each, so a class keeps its zones as bitmaps (`ZoneSet`) and only the few chosen zones as
+/// `Zone` values; index arrays are built on demand (`eligible`, `rest`, candidate order).
 final class ClassPlan: Sendable {
     let residency: [Int]
     let residencyNames: [String]
-    let replication: ReplicationPolicy?
+    /// The winning replication policy, boxed once per policy (the struct is large).
+    let replicationBox: ReplicationPolicyBox?
+    var replication: ReplicationPolicy? { replicationBox?.policy }
+    let isSpread: Bool
+    /// Index of `replication` among the set's replication policies.
+    let replicationIndex: Int?
     /// Every replication policy that matched, including the outranked ones.
     let matchingReplication: [Int]
-    /// Eligible zones, catalog order.
-    let eligible: [Int]
+    /// Eligible zones.
+    let eligibleSet: ZoneSet
+    let eligibleCount: Int
     /// Eligible zones named (directly or by provider) in `prefer`, in that order.
     let preferred: [Int]
-    /// The other eligible zones, catalog order.
-    let rest: [Int]
+    /// The other eligible zones (taken in catalog order by `placement: ordered`).
+    let restSet: ZoneSet
+    let restCount: Int
     /// Why the class is refused (empty = allowed); for spread placement checked per object too.
     let refusal: [String]
-    /// Ordered placement: chosen and candidate zones, the same for every object of the class.
+    /// Ordered placement: the chosen zones, the same for every object of the class.
     let orderedChosen: [Zone]
-    /// Candidate order of ordered placement, as catalog indices (the zones are built on demand).
-    let orderedCandidateIndices: [Int]
 
-    init(residency: [Int], residencyNames: [String], replication: ReplicationPolicy?, matchingReplication: [Int],
-         eligible: [Int], preferred: [Int], rest: [Int], refusal: [String], chosen: [Int], zones: [Zone]) {
+    init(residency: [Int], residencyNames: [String], replication: ReplicationPolicyBox?, replicationIndex: Int?,
+         matchingReplication: [Int], eligible: ZoneSet, preferred: [Int], rest: ZoneSet, refusal: [String],
+         chosen: [Zone]) {
         self.residency = residency
         self.residencyNames = residencyNames
-        self.replication = replication
+        self.replicationBox = replication
+        self.isSpread = replication?.policy.placement == .spread
+        self.replicationIndex = replicationIndex
         self.matchingReplication = matchingReplication
-        self.eligible = eligible
+        self.eligibleSet = eligible
+        self.eligibleCount = eligible.cardinality
         self.preferred = preferred
-        self.rest = rest
+        self.restSet = rest
+        self.restCount = rest.cardinality
         self.refusal = refusal
-        self.orderedChosen = chosen.map { zones[$0] }
-        self.orderedCandidateIndices = preferred + rest
+        self.orderedChosen = chosen
     }
 
-    /// A class with the same residency set and winner as `other`: shares its arrays.
+    /// A class with the same residency set and winner as `other`: shares its data.
     init(sharing other: ClassPlan, matchingReplication: [Int]) {
         residency = other.residency
         residencyNames = other.residencyNames
-        replication = other.replication
+        replicationBox = other.replicationBox
+        isSpread = other.isSpread
+        replicationIndex = other.replicationIndex
         self.matchingReplication = matchingReplication
-        eligible = other.eligible
+        eligibleSet = other.eligibleSet
+        eligibleCount = other.eligibleCount
         preferred = other.preferred
-        rest = other.rest
+        restSet = other.restSet
+        restCount = other.restCount
         refusal = other.refusal
         orderedChosen = other.orderedChosen
-        orderedCandidateIndices = other.orderedCandidateIndices
     }
 
-    var isSpread: Bool { replication?.placement == .spread }
+    /// Eligible zones, catalog order.
+    var eligible: [Int] { eligibleSet.members }
+    /// The non-preferred eligible zones, catalog order.
+    var rest: [Int] { restSet.members }
+    /// Candidate order of ordered placement: `preferred`, then `rest`, without building an array.
+    var orderedCandidates: ChainedSequence<[Int], ZoneSet> { preferred.chainedWith(restSet) }
+}
+
+/// One replication policy behind a reference, shared by every class it wins.
+final class ReplicationPolicyBox: Sendable {
+    let policy: ReplicationPolicy
+    init(_ policy: ReplicationPolicy) { self.policy = policy }
+}
+
+extension Sequence {
+    /// This sequence followed by `other` (a tiny `chain`, as the standard library has none).
+    func chainedWith<Other: Sequence>(_ other: Other) -> ChainedSequence<Self, Other> where Other.Element == Element {
+        ChainedSequence(first: self, second: other)
+    }
+}
+
+struct ChainedSequence<First: Sequence, Second: Sequence>: Sequence where First.Element == Second.Element {
+    let first: First
+    let second: Second
+
+    struct Iterator: IteratorProtocol {
+        var first: First.Iterator
+        var second: Second.Iterator
+        var inFirst = true
+
+        @inline(__always)
+        mutating func next() -> First.Element? {
+            if inFirst {
+                if let x = first.next() { return x }
+                inFirst = false
+            }
+            return second.next()
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(first: first.makeIterator(), second: second.makeIterator()) }
 }
 
 /// The walk of step 4 of the placement algorithm: take candidates in order unless taking one
@@ -67,20 +123,28 @@ struct ZoneChooser {
                 skip: (Int) -> Bool = { _ in false }) -> [Int] {
         var chosen: [Int] = []
         chosen.reserveCapacity(copies)
-        var providers: [Int32] = []
-        var cities: [Int32] = []
-        for z in candidates {
-            if chosen.count == copies { break }
-            if skip(z) { continue }
-            let newProvider = !providers.contains(providerID[z])
-            let newCity = !cities.contains(cityID[z])
-            let remaining = copies - chosen.count - 1
-            let providersAfter = providers.count + (newProvider ? 1 : 0)
-            let citiesAfter = cities.count + (newCity ? 1 : 0)
-            if minProviders - providersAfter > remaining || minCities - citiesAfter > remaining { continue }
-            chosen.append(z)
-            if newProvider { providers.append(providerID[z]) }
-            if newCity { cities.append(cityID[z]) }
+        // The distinct providers and cities taken so far: at most `copies` each, on the stack.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * copies) { seen in
+            var providers = 0, cities = 0
+            let cityBase = copies
+            func has(_ start: Int, _ n: Int, _ id: Int32) -> Bool {
+                for i in start..<(start + n) where seen[i] == id { return true }
+                return false
+            }
+            for z in candidates {
+                if chosen.count == copies { break }
+                if skip(z) { continue }
+                let p = providerID[z], c = cityID[z]
+                let newProvider = !has(0, providers, p)
+                let newCity = !has(cityBase, cities, c)
+                let remaining = copies - chosen.count - 1
+                let providersAfter = providers + (newProvider ? 1 : 0)
+                let citiesAfter = cities + (newCity ? 1 : 0)
+                if minProviders - providersAfter > remaining || minCities - citiesAfter > remaining { continue }
+                chosen.append(z)
+                if newProvider { seen[providers] = p; providers += 1 }
+                if newCity { seen[cityBase + cities] = c; cities += 1 }
+            }
         }
         return chosen
     }

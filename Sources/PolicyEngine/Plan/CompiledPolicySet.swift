@@ -19,14 +19,40 @@ public struct CompiledPolicySet: Sendable {
     private(set) var classes: [PolicyBits: ClassPlan]
     let providerID: [Int32]
     let cityID: [Int32]
-    let zoneSeeds: [UInt64]
+    /// The zones of each provider, by `providerID`.
+    let providerZones: [ZoneSet]
+    /// Each replication policy's `prefer` entries, resolved against the catalog.
+    let preferTargets: [[PreferTarget]]
+    /// For each replication policy, the index of the first policy with its name (names are
+    /// unique in a valid set; the checker keys its findings by this index).
+    let firstIndexByName: [Int]
+    let replicationBoxes: [ReplicationPolicyBox]
     let planContext: PlanContext
     private(set) var analysis: Analysis
+
+    /// What classes built at compile time share: the eligible zones and names per residency
+    /// set, and the chosen zones per choice (many classes choose the same few zones).
+    struct BuildCache {
+        var residency: [PolicyBits: (eligible: ZoneSet, names: [String])] = [:]
+        var chosen: [[Int]: [Zone]] = [:]
+    }
 
     struct Analysis: Sendable {
         var diagnostics: [Diagnostic] = []
         var classCount = 0
         var truncated = false
+    }
+
+    /// A `prefer` entry: a zone code of the catalog, else a provider (`providerID`, -1 = none).
+    enum PreferTarget: Sendable {
+        case zone(Int)
+        case provider(Int)
+    }
+
+    /// Classes with the same residency policies and winning replication policy place alike.
+    struct SharedKey: Hashable {
+        var residency: PolicyBits
+        var winner: Int
     }
 
     var policyCount: Int { residency.count + replication.count }
@@ -42,23 +68,39 @@ public struct CompiledPolicySet: Sendable {
         self.backendsFile = backendsFile
         self.backendLocations = backendLocations
         self.policySetHash = policySetHash
+        let zones = catalog.zones
         var providers: [String: Int32] = [:]
         var cities: [String: Int32] = [:]
-        providerID = catalog.zones.map { z in
+        providerID = zones.map { z in
             if let id = providers[z.providerKey] { return id }
             let id = Int32(providers.count)
             providers[z.providerKey] = id
             return id
         }
-        cityID = catalog.zones.map { z in
+        cityID = zones.map { z in
             let key = z.countryCode + "/" + z.cityKey
             if let id = cities[key] { return id }
             let id = Int32(cities.count)
             cities[key] = id
             return id
         }
-        zoneSeeds = catalog.zones.map { Rendezvous.zoneSeed($0.code) }
-        planContext = PlanContext(zones: catalog.zones, providerID: providerID, cityID: cityID, policySetHash: policySetHash)
+        var providerZones = [ZoneSet](repeating: ZoneSet(count: zones.count), count: providers.count)
+        for (z, id) in providerID.enumerated() { providerZones[Int(id)].insert(z) }
+        self.providerZones = providerZones
+        preferTargets = replication.map { policy in
+            policy.prefer.map { entry in
+                if let zone = catalog.zone(entry.value) { return .zone(zone.index) }
+                return .provider(providers[entry.value.lowercased()].map(Int.init) ?? -1)
+            }
+        }
+        var firstByName: [String: Int] = [:]
+        firstIndexByName = replication.enumerated().map { i, policy in
+            if let first = firstByName[policy.metadata.name] { return first }
+            firstByName[policy.metadata.name] = i
+            return i
+        }
+        replicationBoxes = replication.map(ReplicationPolicyBox.init)
+        planContext = PlanContext(zones: zones, providerID: providerID, cityID: cityID, policySetHash: policySetHash)
         let selectors = residency.map(\.policy.match) + replication.map(\.match)
         index = MatchIndex(selectors: selectors)
         classes = [:]
@@ -66,27 +108,30 @@ public struct CompiledPolicySet: Sendable {
         // Enumerate and check every object class, keeping its plan for the hot path.
         var enumerator = ClassEnumerator(selectors: selectors, limit: classLimit)
         let found = enumerator.enumerate()
-        var table: [PolicyBits: ClassPlan] = [:]
+        var table: [PolicyBits: ClassPlan] = Dictionary(minimumCapacity: found.count)
         var checker = ClassChecker(set: self)
-        var shared: [[Int]: ClassPlan] = [:]
+        var shared: [SharedKey: ClassPlan] = [:]
+        var cache = BuildCache()
+        var residencyMask = PolicyBits(count: selectors.count)
+        for i in residency.indices { residencyMask.insert(i) }
+        let residencyRange = 0..<residency.count
+        let replicationRange = residency.count..<selectors.count
         for objectClass in found {
             let bits = objectClass.bits
-            let residencyIdx = (0..<residency.count).filter { bits.contains($0) }
-            let replicationIdx = (0..<replication.count).filter { bits.contains(residency.count + $0) }
-            var winner: Int?
-            for i in replicationIdx where winner == nil || replication[i].priority.value > replication[winner!].priority.value {
-                winner = i
-            }
-            let key = residencyIdx + [-1, winner ?? -1]
+            let replicationIdx = bits.indices(in: replicationRange)
+            let winner = Self.winner(among: replicationIdx, replication)
+            let residencyBits = bits.intersection(residencyMask)
+            let key = SharedKey(residency: residencyBits, winner: winner ?? -1)
             let plan: ClassPlan
             if let other = shared[key] {
                 plan = ClassPlan(sharing: other, matchingReplication: replicationIdx)
             } else {
-                plan = buildClass(bits)
+                plan = buildClass(residency: bits.indices(in: residencyRange), residencyBits: residencyBits,
+                                  matchingReplication: replicationIdx, winner: winner, cache: &cache)
                 shared[key] = plan
             }
-            table[objectClass.bits] = plan
-            checker.check(plan, bits: objectClass.bits, witness: objectClass.witness)
+            table[bits] = plan
+            checker.check(plan, witness: objectClass.witness)
         }
         classes = table
         analysis.diagnostics = checker.finish(truncated: enumerator.truncated, classCount: found.count)
@@ -94,49 +139,86 @@ public struct CompiledPolicySet: Sendable {
         analysis.truncated = enumerator.truncated
     }
 
-    /// The class plan for a set of matching policies.
-    func buildClass(_ bits: PolicyBits) -> ClassPlan {
-        let zones = catalog.zones
-        let residencyIdx = (0..<residency.count).filter { bits.contains($0) }
-        let replicationIdx = (0..<replication.count).filter { bits.contains(residency.count + $0) }
-        // The highest priority wins; among equals (an ambiguity, reported by validation) the first.
+    /// The highest priority wins; among equals (an ambiguity, reported by validation) the first.
+    static func winner(among matching: [Int], _ replication: [ReplicationPolicy]) -> Int? {
         var winner: Int?
-        for i in replicationIdx where winner == nil || replication[i].priority.value > replication[winner!].priority.value {
+        for i in matching where winner == nil || replication[i].priority.value > replication[winner!].priority.value {
             winner = i
         }
+        return winner
+    }
+
+    /// The class plan for a set of matching policies.
+    func buildClass(_ bits: PolicyBits) -> ClassPlan {
+        let replicationIdx = bits.indices(in: residency.count..<policyCount)
+        let residencyIdx = bits.indices(in: 0..<residency.count)
+        var residencyBits = PolicyBits(count: policyCount)
+        for i in residencyIdx { residencyBits.insert(i) }
+        var cache = BuildCache()
+        return buildClass(residency: residencyIdx, residencyBits: residencyBits, matchingReplication: replicationIdx,
+                          winner: Self.winner(among: replicationIdx, replication), cache: &cache)
+    }
+
+    func buildClass(residency residencyIdx: [Int], residencyBits: PolicyBits, matchingReplication replicationIdx: [Int],
+                    winner: Int?, cache: inout BuildCache) -> ClassPlan {
+        let zones = catalog.zones
         let policy = winner.map { replication[$0] }
-        var eligibleSet = usable
-        for i in residencyIdx { eligibleSet.formIntersection(residency[i].eligible) }
-        let eligible = residencyIdx.isEmpty ? [] : eligibleSet.members
+        // `zoneFilter` is what a zone named in `prefer` is checked against: without residency
+        // policies that is every usable zone (the class is refused either way).
+        let zoneFilter: ZoneSet
+        let residencyNames: [String]
+        if let known = cache.residency[residencyBits] {
+            (zoneFilter, residencyNames) = known
+        } else {
+            var filter = usable
+            for i in residencyIdx { filter.formIntersection(residency[i].eligible) }
+            (zoneFilter, residencyNames) = (filter, residencyIdx.map { residency[$0].name })
+            cache.residency[residencyBits] = (zoneFilter, residencyNames)
+        }
+        let eligible = residencyIdx.isEmpty ? ZoneSet(count: zones.count) : zoneFilter
         var refusal: [String] = []
         if residencyIdx.isEmpty { refusal.append("no residency policy matches the object (fail closed)") }
         if policy == nil { refusal.append("no replication policy matches the object (fail closed)") }
         var preferred: [Int] = []
-        var rest: [Int] = eligible
+        var rest = eligible
         var chosen: [Int] = []
-        if let policy {
-            var taken = Set<Int>()
-            for entry in policy.prefer {
-                if let zone = catalog.zone(entry.value) {
-                    if eligibleSet.contains(zone.index), taken.insert(zone.index).inserted { preferred.append(zone.index) }
-                } else {
-                    let provider = entry.value.lowercased()
-                    for z in eligible where zones[z].providerKey == provider && taken.insert(z).inserted { preferred.append(z) }
+        if let policy, let winner {
+            var taken = ZoneSet(count: zones.count)
+            for target in preferTargets[winner] {
+                switch target {
+                case .zone(let z):
+                    if zoneFilter.contains(z), !taken.contains(z) {
+                        taken.insert(z)
+                        preferred.append(z)
+                    }
+                case .provider(let id):
+                    guard id >= 0 else { continue }
+                    for z in eligible.intersection(providerZones[id]) where !taken.contains(z) {
+                        taken.insert(z)
+                        preferred.append(z)
+                    }
                 }
             }
-            rest = eligible.filter { !taken.contains($0) }
+            if !preferred.isEmpty { rest.subtract(taken) }
             if refusal.isEmpty {
                 let chooser = ZoneChooser(policy)
-                chosen = chooser.choose(preferred + rest, providerID: providerID, cityID: cityID)
-                refusal += chooser.shortfall(chosen, eligibleCount: eligible.count, providerID: providerID, cityID: cityID)
+                chosen = chooser.choose(preferred.chainedWith(rest), providerID: providerID, cityID: cityID)
+                refusal += chooser.shortfall(chosen, eligibleCount: eligible.cardinality, providerID: providerID, cityID: cityID)
                     .map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" }
             }
         }
         if !refusal.isEmpty { chosen = [] }
+        let chosenZones: [Zone]
+        if let known = cache.chosen[chosen] {
+            chosenZones = known
+        } else {
+            chosenZones = chosen.map { zones[$0] }
+            cache.chosen[chosen] = chosenZones
+        }
         return ClassPlan(
-            residency: residencyIdx, residencyNames: residencyIdx.map { residency[$0].name },
-            replication: policy, matchingReplication: replicationIdx, eligible: eligible,
-            preferred: preferred, rest: rest, refusal: refusal, chosen: chosen, zones: zones)
+            residency: residencyIdx, residencyNames: residencyNames,
+            replication: winner.map { replicationBoxes[$0] }, replicationIndex: winner, matchingReplication: replicationIdx,
+            eligible: eligible, preferred: preferred, rest: rest, refusal: refusal, chosen: chosenZones)
     }
 
     /// Which policies match the object.
@@ -154,38 +236,18 @@ public struct CompiledPolicySet: Sendable {
     /// The object's placement: the hot path of every write.
     public func plan(for object: ObjectRef) -> PlacementPlan {
         let cls = classPlan(for: object)
-        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replication else {
-            return PlacementPlan(compiled: self, cls: cls, zones: cls.orderedChosen, spreadCandidates: nil, refusal: cls.refusal)
+        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replicationBox?.policy else {
+            return PlacementPlan(context: planContext, cls: cls, zones: cls.orderedChosen, spread: nil, refusal: cls.refusal)
         }
-        let candidates = spreadOrder(cls, object)
         let chooser = ZoneChooser(policy)
-        let chosen = chooser.choose(candidates, providerID: providerID, cityID: cityID)
-        let shortfall = chooser.shortfall(chosen, eligibleCount: cls.eligible.count, providerID: providerID, cityID: cityID)
+        let (chosen, spread) = SpreadOrder.choose(chooser, cls, object, planContext)
         let zones = catalog.zones
+        let shortfall = chooser.shortfall(chosen, eligibleCount: cls.eligibleCount, providerID: providerID, cityID: cityID)
         if !shortfall.isEmpty {
-            return PlacementPlan(compiled: self, cls: cls, zones: [], spreadCandidates: candidates,
+            return PlacementPlan(context: planContext, cls: cls, zones: [], spread: spread,
                                  refusal: shortfall.map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" })
         }
-        return PlacementPlan(compiled: self, cls: cls, zones: chosen.map { zones[$0] }, spreadCandidates: candidates, refusal: [])
-    }
-
-    /// Candidate order for `placement: spread`: preferred zones, then the rest by descending
-    /// rendezvous score, ties by zone code ascending.
-    func spreadOrder(_ cls: ClassPlan, _ object: ObjectRef) -> [Int] {
-        var scored: [(score: UInt64, zone: Int)] = []
-        scored.reserveCapacity(cls.rest.count)
-        withUTF8(object.bucket) { bucket in
-            withUTF8(object.key) { key in
-                for z in cls.rest {
-                    scored.append((Rendezvous.score(seed: zoneSeeds[z], bucket: bucket, key: key), z))
-                }
-            }
-        }
-        let zones = catalog.zones
-        scored.sort { a, b in
-            a.score != b.score ? a.score > b.score : zones[a.zone].code.utf8.lexicographicallyPrecedes(zones[b.zone].code.utf8)
-        }
-        return cls.preferred + scored.map(\.zone)
+        return PlacementPlan(context: planContext, cls: cls, zones: chosen.map { zones[$0] }, spread: spread, refusal: [])
     }
 }
 

@@ -26,9 +26,23 @@ public struct ObjectRef: Sendable, Hashable, CustomStringConvertible {
 
     public func tag(_ key: String) -> String? { tags.first { $0.key == key }?.value }
 
+    /// `s3://bucket/key`, then ` [k=v, …]` when there are tags.
     public var description: String {
-        var s = "s3://\(bucket)/\(key)"
-        if !tags.isEmpty { s += " [" + tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "]" }
+        var s = "s3://"
+        s.reserveCapacity(8 + bucket.utf8.count + key.utf8.count + tags.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 3 })
+        s += bucket
+        s += "/"
+        s += key
+        if !tags.isEmpty {
+            s += " ["
+            for (i, tag) in tags.enumerated() {
+                if i > 0 { s += ", " }
+                s += tag.key
+                s += "="
+                s += tag.value
+            }
+            s += "]"
+        }
         return s
     }
 }

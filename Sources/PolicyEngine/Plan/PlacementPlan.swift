@@ -6,22 +6,26 @@ public struct PlacementPlan: Sendable {
     /// The chosen zones, in order; empty when refused.
     public let zones: [Zone]
     /// Every eligible zone in the order the gateway tries them (prefer, then ordered or spread).
-    public var candidates: [Zone] { (spreadCandidates ?? cls.orderedCandidateIndices).map { context.zones[$0] } }
-    let spreadCandidates: [Int]?
+    public var candidates: [Zone] {
+        if let spread { return (cls.preferred + spread.fullOrder(cls, context)).map { context.zones[$0] } }
+        return cls.orderedCandidates.map { context.zones[$0] }
+    }
+    /// The object's order for `placement: spread` (nil for ordered placement).
+    let spread: SpreadOrder?
     /// Why the object is refused; empty when allowed.
     public let reasons: [String]
 
-    init(compiled: CompiledPolicySet, cls: ClassPlan, zones: [Zone], spreadCandidates: [Int]?, refusal: [String]) {
-        self.context = compiled.planContext
+    init(context: PlanContext, cls: ClassPlan, zones: [Zone], spread: SpreadOrder?, refusal: [String]) {
+        self.context = context
         self.cls = cls
         self.zones = zones
-        self.spreadCandidates = spreadCandidates
+        self.spread = spread
         self.reasons = refusal
     }
 
     public var allowed: Bool { reasons.isEmpty }
     /// Eligible zones in catalog order.
-    public var eligibleZones: [Zone] { cls.eligible.map { context.zones[$0] } }
+    public var eligibleZones: [Zone] { cls.eligibleSet.map { context.zones[$0] } }
     public var residencyPolicies: [String] { cls.residencyNames }
     public var replicationPolicy: ReplicationPolicy? { cls.replication }
     public var copies: Int { cls.replication?.copies.value ?? 0 }
@@ -38,9 +42,12 @@ public struct PlacementPlan: Sendable {
     /// eligible set; may return fewer than `copies` zones.
     public func chooseZones(isAvailable: (Zone) -> Bool) -> [Zone] {
         guard allowed, let policy = cls.replication else { return [] }
-        let indices = spreadCandidates ?? cls.orderedCandidateIndices
-        let chosen = ZoneChooser(policy).choose(indices, providerID: context.providerID, cityID: context.cityID) {
-            !isAvailable(context.zones[$0])
+        let chooser = ZoneChooser(policy)
+        let skip: (Int) -> Bool = { !isAvailable(context.zones[$0]) }
+        let chosen = if let spread {
+            spread.walk(chooser, cls, context, skip: skip)
+        } else {
+            chooser.choose(cls.orderedCandidates, providerID: context.providerID, cityID: context.cityID, skip: skip)
         }
         return chosen.map { context.zones[$0] }
     }
@@ -52,10 +59,24 @@ final class PlanContext: Sendable {
     let providerID: [Int32]
     let cityID: [Int32]
     let policySetHash: String
+    /// Each zone's rendezvous state after `zone_code "\0"` (see `Rendezvous.zoneSeed`).
+    let zoneSeeds: [UInt64]
+    /// Each zone's position in zone-code order (UTF-8 bytes; equal codes by catalog order),
+    /// which breaks ties between equal rendezvous scores.
+    let codeRank: [Int32]
+
     init(zones: [Zone], providerID: [Int32], cityID: [Int32], policySetHash: String) {
         self.zones = zones
         self.providerID = providerID
         self.cityID = cityID
         self.policySetHash = policySetHash
+        zoneSeeds = zones.map { Rendezvous.zoneSeed($0.code) }
+        var rank = [Int32](repeating: 0, count: zones.count)
+        let byCode = zones.indices.sorted { a, b in
+            let x = zones[a].code.utf8, y = zones[b].code.utf8
+            return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
+        }
+        for (r, z) in byCode.enumerated() { rank[z] = Int32(r) }
+        codeRank = rank
     }
 }

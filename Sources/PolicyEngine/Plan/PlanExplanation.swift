@@ -38,7 +38,7 @@ extension CompiledPolicySet {
         let plan = self.plan(for: object)
         let cls = plan.cls
         let chosen = Set(plan.zones.map(\.index))
-        let eligible = Set(cls.eligible)
+        let eligible = cls.eligibleSet
         var rows: [PlanExplanation.ZoneRow] = []
         for zone in catalog.zones {
             var constraints: [PlanExplanation.Constraint] = []

@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 
-.PHONY: all build deps test test-policies run validate fuzz clean
+.PHONY: all build deps test test-policies run validate fuzz clean bench-gateway
 
 all: build
 
@@ -30,6 +30,12 @@ test:
 
 run: build
 	@scripts/run.sh
+
+# Gateway benchmarks (see BENCHMARKS.md): MODE=small|fanout|large|metadata|all, e.g.
+# `make bench-gateway MODE=small`. Builds release binaries in Benchmarks/.build.
+MODE ?= all
+bench-gateway: deps
+	@scripts/bench-gateway.sh $(MODE)
 
 clean:
 	rm -rf .build data

@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 
-.PHONY: all build deps test test-policies test-moto test-faults run validate fuzz clean
+.PHONY: all build deps test test-policies test-moto test-faults run validate fuzz clean bench-gateway
 
 all: build
 
@@ -50,6 +50,12 @@ run: build
 # FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick some.
 fuzz:
 	@scripts/fuzz.sh
+
+# Gateway benchmarks (see BENCHMARKS.md): MODE=small|fanout|large|metadata|all, e.g.
+# `make bench-gateway MODE=small`. Builds release binaries in Benchmarks/.build.
+MODE ?= all
+bench-gateway: deps
+	@scripts/bench-gateway.sh $(MODE)
 
 clean:
 	rm -rf .build data

@@ -1,14 +1,19 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Benchmarks of the policy engine, kept out of the main package so that its build stays lean.
-// Run from this directory: `swift package --disable-sandbox benchmark` (see ../BENCHMARKS.md).
+// Benchmarks kept out of the main package so that its build stays lean (see ../BENCHMARKS.md):
+// the policy engine's (run from this directory: `swift package --disable-sandbox benchmark`)
+// and `s3-load`, the S3 load tool behind `scripts/bench-gateway.sh`.
 let package = Package(
     name: "PolicyEngineBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "sovereign-s3-gateway", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The deterministic workload (catalog CSV, policy YAML, objects), shared by both executables.
@@ -33,6 +38,21 @@ let package = Package(
             path: "Benchmarks/PolicyEngineBenchmarks",
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        // `s3-load`: drives PUT/GET/mixed workloads against S3 endpoints (the gateway and a
+        // backend in one run) and reports ops/s, MiB/s, latency percentiles and their ratio.
+        .executableTarget(
+            name: "s3-load",
+            dependencies: [
+                .product(name: "SigV4", package: "sovereign-s3-gateway"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# Gateway benchmarks: the gateway against the S3 server it writes to, in one run of s3-load
+# (Benchmarks/Sources/s3-load), with everything started here and stopped at the end.
+#
+#   scripts/bench-gateway.sh MODE [--quick] [--out DIR] [--keep]
+#
+# MODE:
+#   small     4 KiB PUT and GET, concurrency 16, one copy per write: gateway vs the backend
+#             directly (ops/s ratio); then the same at concurrency 1 (added latency per request)
+#   fanout    4 KiB PUT, three copies written synchronously (writeQuorum 3) vs one direct PUT
+#   large     1 GiB PUT then GET with three copies: throughput vs one backend directly, and the
+#             gateway's peak RSS above idle (VmHWM after resetting it, and VmRSS sampled)
+#   metadata  4 KiB PUTs on local-disk zones (no backend cost): SQLite vs PostgreSQL metadata,
+#             PostgreSQL at pool sizes 4, 10 and 20 (`max_connections` in DATABASE_URL)
+#   all       every mode above
+#
+# Backends (env BACKEND): `moto` (default for small/fanout: moto servers, scripts/moto.sh) or
+# `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
+# plain S3 servers; moto keeps large objects in Python memory and temp files and is far slower).
+# Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries).
+# --quick shortens every run (DURATION=3s, ROUNDS=1) to check the set-up.
+# Results (tables, JSON, RSS samples, gateway logs) go to --out DIR (default a fresh temp folder).
+# Needs: swift, python3 (moto[server], installed by scripts/moto.sh), PostgreSQL for `metadata`
+# (installed by scripts/postgres.sh when missing).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
+usage() { sed -n '2,24p' "$0"; exit 2; }
+
+MODE="${1:-}"
+[[ -n "$MODE" ]] || usage
+shift
+OUT=""
+KEEP=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) DURATION="${DURATION:-3s}"; ROUNDS="${ROUNDS:-1}"; WARMUP="${WARMUP:-1s}"; shift ;;
+        --out) OUT="$2"; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        -h|--help) usage ;;
+        *) die "unknown argument: $1" ;;
+    esac
+done
+case "$MODE" in small|fanout|large|metadata|all) ;; *) usage ;; esac
+DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-2s}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-gateway.XXXXXX")"
+OUT="${OUT:-$WORK/results}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+BIN="$ROOT/Benchmarks/.build/release"
+ACCESS_KEY="bench-access"
+SECRET_KEY="bench-secret-key"
+BUCKET="bench"
+
+# Processes started here, stopped on exit.
+GATEWAY_PIDS=()
+MOTO_DIRS=()
+PG_DIR=""
+
+cleanup() {
+    local pid
+    for pid in "${GATEWAY_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${GATEWAY_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    local dir
+    for dir in "${MOTO_DIRS[@]}"; do scripts/moto.sh stop "$dir" >/dev/null 2>&1 || true; done
+    [[ -n "$PG_DIR" ]] && scripts/postgres.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+    if [[ $KEEP -eq 1 ]]; then
+        echo "kept $WORK" >&2
+    else
+        # Keep the results when they were written inside the scratch folder.
+        if [[ "$OUT" == "$WORK/results" ]]; then
+            find "$WORK" -mindepth 1 -maxdepth 1 ! -name results -exec rm -rf {} +
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+build() {
+    [[ "${SKIP_BUILD:-0}" == 1 ]] && return
+    echo "building gateway and s3-load (release, Benchmarks/.build)..." >&2
+    local log="$WORK/build.log"
+    for product in gateway s3-load; do
+        if ! swift build -c release --package-path Benchmarks --product "$product" >"$log" 2>&1; then
+            cat "$log" >&2
+            die "release build of $product failed"
+        fi
+    done
+}
+
+machine() {
+    {
+        echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+        echo "memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+        echo "kernel: $(uname -r)"
+        echo "swift: $(swift --version 2>/dev/null | head -n1)"
+        echo "moto: $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || echo not installed)"
+        echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    } | tee "$OUT/machine.txt"
+}
+
+# policies DIR COPIES QUORUM: a policy set that gives every object COPIES copies in the
+# Helsinki zones, acknowledged after QUORUM of them.
+policies() {
+    local dir="$1" copies="$2" quorum="$3"
+    mkdir -p "$dir"
+    cat >"$dir/residency.yaml" <<EOF
+apiVersion: sovereignty/v1
+kind: ResidencyPolicy
+metadata:
+  name: bench-residency
+  description: Benchmark objects stay in Finland.
+spec:
+  match: {}
+  allow:
+    countries: [FI]
+EOF
+    cat >"$dir/replication.yaml" <<EOF
+apiVersion: sovereignty/v1
+kind: ReplicationPolicy
+metadata:
+  name: bench-replication
+  description: $copies copies, acknowledged after $quorum.
+spec:
+  match: {}
+  priority: 10
+  copies: $copies
+  minProviders: $copies
+  writeQuorum: $quorum
+  placement: ordered
+  prefer: [FI-HEL-ST-1, FI-HEL-UC-1, FI-HEL-HZ-1]
+  versioning: enabled
+EOF
+}
+
+# backends FILE ENDPOINT...: the Helsinki zones, in order, served by the given endpoints
+# (http://... or file:PATH).
+ZONES=(FI-HEL-ST-1 FI-HEL-UC-1 FI-HEL-HZ-1)
+PROVIDERS=(Spacetime UpCloud Hetzner)
+backends() {
+    local file="$1"; shift
+    local i=0 first=1
+    {
+        echo "{"
+        for endpoint in "$@"; do
+            [[ $first -eq 1 ]] || echo ","
+            first=0
+            printf '  "zone%d": {"provider": "%s", "zone_code": "%s", "region": "us-east-1", "endpoint": "%s", "access_key": "%s", "secret_key": "%s", "is_primary": %s, "enabled": true}' \
+                "$i" "${PROVIDERS[$i]}" "${ZONES[$i]}" "$endpoint" "$ACCESS_KEY" "$SECRET_KEY" "$([[ $i -eq 0 ]] && echo true || echo false)"
+            i=$((i + 1))
+        done
+        echo
+        echo "}"
+    } >"$file"
+}
+
+# start_gateway NAME BACKENDS_FILE POLICIES_DIR [DATABASE_URL]: starts a release gateway in
+# $WORK/NAME; sets GW_URL and GW_PID. Waits until it logs "gateway ready".
+start_gateway() {
+    local name="$1" backends_file="$2" policies_dir="$3" database_url="${4:-}"
+    local dir="$WORK/$name"
+    mkdir -p "$dir/data"
+    local s3_port mgmt_port
+    s3_port="$(free_port)"
+    mgmt_port="$(free_port)"
+    while [[ "$mgmt_port" == "$s3_port" ]]; do mgmt_port="$(free_port)"; done
+    env DATABASE_URL="$database_url" DATA_DIR="$dir/data" S3_BACKENDS_CONFIG="$backends_file" \
+        PROVIDERS_FILE="$ROOT/providers_flat.csv" POLICIES_DIR="$policies_dir" GATEWAY_HOST=127.0.0.1 \
+        GATEWAY_S3_PORT="$s3_port" GATEWAY_PORT="$mgmt_port" GATEWAY_ACCESS_KEY="$ACCESS_KEY" \
+        GATEWAY_SECRET_KEY="$SECRET_KEY" LOG_LEVEL=notice \
+        "$BIN/gateway" >"$dir/log" 2>&1 </dev/null &
+    GW_PID=$!
+    GATEWAY_PIDS+=("$GW_PID")
+    GW_URL="http://127.0.0.1:$s3_port"
+    for _ in $(seq 1 300); do
+        kill -0 "$GW_PID" 2>/dev/null || { cat "$dir/log" >&2; die "gateway $name exited during start-up"; }
+        grep -q "gateway ready" "$dir/log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$dir/log" >&2
+    die "gateway $name did not become ready in 30 s"
+}
+
+stop_gateway() {
+    local pid="$1"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local kept=()
+    for p in "${GATEWAY_PIDS[@]}"; do [[ "$p" == "$pid" ]] || kept+=("$p"); done
+    GATEWAY_PIDS=("${kept[@]}")
+}
+
+# start_moto NAME N: starts N moto servers; sets MOTO_URLS.
+start_moto() {
+    local dir="$WORK/$1"
+    MOTO_DIRS+=("$dir")
+    mapfile -t MOTO_URLS < <(scripts/moto.sh start "$dir" "$2")
+}
+
+# start_disk_backends N: N gateway instances, each with one local-disk zone and one copy per
+# object, used as plain S3 servers; sets BACKEND_URLS.
+start_disk_backends() {
+    local n="$1"
+    BACKEND_URLS=()
+    policies "$WORK/backend-policies" 1 1
+    for i in $(seq 0 $((n - 1))); do
+        backends "$WORK/backend-$i.json" "file:$WORK/backend-$i/zone"
+        start_gateway "backend-$i" "$WORK/backend-$i.json" "$WORK/backend-policies"
+        BACKEND_URLS+=("$GW_URL")
+    done
+}
+
+# start_backends N: N S3 servers of the kind BACKEND names; sets BACKEND_URLS.
+start_backends() {
+    case "$BACKEND_KIND" in
+        moto) start_moto "moto-$RANDOM" "$1"; BACKEND_URLS=("${MOTO_URLS[@]}") ;;
+        gateway-disk) start_disk_backends "$1" ;;
+        *) die "BACKEND must be moto or gateway-disk" ;;
+    esac
+}
+
+# load NAME ARGS...: one s3-load run; the table goes to the terminal and OUT/NAME.txt, the
+# JSON to OUT/NAME.json.
+load() {
+    local name="$1"; shift
+    echo
+    echo "== $name"
+    "$BIN/s3-load" --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" --bucket "$BUCKET" --create-bucket \
+        --key-prefix "$name/" "$@" --json >"$OUT/$name.json" 2>"$OUT/$name.log" || {
+        cat "$OUT/$name.log" >&2
+        echo "s3-load failed; see $OUT/$name.json" >&2
+        return 1
+    }
+    python3 - "$OUT/$name.json" <<'PY' | tee "$OUT/$name.txt"
+import json, sys
+r = json.load(open(sys.argv[1]))
+size = r["objectSize"]
+unit = next(((n, s) for n, s in (("GiB", 30), ("MiB", 20), ("KiB", 10)) if size >= 1 << s and size % (1 << s) == 0), ("B", 0))
+length = f'{r["countPerRound"]} requests' if r.get("countPerRound") else f'{r["durationSeconds"]:.0f} s'
+print(f'{r["operation"]} of {size >> unit[1]} {unit[0]}, concurrency {r["concurrency"]}, {r["rounds"]} round(s) x {length} per target, payload {r["payload"]}')
+print(f'{"target":<12} {"requests":>8} {"errors":>6} {"ops/s":>9} {"MiB/s":>9} {"p50 ms":>8} {"p90 ms":>8} {"p99 ms":>8} {"p99.9 ms":>9} {"max ms":>9}')
+for t in r["targets"]:
+    l = t["latencyMs"]
+    print(f'{t["name"]:<12} {t["requests"]:>8} {t["errors"]:>6} {t["opsPerSecond"]:>9.1f} {t["mibPerSecond"]:>9.2f} {l["p50"]:>8.3f} {l["p90"]:>8.3f} {l["p99"]:>8.3f} {l["p999"]:>9.3f} {l["max"]:>9.3f}')
+for q in r["ratios"]:
+    a = q["addedLatencyMs"]
+    rounds = ", ".join(f"{x:.2f}" for x in q["roundRatios"])
+    print(f'ratio {q["target"]}/{q["baseline"]}: ops/s {q["opsPerSecond"]:.3f}x (rounds {rounds}), MiB/s {q["mibPerSecond"]:.3f}x; '
+          f'added latency p50 {a["p50"]:+.3f} ms, p90 {a["p90"]:+.3f} ms, p99 {a["p99"]:+.3f} ms')
+PY
+}
+
+TIMED=(--duration "$DURATION" --rounds "$ROUNDS" --warmup "$WARMUP")
+
+mode_small() {
+    BACKEND_KIND="${BACKEND:-moto}"
+    echo
+    echo "### small: 4 KiB, one copy per write, backend $BACKEND_KIND"
+    start_backends 1
+    policies "$WORK/policies-1" 1 1
+    backends "$WORK/backends-1.json" "${BACKEND_URLS[0]}"
+    start_gateway gateway-1copy "$WORK/backends-1.json" "$WORK/policies-1"
+    local targets=(--target "gateway=$GW_URL" --target "direct=${BACKEND_URLS[0]}")
+    load small-put-c16 "${targets[@]}" --op put --size 4KiB --concurrency 16 "${TIMED[@]}"
+    load small-get-c16 "${targets[@]}" --op get --size 4KiB --concurrency 16 --objects 256 "${TIMED[@]}"
+    load small-put-c1 "${targets[@]}" --op put --size 4KiB --concurrency 1 "${TIMED[@]}"
+    load small-get-c1 "${targets[@]}" --op get --size 4KiB --concurrency 1 --objects 64 "${TIMED[@]}"
+    stop_gateway "$GW_PID"
+}
+
+mode_fanout() {
+    BACKEND_KIND="${BACKEND:-moto}"
+    echo
+    echo "### fanout: 4 KiB, three copies written synchronously, backend $BACKEND_KIND"
+    start_backends 3
+    policies "$WORK/policies-3" 3 3
+    backends "$WORK/backends-3.json" "${BACKEND_URLS[@]}"
+    start_gateway gateway-3copies "$WORK/backends-3.json" "$WORK/policies-3"
+    local targets=(--target "gateway=$GW_URL" --target "direct=${BACKEND_URLS[0]}")
+    load fanout-put-c16 "${targets[@]}" --op put --size 4KiB --concurrency 16 "${TIMED[@]}"
+    load fanout-put-c1 "${targets[@]}" --op put --size 4KiB --concurrency 1 "${TIMED[@]}"
+    stop_gateway "$GW_PID"
+}
+
+# rss_sampler PID FILE: appends "seconds VmRSS_kB" every 50 ms until the process or the
+# sampler is stopped.
+rss_sampler() {
+    local pid="$1" file="$2"
+    while kill -0 "$pid" 2>/dev/null; do
+        awk -v t="$(date +%s.%N)" '/^VmRSS:/ {print t, $2}' "/proc/$pid/status" >>"$file" 2>/dev/null || true
+        sleep 0.05
+    done
+}
+
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+mode_large() {
+    BACKEND_KIND="${BACKEND:-gateway-disk}"
+    echo
+    echo "### large: 1 GiB PUT and GET, three copies, backend $BACKEND_KIND"
+    start_backends 3
+    policies "$WORK/policies-3" 3 3
+    backends "$WORK/backends-3.json" "${BACKEND_URLS[@]}"
+    start_gateway gateway-large "$WORK/backends-3.json" "$WORK/policies-3"
+    local pid="$GW_PID"
+    local targets=(--target "gateway=$GW_URL" --target "direct=${BACKEND_URLS[0]}")
+    # Idle baseline: after start-up and one small request through every code path.
+    "$BIN/s3-load" --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" --bucket "$BUCKET" --create-bucket \
+        --target "gateway=$GW_URL" --op get --size 64KiB --objects 4 --count 8 --concurrency 1 --warmup 0 \
+        --key-prefix large-idle/ >/dev/null 2>"$OUT/large-idle.log"
+    sleep 2
+    local idle_rss
+    idle_rss="$(status_kb "$pid" VmRSS)"
+    # Reset the peak (VmHWM) to the current RSS, so it measures the transfers only.
+    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || echo "note: cannot reset VmHWM; the sampled VmRSS peak is used" >&2
+    : >"$OUT/large-rss.txt"
+    rss_sampler "$pid" "$OUT/large-rss.txt" &
+    local sampler=$!
+    local count="${LARGE_COUNT:-2}"
+    load large-put "${targets[@]}" --op put --size 1GiB --concurrency 1 --count "$count" --rounds 1 --warmup 0
+    load large-get "${targets[@]}" --op get --size 1GiB --concurrency 1 --objects 1 --count "$count" --rounds 1 --warmup 0
+    local hwm sampled
+    hwm="$(status_kb "$pid" VmHWM)"
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    sampled="$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$OUT/large-rss.txt")"
+    {
+        echo
+        echo "gateway RSS: idle $((idle_rss / 1024)) MiB; peak during 1 GiB PUT+GET (VmHWM) $((hwm / 1024)) MiB," \
+            "sampled VmRSS peak $((sampled / 1024)) MiB; peak above idle $(((hwm - idle_rss) / 1024)) MiB"
+    } | tee "$OUT/large-rss-summary.txt"
+    stop_gateway "$pid"
+}
+
+mode_metadata() {
+    echo
+    echo "### metadata: 4 KiB PUTs on local-disk zones, one copy: SQLite vs PostgreSQL"
+    PG_DIR="$WORK/postgres"
+    local pg_url
+    pg_url="$(scripts/postgres.sh start "$PG_DIR")"
+    policies "$WORK/policies-1" 1 1
+    local targets=()
+    backends "$WORK/backends-sqlite.json" "file:$WORK/zones-sqlite"
+    start_gateway gateway-sqlite "$WORK/backends-sqlite.json" "$WORK/policies-1"
+    targets+=(--target "sqlite=$GW_URL")
+    for pool in ${PG_POOLS:-4 10 20}; do
+        # One database schema per gateway, so their tables do not mix.
+        local url="${pg_url}?sslmode=disable&max_connections=$pool&schema=bench_pool$pool"
+        backends "$WORK/backends-pg$pool.json" "file:$WORK/zones-pg$pool"
+        start_gateway "gateway-pg$pool" "$WORK/backends-pg$pool.json" "$WORK/policies-1" "$url"
+        targets+=(--target "pg-pool$pool=$GW_URL")
+    done
+    for c in ${METADATA_CONCURRENCY:-16 64}; do
+        load "metadata-put-c$c" "${targets[@]}" --baseline sqlite --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"
+    done
+}
+
+build
+machine
+case "$MODE" in
+    small) mode_small ;;
+    fanout) mode_fanout ;;
+    large) mode_large ;;
+    metadata) mode_metadata ;;
+    all) mode_small; mode_fanout; mode_large; mode_metadata ;;
+esac
+echo
+echo "results in $OUT"

@@ -59,6 +59,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Domain for virtual-hosted-style requests (env GATEWAY_DOMAIN).")
     var domain: String? = environment["GATEWAY_DOMAIN"]
 
+    @Option(help: "Seconds between reconciler passes (env GATEWAY_RECONCILE_INTERVAL).")
+    var reconcileInterval: Int = Int(environment["GATEWAY_RECONCILE_INTERVAL"] ?? "") ?? 60
+
+    @Option(help: "Seconds before an uncommitted write counts as crashed and its copies are removed (env GATEWAY_INTENT_GRACE).")
+    var intentGrace: Int = Int(environment["GATEWAY_INTENT_GRACE"] ?? "") ?? 3600
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = environment["LOG_LEVEL"] ?? "info"
 
@@ -77,6 +83,8 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.credentialsFile = credentialsFile
         configuration.adminToken = adminToken
         configuration.domain = domain
+        configuration.reconcileInterval = reconcileInterval
+        configuration.intentGrace = intentGrace
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

@@ -23,4 +23,9 @@ struct GatewayConfiguration: Sendable {
     var region: String = "us-east-1"
     /// With a domain, `BUCKET.DOMAIN` requests are virtual-hosted style.
     var domain: String?
+    /// Seconds between reconciler passes.
+    var reconcileInterval: Int = 60
+    /// Seconds after which an uncommitted write intent counts as crashed and its backend
+    /// objects are removed; far longer than any write takes.
+    var intentGrace: Int = 3600
 }

@@ -2,38 +2,98 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL behind ``SQLEngine``, on a pooled `PostgresClient`. Statements are sent with
 /// bound parameters (extended protocol), never with values in the text.
 struct PostgresEngine: SQLEngine {
     let client: PostgresClient
     let logger: Logger
+    /// How long a statement may wait for a pooled connection. While the server is down the
+    /// pool keeps retrying with back-off and a waiting request would wait with it; past this
+    /// bound it fails as `.unavailable` (a 503 to the client) instead.
+    var connectionWaitTimeout: Duration = .seconds(3)
+    /// After a wait has timed out, later statements wait only this long until a connection is
+    /// had again, so that a request making several calls (and its clean-up) answers quickly.
+    var outageWaitTimeout: Duration = .milliseconds(500)
+    /// Bound on one call (a transaction or a read) from asking for a connection to its end.
+    var operationTimeout: Duration = .seconds(8)
+    let outage = OutageMark()
     var dialect: SQLDialect { .postgres }
 
-    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withConnection { connection in
-                try await body(PostgresExecutor(connection: connection, logger: logger))
-            }
-        } catch {
-            throw Self.map(error)
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await run { connection in
+            try await body(PostgresExecutor(connection: connection, logger: logger))
         }
     }
 
-    func snapshot<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await transaction { db in
             try await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return try await body(db)
         }
     }
 
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        let logger = self.logger
+        return try await run { connection in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await body(PostgresExecutor(connection: connection, logger: logger))
+            }
+        }
+    }
+
+    /// Runs `work` on a pooled connection within both deadlines: ``connectionWaitTimeout`` to get
+    /// a connection and ``operationTimeout`` for the whole call. The second is a guard against a
+    /// call that never returns (seen when the server shuts down while a statement is being
+    /// sent): the caller gets `.unavailable` and the stuck task is cancelled and left behind,
+    /// never waited for.
+    private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let client = self.client
+        do {
+            return try await Deadline.detached(operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time")) {
+                try await withConnectionDeadline { acquired in
+                    try await client.withConnection { connection in
+                        acquired()
+                        return try await work(connection)
+                    }
+                }
             }
         } catch {
             throw Self.map(error)
+        }
+    }
+
+    /// Runs `operation`, which calls `acquired` once it holds a connection; if that has not
+    /// happened within the connection wait the wait is cancelled and `.unavailable` thrown.
+    func withConnectionDeadline<Result: Sendable>(
+        _ operation: @escaping @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> Result
+    ) async throws -> Result {
+        let flag = AcquiredFlag()
+        let outage = self.outage
+        let timeout = outage.isMarked ? outageWaitTimeout : connectionWaitTimeout
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await operation {
+                    flag.value.store(true, ordering: .releasing)
+                    outage.clear()
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                if !flag.value.load(ordering: .acquiring) {
+                    outage.mark()
+                    throw MetadataError(.unavailable, "no metadata database connection became available in time")
+                }
+                return nil
+            }
+            while let next = try await group.next() {
+                if let result = next {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw MetadataError(.unavailable, "the metadata request was cancelled")
         }
     }
 
@@ -90,6 +150,20 @@ struct PostgresEngine: SQLEngine {
             return MetadataError(.internal, "metadata database error", details: details)
         }
     }
+}
+
+/// Set once a statement holds its connection (see ``PostgresEngine/withConnectionDeadline(_:)``).
+private final class AcquiredFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
+/// Whether the last wait for a connection timed out (cleared as soon as one is had again).
+final class OutageMark: Sendable {
+    private let marked = Atomic<Bool>(false)
+
+    var isMarked: Bool { marked.load(ordering: .relaxed) }
+    func mark() { marked.store(true, ordering: .relaxed) }
+    func clear() { if marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) } }
 }
 
 /// Runs statements on one leased connection.

@@ -22,6 +22,10 @@ public final class PostgresMetadataStore: Sendable {
         /// Upper bound for ``ping()``, so `/health` answers quickly while the database is down.
         /// Default 2 s.
         public var pingTimeout: Duration = .seconds(2)
+        /// How long a request waits for a pooled connection before it fails as unavailable
+        /// (while the database is down). Default 3 s; once a wait has timed out, 0.5 s until a
+        /// connection is had again.
+        public var connectionWaitTimeout: Duration = .seconds(3)
 
         public init(client: PostgresClient.Configuration, schema: String? = nil) {
             self.client = client
@@ -51,7 +55,9 @@ public final class PostgresMetadataStore: Sendable {
         }
         self.configuration = configuration
         self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
-        self.core = SQLMetadataCore(engine: PostgresEngine(client: client, logger: logger), logger: logger)
+        self.core = SQLMetadataCore(
+            engine: PostgresEngine(client: client, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout),
+            logger: logger)
     }
 
     static func isIdentifier(_ name: String) -> Bool {

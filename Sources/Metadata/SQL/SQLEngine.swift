@@ -20,11 +20,11 @@ protocol SQLEngine: Sendable {
     var dialect: SQLDialect { get }
 
     /// Runs `body` on a connection without a transaction (each statement autocommits).
-    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
 
     /// Runs `body` in a read-only transaction with one snapshot for all statements.
-    func snapshot<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+    func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
 
     /// Runs `body` in a write transaction; commits when it returns, rolls back when it throws.
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
 }

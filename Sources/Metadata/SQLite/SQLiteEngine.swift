@@ -85,13 +85,13 @@ final class SQLiteEngine: SQLEngine {
         if closed.withLock({ $0 }) { throw MetadataError(.unavailable, "the metadata database is closed") }
     }
 
-    func read<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: nil) }
         return try await withReader { reader in try await body(SQLiteExecutor(connection: reader, logger: logger)) }
     }
 
-    func snapshot<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: "BEGIN") }
         return try await withReader { reader in
@@ -99,7 +99,7 @@ final class SQLiteEngine: SQLEngine {
         }
     }
 
-    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await write(body, begin: "BEGIN IMMEDIATE")
     }
 

@@ -91,8 +91,9 @@ def wait_until(what, predicate, timeout, interval=0.5):
 class Gateway:
     """One gateway process on free loopback ports, on the run's PostgreSQL and moto servers."""
 
-    def __init__(self, name):
+    def __init__(self, name, **environment):
         self.name = name
+        self.environment = environment
         self.s3_port = free_port()
         self.mgmt_port = free_port()
         self.log_path = os.path.join(WORK_DIR, f"gateway-{name}.log")
@@ -113,6 +114,7 @@ class Gateway:
                    GATEWAY_S3_PORT=str(self.s3_port), GATEWAY_PORT=str(self.mgmt_port),
                    GATEWAY_ACCESS_KEY=ACCESS_KEY, GATEWAY_SECRET_KEY=SECRET_KEY, GATEWAY_ADMIN_TOKEN=ADMIN_TOKEN,
                    DATA_DIR=os.path.join(WORK_DIR, f"data-{self.name}"), LOG_LEVEL=os.environ.get("GATEWAY_LOG_LEVEL", "notice"))
+        env.update(self.environment)
         log = open(self.log_path, "ab")
         log.write(f"\n===== start {time.strftime('%H:%M:%S')}\n".encode())
         log.flush()

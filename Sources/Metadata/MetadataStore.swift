@@ -99,8 +99,9 @@ public protocol MetadataStore: Sendable {
     func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob]
     func job(id: Int64) async throws -> SyncJob?
     /// Claims up to `limit` jobs that are queued and due, or running with an expired lease;
-    /// never hands one job to two concurrent claimers.
-    func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob]
+    /// never hands one job to two concurrent claimers. Jobs for `skippingZones` (zones known to
+    /// be down) are left in the queue for a worker that can reach them.
+    func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int, skippingZones: Set<String>) async throws -> [SyncJob]
     /// Marks a job done; a `replicate` job marks its replica complete (with the copy's backend
     /// ETag), a `delete` job removes its replica row.
     func completeJob(id: Int64, etag: String?, now: Date) async throws
@@ -142,4 +143,11 @@ public protocol MetadataStore: Sendable {
     func appendLog(_ entry: OperationLogEntry) async throws -> Int64
     /// Entries newest first, filtered and paged by ``OperationLogQuery``.
     func queryLog(_ query: OperationLogQuery) async throws -> [OperationLogEntry]
+}
+
+extension MetadataStore {
+    /// Claims due jobs of every zone.
+    public func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob] {
+        try await claimJobs(worker: worker, limit: limit, now: now, leaseSeconds: leaseSeconds, skippingZones: [])
+    }
 }

@@ -59,7 +59,11 @@ struct ReplicationWorker: Service {
     }
 
     func iterate(now: Date = Date()) async throws -> (claimed: Int, completed: Int) {
-        let jobs = try await state.store.claimJobs(worker: workerId, limit: batchSize, now: now, leaseSeconds: leaseSeconds)
+        // Jobs for zones known to be down stay queued (not leased and left to expire), so they
+        // run as soon as the zone is back, here or on another gateway.
+        let down = Set(state.backends.keys.filter { !state.isHealthy($0) })
+        let jobs = try await state.store.claimJobs(worker: workerId, limit: batchSize, now: now, leaseSeconds: leaseSeconds,
+                                                   skippingZones: down)
         if jobs.isEmpty { return (0, 0) }
         let completed = await withTaskGroup(of: Bool.self) { group in
             for job in jobs { group.addTask { await process(job) } }

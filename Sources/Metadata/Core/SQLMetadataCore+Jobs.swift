@@ -32,15 +32,19 @@ extension SQLMetadataCore {
         }
     }
 
-    func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob] {
+    func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int, skippingZones: Set<String> = []) async throws -> [SyncJob] {
         let limit = try Self.checkLimit(limit, "limit", max: 1000)
         guard limit > 0 else { return [] }
         guard leaseSeconds > 0 else { throw MetadataError.invalid("leaseSeconds must be positive") }
         let until = now.addingTimeInterval(TimeInterval(leaseSeconds))
-        let due: SQL = """
-            (status = \(SyncJobStatus.queued.rawValue) AND not_before <= \(now))
-            OR (status = \(SyncJobStatus.running.rawValue) AND lease_until <= \(now))
+        var due: SQL = """
+            ((status = \(SyncJobStatus.queued.rawValue) AND not_before <= \(now))
+            OR (status = \(SyncJobStatus.running.rawValue) AND lease_until <= \(now)))
             """
+        if !skippingZones.isEmpty {
+            let zones = SQL.joined(skippingZones.sorted().map { "\($0)" }, separator: ", ")
+            due += " AND zone NOT IN (\(sql: zones))"
+        }
         let claim: SQL = """
             UPDATE sync_jobs SET status = \(SyncJobStatus.running.rawValue), claimed_by = \(worker),
                 claimed_at = \(now), lease_until = \(until), updated_at = \(now)

@@ -62,8 +62,9 @@ extension SQLiteMetadataStore: MetadataStore {
 
     public func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob] { try await core.enqueueJobs(jobs, now: now) }
     public func job(id: Int64) async throws -> SyncJob? { try await core.job(id: id) }
-    public func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob] {
-        try await core.claimJobs(worker: worker, limit: limit, now: now, leaseSeconds: leaseSeconds)
+    public func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int,
+                          skippingZones: Set<String>) async throws -> [SyncJob] {
+        try await core.claimJobs(worker: worker, limit: limit, now: now, leaseSeconds: leaseSeconds, skippingZones: skippingZones)
     }
     public func completeJob(id: Int64, etag: String?, now: Date) async throws { try await core.completeJob(id: id, etag: etag, now: now) }
     public func failJob(id: Int64, error: String, retryAt: Date?, now: Date) async throws -> SyncJob {

@@ -96,6 +96,28 @@ struct ReplicationConformanceTests {
     }
 
     @Test(arguments: StoreKind.testCases)
+    func jobsOfSkippedZonesStayQueued(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            let put = try await fixture.put(key: "k", time: 0, zones: ["FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1"])
+            let jobs = put.replicationJobs
+            #expect(Set(jobs.map(\.zone)) == ["FI-HEL-UC-1", "FI-HEL-HZ-1"])
+            let uc = try #require(jobs.first { $0.zone == "FI-HEL-UC-1" })
+            let hz = try #require(jobs.first { $0.zone == "FI-HEL-HZ-1" })
+
+            // A worker that knows HZ is down takes only the UC job; the HZ one stays queued.
+            let claimed = try await store.claimJobs(worker: "w1", limit: 10, now: at(10), leaseSeconds: 30,
+                                                    skippingZones: ["FI-HEL-HZ-1", "XX-NOT-A-ZONE"])
+            #expect(claimed.map(\.id) == [uc.id])
+            #expect(try await store.job(id: hz.id)?.status == .queued)
+            // Once the zone is back it is claimed at once, with no lease to wait out.
+            let later = try await store.claimJobs(worker: "w1", limit: 10, now: at(11), leaseSeconds: 30, skippingZones: [])
+            #expect(later.map(\.id) == [hz.id])
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
     func concurrentClaimersNeverShareAJob(_ kind: StoreKind) async throws {
         try await withStore(kind, maximumConnections: 6) { store in
             let jobs = try await store.enqueueJobs((0..<200).map { Self.newJob($0) }, now: at(0))

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import Metadata
 import Metrics
@@ -116,14 +118,19 @@ enum GatewayApp {
             throw error
         }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
+        // `Expect: 100-continue` is answered at once; a connection silent for the idle timeout,
+        // also in the middle of a request body, is closed (the upload then fails and is cleaned).
+        let httpConfiguration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ExpectContinueHandler()],
+            idleTimeout: .seconds(Int64(max(1, configuration.idleTimeout))))
         let s3App = Application(
             responder: S3Responder(state: state, prefix: ""),
-            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            server: .http1(configuration: httpConfiguration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.s3Port), serverName: "gateway-s3"),
             logger: logger)
         let managementApp = Application(
             responder: ManagementResponder(state: state),
-            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            server: .http1(configuration: httpConfiguration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.managementPort), serverName: "gateway"),
             logger: logger)
         let storeService = StoreService(store: store)

@@ -59,6 +59,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Domain for virtual-hosted-style requests (env GATEWAY_DOMAIN).")
     var domain: String? = environment["GATEWAY_DOMAIN"]
 
+    @Option(help: "Seconds a connection may stay silent, also mid-upload, before it is closed (env GATEWAY_IDLE_TIMEOUT).")
+    var idleTimeout: Int = Int(environment["GATEWAY_IDLE_TIMEOUT"] ?? "") ?? 30
+
     @Option(help: "Seconds between reconciler passes (env GATEWAY_RECONCILE_INTERVAL).")
     var reconcileInterval: Int = Int(environment["GATEWAY_RECONCILE_INTERVAL"] ?? "") ?? 60
 
@@ -83,6 +86,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.credentialsFile = credentialsFile
         configuration.adminToken = adminToken
         configuration.domain = domain
+        configuration.idleTimeout = idleTimeout
         configuration.reconcileInterval = reconcileInterval
         configuration.intentGrace = intentGrace
         var logger = Logger(label: "gateway")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import socket
+import time
 import sys
 import traceback
 import urllib.parse
@@ -135,6 +136,18 @@ def test_content_length_longer_than_body_then_stall():
         sock.sendall(raw_head("PUT", f"/{BUCKET}/kept.txt", headers) + body)
         # Another client is served while this one stalls mid-body.
         expect_intact()
+        # The gateway runs with a 5 s idle timeout: the stalled upload's connection is closed
+        # (an answer before the close is fine, a connection held open is not).
+        started = time.monotonic()
+        sock.settimeout(20)
+        try:
+            while sock.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            raise AssertionError("the stalled upload's connection was still open after 20 s")
+        assert time.monotonic() - started < 20
     expect_intact()
 
 

@@ -23,6 +23,9 @@ struct GatewayConfiguration: Sendable {
     var region: String = "us-east-1"
     /// With a domain, `BUCKET.DOMAIN` requests are virtual-hosted style.
     var domain: String?
+    /// Seconds a connection may stay silent (no request, or no bytes of a request body being
+    /// read) before it is closed, so a stalled client cannot hold a connection and its upload.
+    var idleTimeout: Int = 30
     /// Seconds between reconciler passes.
     var reconcileInterval: Int = 60
     /// Seconds after which an uncommitted write intent counts as crashed and its backend

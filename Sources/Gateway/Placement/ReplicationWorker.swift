@@ -221,13 +221,16 @@ struct HealthProber: Service {
         await withTaskGroup(of: Void.self) { group in
             for (zone, backend) in state.backends {
                 group.addTask {
-                    var healthy = await backend.probe()
-                    if !healthy, backend is S3Backend {
-                        // The physical bucket may be missing because the zone was down at start-up.
-                        if (try? await backend.initialize(objectLock: false)) != nil { healthy = await backend.probe() }
-                    }
-                    // Breaker changes are logged by BackendHealth.
+                    // Recorded at once, so writes and reads stop using a zone that went away
+                    // without waiting for the repair attempt below. Breaker changes are logged
+                    // by BackendHealth.
+                    let healthy = await backend.probe()
                     state.health.recordProbe(zone, healthy: healthy)
+                    // The physical bucket may be missing because the zone was down at start-up.
+                    if !healthy, backend is S3Backend, (try? await backend.initialize(objectLock: false)) != nil,
+                       await backend.probe() {
+                        state.health.recordProbe(zone, healthy: true)
+                    }
                 }
             }
         }

@@ -3,6 +3,12 @@ public struct PolicySet: Sendable {
     public struct SourceFile: Sendable {
         public var path: String
         public var contents: [UInt8]
+
+        /// A policy file as read from `path` (used in diagnostics and in the policy-set hash).
+        public init(path: String, contents: [UInt8]) {
+            self.path = path
+            self.contents = contents
+        }
     }
 
     public var residencyPolicies: [ResidencyPolicy]

@@ -97,7 +97,9 @@ enum GatewayApp {
         _ = try await state.store.recordPolicySet(PolicyLoader.record(policies, zones: Array(state.backends.keys)))
         for (zone, backend) in state.backends {
             do {
-                try await backend.initialize(objectLock: false)
+                // With Object Lock where the zone has it: S3 servers such as Ceph RGW cannot
+                // turn it on for a bucket created without it, and copies would go unlocked.
+                try await backend.initialize(objectLock: state.zoneHasObjectLock(zone))
             } catch let error as BackendError where error.code == .unavailable {
                 // A zone that is down at start-up does not stop the gateway: it is marked down
                 // and the health prober creates its bucket when it answers again.

@@ -58,6 +58,12 @@ final class GatewayState: Sendable {
         Dictionary(uniqueKeysWithValues: backends.keys.map { ($0, isHealthy($0)) })
     }
 
+    /// Whether the catalog gives `zone` the Object Lock capability (its physical bucket is then
+    /// created with Object Lock).
+    func zoneHasObjectLock(_ zone: String) -> Bool {
+        policies.catalog.zone(zone)?.has("object_lock") ?? false
+    }
+
     /// A new, unique, time-ordered id for a version's storage (and its S3 version id).
     static func newStorageId(now: Date = Date()) -> String {
         let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))

@@ -138,9 +138,8 @@ struct ManagementResponder: HTTPResponder {
     func initializeBucket() async throws -> Response {
         var results: [(String, JSONValue)] = []
         for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
-            let objectLock = state.policies.catalog.zone(zone)?.has("object_lock") ?? false
             do {
-                try await backend.initialize(objectLock: objectLock)
+                try await backend.initialize(objectLock: state.zoneHasObjectLock(zone))
                 results.append((zone, "created"))
             } catch {
                 results.append((zone, .string("failed: \(error)")))

@@ -227,7 +227,7 @@ struct HealthProber: Service {
                     let healthy = await backend.probe()
                     state.health.recordProbe(zone, healthy: healthy)
                     // The physical bucket may be missing because the zone was down at start-up.
-                    if !healthy, backend is S3Backend, (try? await backend.initialize(objectLock: false)) != nil,
+                    if !healthy, backend is S3Backend, (try? await backend.initialize(objectLock: state.zoneHasObjectLock(zone))) != nil,
                        await backend.probe() {
                         state.health.recordProbe(zone, healthy: true)
                     }

@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 
-.PHONY: all build deps test test-policies test-moto test-faults run validate fuzz clean bench-gateway
+.PHONY: all build deps test test-policies test-moto test-faults test-rgw run validate fuzz clean bench-gateway
 
 all: build
 
@@ -42,6 +42,14 @@ test-faults:
 	$(SWIFT) build --product gateway
 	$(SWIFT) build --product policyctl
 	@scripts/fault-test.sh
+
+# The gateway against two Ceph RADOS Gateway zones with Object Lock (scripts/rgw-test.sh):
+# signatures, multipart and COMPLIANCE retention enforced by the provider itself. Not part of
+# `make test`: it installs Ceph (~70 MB) and runs two small clusters.
+test-rgw:
+	$(SWIFT) build --product gateway
+	$(SWIFT) build --product policyctl
+	@scripts/rgw-test.sh
 
 run: build
 	@scripts/run.sh

@@ -58,12 +58,21 @@ def new_bucket():
 
 def backend_copies(zone, bucket, key):
     """The current objects the zone holds under the gateway's prefix for (bucket, key), as
-    [(key, version id)]. The physical bucket is versioned (Object Lock needs it), so objects the
-    gateway deleted, such as the parts of an assembled multipart upload, stay as noncurrent
-    versions behind a delete marker; they are not copies."""
+    [(key, version id)]."""
     prefix = f"{bucket}/{key}/"
     listed = zones[zone].list_object_versions(Bucket=PHYSICAL_BUCKET, Prefix=prefix)
     return [(v["Key"], v["VersionId"]) for v in listed.get("Versions", []) if v["IsLatest"]]
+
+
+def leftovers(zone, bucket, key):
+    """Everything else under that prefix: noncurrent versions and delete markers. The physical
+    bucket is versioned (Object Lock needs it), so the gateway deletes what it no longer wants
+    (such as the parts of an assembled multipart upload) version by version; a plain DELETE
+    would only hide the bytes behind a delete marker."""
+    prefix = f"{bucket}/{key}/"
+    listed = zones[zone].list_object_versions(Bucket=PHYSICAL_BUCKET, Prefix=prefix)
+    return ([(v["Key"], v["VersionId"]) for v in listed.get("Versions", []) if not v["IsLatest"]]
+            + [(m["Key"], m["VersionId"]) for m in listed.get("DeleteMarkers", [])])
 
 
 def test_physical_bucket_has_object_lock_on_every_zone():
@@ -154,6 +163,12 @@ def test_multipart_12mib_round_trip():
         retention = s3.get_object_retention(Bucket=PHYSICAL_BUCKET, Key=backend_key,
                                             VersionId=backend_version)["Retention"]
         assert retention["Mode"] == "COMPLIANCE", (zone, retention)
+        # The parts are removed for good (they may be deleted just after the answer).
+        deadline = time.monotonic() + 30
+        while leftovers(zone, bucket, key) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = leftovers(zone, bucket, key)
+        assert not left, f"{zone} keeps {len(left)} deleted part versions or markers: {left[:3]}"
 
 
 TESTS = [

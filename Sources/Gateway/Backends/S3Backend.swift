@@ -198,15 +198,54 @@ struct S3Backend: ObjectBackend {
         }
     }
 
+    /// Removes the object. In a versioned bucket (every bucket with Object Lock is) a plain
+    /// DELETE only hides the bytes behind a delete marker, so each version of the key is deleted
+    /// by its id; a version still under the provider's retention is refused, and so is this call.
     func delete(key: String) async throws {
+        if try await bucketHasObjectLock() {
+            for versionId in try await versionIds(of: key) {
+                try await deleteOnce(key: key, versionId: versionId)
+            }
+            return
+        }
+        try await deleteOnce(key: key, versionId: nil)
+    }
+
+    private func deleteOnce(key: String, versionId: String?) async throws {
         try await retrying {
-            let response = try await send(request(.DELETE, key: key), timeout: requestTimeout)
+            let query = versionId.map { [(name: "versionId", value: $0)] } ?? []
+            let response = try await send(request(.DELETE, key: key, query: query), timeout: requestTimeout)
             if (200..<300).contains(response.status.code) || response.status.code == 404 {
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 return
             }
             throw await failure(response, "DELETE \(key)")
         }
+    }
+
+    /// The version ids (versions and delete markers) of exactly `key` (ListObjectVersions).
+    func versionIds(of key: String) async throws -> [String] {
+        var ids: [String] = []
+        var keyMarker: String?
+        var versionMarker: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("versions", ""), ("prefix", key), ("max-keys", "1000")]
+            if let keyMarker { query.append(("key-marker", keyMarker)) }
+            if let versionMarker { query.append(("version-id-marker", versionMarker)) }
+            let page = try await retrying { () throws -> S3XMLElement in
+                let response = try await send(request(.GET, key: nil, query: query), timeout: requestTimeout)
+                guard response.status.code == 200 else { throw await failure(response, "GET ?versions \(key)") }
+                let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+                return try S3XMLParser(limits: .init(maxBytes: 16 * 1024 * 1024)).parse(Array(buffer: body))
+            }
+            for entry in page.children where entry.name == "Version" || entry.name == "DeleteMarker" {
+                if entry.child("Key")?.text == key, let id = entry.child("VersionId")?.text { ids.append(id) }
+            }
+            guard page.child("IsTruncated")?.trimmedText == "true" else { break }
+            keyMarker = page.child("NextKeyMarker")?.text
+            versionMarker = page.child("NextVersionIdMarker")?.text
+        } while keyMarker != nil
+        return ids
     }
 
     /// Whether the physical bucket was created with Object Lock (GetObjectLockConfiguration),

@@ -12,10 +12,10 @@ import hmac
 import os
 import socket
 import time
-import sys
-import traceback
 import urllib.parse
 import uuid
+
+from runner import run_tests
 
 ENDPOINT = urllib.parse.urlparse(os.environ["GATEWAY_ENDPOINT"])
 HOST, PORT = ENDPOINT.hostname, ENDPOINT.port
@@ -220,19 +220,7 @@ def test_malformed_request_line_and_garbage():
 
 def main():
     setup()
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"PASS {name}")
-            passed += 1
-        except Exception:
-            print(f"FAIL {name}")
-            traceback.print_exc()
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_tests(globals())
 
 
 if __name__ == "__main__":

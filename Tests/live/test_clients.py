@@ -8,12 +8,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import traceback
 import urllib.error
 import urllib.request
 import uuid
+
+from runner import run_tests
 
 import boto3
 from botocore.config import Config
@@ -236,19 +236,7 @@ def test_management_api():
 
 
 def main():
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"PASS {name}")
-            passed += 1
-        except Exception:
-            print(f"FAIL {name}")
-            traceback.print_exc()
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_tests(globals())
 
 
 if __name__ == "__main__":

@@ -66,13 +66,19 @@ extension LocalDiskBackend {
         let temp = final + ".part-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let zone = self.zone
         return try await threadPool.runIfActive { () throws -> String in
+            var st = stat()
+            if stat(final, &st) == 0 {
+                // Completed before (its answer was lost, or the folder outlived a crash): the key
+                // is this upload's own, so an object of the right size is its result.
+                guard Int64(st.st_size) == size else {
+                    throw BackendError(code: .alreadyExists, message: "\(zone): \(key) already exists")
+                }
+                try? Posix.removeUpload(folder)
+                return Self.multipartETag(parts)
+            }
             guard Posix.exists(folder) else {
-                // Completed before (its answer was lost) or aborted.
-                var st = stat()
-                if stat(final, &st) == 0, Int64(st.st_size) == size { return Self.multipartETag(parts) }
                 throw BackendError(code: .notFound, message: "\(zone): no upload \(uploadId) of \(key)")
             }
-            if Posix.exists(final) { throw BackendError(code: .alreadyExists, message: "\(zone): \(key) already exists") }
             try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
             let out = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard out >= 0 else { throw Posix.error("open \(temp)") }
@@ -95,14 +101,14 @@ extension LocalDiskBackend {
                 unlink(temp)
                 throw error
             }
-            try? FileManager.default.removeItem(atPath: folder)
+            try? Posix.removeUpload(folder)
             return Self.multipartETag(parts)
         }
     }
 
     func abortMultipartUpload(key: String, uploadId: String) async throws {
         guard let folder = uploadPath(key: key, uploadId: uploadId) else { return }
-        try await threadPool.runIfActive { try Posix.removeTree(folder) }
+        try await threadPool.runIfActive { try Posix.removeUpload(folder) }
     }
 
     func abortMultipartUploads(key: String) async throws {
@@ -214,6 +220,12 @@ extension Posix {
             try writeAll(out, buffer)
             total += Int64(n)
         }
+    }
+
+    /// Removes an upload's folder, and its key's folder once no other upload is in it.
+    static func removeUpload(_ folder: String) throws {
+        try removeTree(folder)
+        _ = rmdir(String(folder[..<folder.lastIndex(of: "/")!]))
     }
 
     /// Removes a folder and everything in it; no error when it is absent.

@@ -183,6 +183,25 @@ struct MultipartTests {
         }
     }
 
+    @Test func aRefusedPartLeavesThePartItWouldReplace() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            _ = try await gw.send(client, .put, "/media")
+            let path = "/media/d.bin"
+            let id = try await create(gw, client, path)
+            let e1 = try await upload(gw, client, path, id, 1, Self.small)
+            // The body does not match its Content-MD5: refused before any zone keeps it.
+            let wrongMD5 = Data(Insecure.MD5.hash(data: Self.small)).base64EncodedString()
+            let bad = try await gw.send(client, .put, path + "?partNumber=1&uploadId=\(id)", body: Array("other".utf8),
+                                        headers: [("content-md5", wrongMD5)])
+            #expect(bad.status == .badRequest && bad.errorCode == "BadDigest", "\(bad.body)")
+            let done = try await gw.send(client, .post, path + "?uploadId=\(id)", body: completeBody([(1, e1)]))
+            #expect(done.status == .ok, "\(done.body)")
+            #expect(try await gw.send(client, .get, path).bytes == Self.small)
+        }
+    }
+
     @Test func uploadPartCopyWithRange() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

@@ -262,6 +262,28 @@ struct ReconcilerOnMotoTests {
         }
     }
 
+    @Test func crashedCreateMultipartUploadIsAbortedOnTheServers() async throws {
+        let (gw, backends) = try await GatewayOnMotoTests.gateway()
+        defer { gw.cleanUp() }
+        let bucket = Moto.uniqueName("crash")
+        try await gw.withClient { client in try await gw.createBucket(client, bucket) }
+        let storageId = GatewayState.newStorageId()
+        let backendKey = GatewayState.backendKey(bucket: bucket, key: "big.bin", storageId: storageId)
+        let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
+        try await gw.store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket, key: "big.bin", zones: zones,
+                                                    backendKey: backendKey, createdAt: Date().addingTimeInterval(-7200)))
+        for zone in zones {
+            let uploadId = try await backends[zone]!.createMultipartUpload(key: backendKey)
+            _ = try await BackendMultipartChecks.part(backends[zone]!, backendKey, uploadId, 1, Array("one".utf8))
+        }
+        #expect(try await Moto.uploads(backends["FI-HEL-ST-1"]!, prefix: bucket + "/") == [backendKey])
+        #expect(try await Reconciler(state: gw.state).reconcileOnce() == Reconciler.Report(reclaimedIntents: 1))
+        for zone in TestGateway.zones {
+            #expect(try await Moto.uploads(backends[zone]!, prefix: bucket + "/").isEmpty)
+            #expect(try await Moto.list(backends[zone]!, prefix: bucket + "/").isEmpty)
+        }
+    }
+
     @Test func underReplicatedVersionIsRepairedOnTheServers() async throws {
         let (gw, backends) = try await GatewayOnMotoTests.gateway()
         defer { gw.cleanUp() }

@@ -97,7 +97,7 @@ struct WriteCoordinator {
     }
 
     func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
-                            logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
+                    logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
         if writers.count == 1 {
             do {
                 try await writers[0].writer.write(chunk)

@@ -90,6 +90,35 @@ struct MultipartAssemblyTests {
         #expect(!replicas.contains { $0.zone == planned[0] })
     }
 
+    /// What a gateway that completed the backend uploads and died before its commit leaves.
+    static func completeInTheBackendsOnly(_ gw: TestGateway, _ id: String) async throws {
+        let upload = try #require(try await gw.store.upload(id: id))
+        let parts = try await gw.store.listParts(uploadId: id, partNumberMarker: nil, maxParts: 10).parts
+        let size = parts.reduce(Int64(0)) { $0 + $1.size }
+        for (zone, uploadId) in upload.backendUploads {
+            _ = try await gw.state.backends[zone]!.completeMultipartUpload(
+                key: upload.backendKey, uploadId: uploadId,
+                parts: parts.map { BackendPart(number: $0.partNumber, etag: $0.backendETags[zone]!) }, size: size, lock: nil)
+        }
+    }
+
+    @Test func anAbortAfterAnUnrecordedCompletionRemovesItsObjects() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let uploads = MultipartTests()
+        try await gw.withClient { client in
+            _ = try await gw.send(client, .put, "/media")
+            let id = try await uploads.create(gw, client, Self.path)
+            _ = try await uploads.upload(gw, client, Self.path, id, 1, MultipartTests.small)
+            try await Self.completeInTheBackendsOnly(gw, id)
+            #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.count == 2)
+            #expect(try await gw.send(client, .delete, Self.path + "?uploadId=\(id)").status == .noContent)
+            #expect(try await gw.send(client, .get, Self.path).errorCode == "NoSuchKey")
+        }
+        // No version owns the objects: the abort jobs removed them.
+        for zone in TestGateway.zones { #expect(gw.files(in: zone).isEmpty && gw.uploadFiles(in: zone).isEmpty) }
+    }
+
     @Test func aRetriedCompletionFindsTheObjectsOfAnUnrecordedOne() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
@@ -99,15 +128,7 @@ struct MultipartAssemblyTests {
             let id = try await uploads.create(gw, client, Self.path)
             let e1 = try await uploads.upload(gw, client, Self.path, id, 1, MultipartTests.big)
             let e2 = try await uploads.upload(gw, client, Self.path, id, 2, MultipartTests.small)
-            // A gateway completed the backend uploads and died before its commit.
-            let upload = try #require(try await gw.store.upload(id: id))
-            let parts = try await gw.store.listParts(uploadId: id, partNumberMarker: nil, maxParts: 10).parts
-            let size = Int64(MultipartTests.big.count + MultipartTests.small.count)
-            for (zone, uploadId) in upload.backendUploads {
-                _ = try await gw.state.backends[zone]!.completeMultipartUpload(
-                    key: upload.backendKey, uploadId: uploadId,
-                    parts: parts.map { BackendPart(number: $0.partNumber, etag: $0.backendETags[zone]!) }, size: size, lock: nil)
-            }
+            try await Self.completeInTheBackendsOnly(gw, id)
             let done = try await gw.send(client, .post, Self.path + "?uploadId=\(id)", body: completeBody([(1, e1), (2, e2)]))
             #expect(done.status == .ok, "\(done.body)")
             #expect(try await gw.send(client, .get, Self.path).bytes == MultipartTests.big + MultipartTests.small)

@@ -84,7 +84,7 @@ struct MultipartTests {
             let id = try await create(gw, client, path, headers: [("content-type", "video/mp4"), ("x-amz-meta-owner", "me")])
             let e1 = try await upload(gw, client, path, id, 1, Self.big)
             #expect(e1 == "\"\(md5Hex(Self.big))\"")
-            // Re-uploading a part number replaces it (the old part's file goes).
+            // Re-uploading a part number replaces it in the backend uploads.
             _ = try await upload(gw, client, path, id, 2, Array("replaced".utf8))
             let e2 = try await upload(gw, client, path, id, 2, Self.small)
 
@@ -111,19 +111,22 @@ struct MultipartTests {
             #expect(get.header("content-type") == "video/mp4")
             #expect(get.header("x-amz-meta-owner") == "me")
 
-            // The upload is gone, and so are the part files: one object file per written zone.
+            // The upload is gone, and so are the backend uploads: one object file per zone.
             #expect(try await gw.send(client, .get, "/media?uploads=").xmlValues("UploadId").isEmpty)
             #expect(try await gw.send(client, .get, path + "?uploadId=\(id)").errorCode == "NoSuchUpload")
         }
         let version = try #require(try await gw.store.latestVersion(bucket: "media", key: "videos/clip.bin"))
         #expect(version.partsCount == 2)
+        let replicas = try await gw.store.replicas(storageId: version.storageId)
+        #expect(replicas.count == 2 && replicas.allSatisfy { $0.status == .complete })
         for zone in TestGateway.zones {
-            #expect(gw.files(in: zone).allSatisfy { !$0.contains(".parts") })
+            #expect(gw.uploadFiles(in: zone).isEmpty)
+            #expect(gw.files(in: zone) == (replicas.contains { $0.zone == zone } ? [GatewayState.backendKey(bucket: "media", key: "videos/clip.bin", storageId: version.storageId)] : []))
         }
-        #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.count >= 1)
+        #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts())
     }
 
-    @Test func abortRemovesThePartFiles() async throws {
+    @Test func abortRemovesTheBackendUploads() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
         try await gw.withClient { client in
@@ -132,10 +135,12 @@ struct MultipartTests {
             let id = try await create(gw, client, path)
             _ = try await upload(gw, client, path, id, 1, Array("one".utf8))
             _ = try await upload(gw, client, path, id, 2, Array("two".utf8))
-            #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.filter { $0.contains(".parts") }.count >= 2)
+            // Two parts in the backend upload of each of the two planned zones.
+            #expect(TestGateway.zones.flatMap { gw.uploadFiles(in: $0) }.count == 4)
             let abort = try await gw.send(client, .delete, path + "?uploadId=\(id)")
             #expect(abort.status == .noContent)
-            #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.isEmpty)
+            #expect(TestGateway.zones.flatMap { gw.files(in: $0) + gw.uploadFiles(in: $0) }.isEmpty)
+            #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 2))
             #expect(try await gw.send(client, .delete, path + "?uploadId=\(id)").errorCode == "NoSuchUpload")
             #expect(try await gw.send(client, .get, path).errorCode == "NoSuchKey")
         }
@@ -175,6 +180,25 @@ struct MultipartTests {
             #expect(try await gw.send(client, .post, path + "?uploadId=nope", body: completeBody([(1, e1)])).errorCode == "NoSuchUpload")
             #expect(try await gw.send(client, .get, path + "?uploadId=nope").errorCode == "NoSuchUpload")
             #expect(try await gw.send(client, .put, path + "?partNumber=0&uploadId=\(id)", body: Self.small).errorCode == "InvalidArgument")
+        }
+    }
+
+    @Test func aRefusedPartLeavesThePartItWouldReplace() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            _ = try await gw.send(client, .put, "/media")
+            let path = "/media/d.bin"
+            let id = try await create(gw, client, path)
+            let e1 = try await upload(gw, client, path, id, 1, Self.small)
+            // The body does not match its Content-MD5: refused before any zone keeps it.
+            let wrongMD5 = Data(Insecure.MD5.hash(data: Self.small)).base64EncodedString()
+            let bad = try await gw.send(client, .put, path + "?partNumber=1&uploadId=\(id)", body: Array("other".utf8),
+                                        headers: [("content-md5", wrongMD5)])
+            #expect(bad.status == .badRequest && bad.errorCode == "BadDigest", "\(bad.body)")
+            let done = try await gw.send(client, .post, path + "?uploadId=\(id)", body: completeBody([(1, e1)]))
+            #expect(done.status == .ok, "\(done.body)")
+            #expect(try await gw.send(client, .get, path).bytes == Self.small)
         }
     }
 

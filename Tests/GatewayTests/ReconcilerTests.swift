@@ -78,7 +78,7 @@ struct ReconcilerTests {
         #expect(TestGateway.zones.flatMap { gw.files(in: $0) }.isEmpty)
     }
 
-    @Test func abortedUploadPartsOnAnUnreachableZoneAreDeletedByAJob() async throws {
+    @Test func abortedUploadOnAnUnreachableZoneIsAbortedByAJob() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
         let zones = gw.planned("media", "a.bin")
@@ -89,17 +89,46 @@ struct ReconcilerTests {
             try await degraded.createBucket(client, "media")
             let id = try await uploads.create(degraded, client, "/media/a.bin")
             _ = try await uploads.upload(degraded, client, "/media/a.bin", id, 1, Array("one".utf8))
-            #expect(gw.files(in: zones[0]).count == 1 && gw.files(in: zones[1]).count == 1)
+            #expect(gw.uploadFiles(in: zones[0]).count == 1 && gw.uploadFiles(in: zones[1]).count == 1)
             let abort = try await degraded.send(client, .delete, "/media/a.bin?uploadId=\(id)")
             #expect(abort.status == .noContent)
         }
-        // The metadata is gone at once; the part in the zone that did not answer waits in a job.
-        #expect(gw.files(in: zones[0]).isEmpty && gw.files(in: zones[1]).count == 1)
-        #expect(try await gw.store.jobCounts(now: Date()).queued == 1)
+        // The metadata is gone at once; the upload in the zone that did not answer waits in a job.
+        #expect(gw.uploadFiles(in: zones[0]).isEmpty && gw.uploadFiles(in: zones[1]).count == 1)
+        #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(queued: 1, done: 1))
         flaky.failing.withLock { $0 = false }
-        #expect(try await ReplicationWorker(state: degraded.state).runOnce() == 1)
-        #expect(gw.files(in: zones[1]).isEmpty)
-        #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 1))
+        #expect(try await ReplicationWorker(state: degraded.state).runOnce(now: Date().addingTimeInterval(120)) == 1)
+        #expect(gw.uploadFiles(in: zones[1]).isEmpty)
+        #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 2))
+    }
+
+    @Test func crashedCreateMultipartUploadIsAbortedInTheBackends() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in try await gw.createBucket(client, "media") }
+        // A gateway recorded its intent, started the backend uploads (one part sent) and died
+        // before the upload was recorded: no metadata names these backend uploads.
+        let storageId = GatewayState.newStorageId()
+        let backendKey = GatewayState.backendKey(bucket: "media", key: "big.bin", storageId: storageId)
+        let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
+        try await gw.store.recordIntent(WriteIntent(storageId: storageId, bucket: "media", key: "big.bin", zones: zones,
+                                                    backendKey: backendKey, createdAt: Date().addingTimeInterval(-7200)))
+        for zone in zones {
+            let backend = gw.state.backends[zone]!
+            let uploadId = try await backend.createMultipartUpload(key: backendKey)
+            let writer = try await backend.makePartWriter(key: backendKey, uploadId: uploadId, partNumber: 1, expectedSize: 3)
+            try await writer.write(ByteBuffer(string: "one"))
+            try await writer.finish()
+        }
+        #expect(zones.allSatisfy { gw.uploadFiles(in: $0).count == 1 })
+        let report = try await Reconciler(state: gw.state).reconcileOnce()
+        #expect(report == Reconciler.Report(reclaimedIntents: 1))
+        #expect(TestGateway.zones.allSatisfy { gw.uploadFiles(in: $0).isEmpty && gw.files(in: $0).isEmpty })
+        // The upload can no longer be recorded by the gateway that was slow, not dead.
+        let late = MultipartUpload(uploadId: "late", bucket: "media", key: "big.bin", storageId: storageId, backendKey: backendKey,
+                                   initiatedAt: Date(), initiator: "test-key")
+        await #expect(throws: MetadataError.self) { try await gw.store.createUpload(late) }
+        #expect(try await gw.store.upload(id: "late") == nil)
     }
 
     @Test func underReplicatedVersionIsRequeuedAndRepaired() async throws {
@@ -189,6 +218,23 @@ final class FailingDeleteBackend: ObjectBackend {
     }
     func probe() async -> Bool { await base.probe() }
     func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }
+    func createMultipartUpload(key: String) async throws -> String { try await base.createMultipartUpload(key: key) }
+    func makePartWriter(key: String, uploadId: String, partNumber: Int, expectedSize: Int64?) async throws -> any BackendPartWriter {
+        try await base.makePartWriter(key: key, uploadId: uploadId, partNumber: partNumber, expectedSize: expectedSize)
+    }
+    func completeMultipartUpload(key: String, uploadId: String, parts: [BackendPart], size: Int64,
+                                 lock: BackendObjectLock?) async throws -> String? {
+        try await base.completeMultipartUpload(key: key, uploadId: uploadId, parts: parts, size: size, lock: lock)
+    }
+    /// Aborts fail with the deletes.
+    func abortMultipartUpload(key: String, uploadId: String) async throws {
+        if failing.withLock({ $0 }) { throw BackendError(code: .unavailable, message: "\(zone): timed out (test)") }
+        try await base.abortMultipartUpload(key: key, uploadId: uploadId)
+    }
+    func abortMultipartUploads(key: String) async throws {
+        if failing.withLock({ $0 }) { throw BackendError(code: .unavailable, message: "\(zone): timed out (test)") }
+        try await base.abortMultipartUploads(key: key)
+    }
 }
 
 @Suite("Reconciler on moto zones", .enabled(if: Moto.enabled))
@@ -213,6 +259,28 @@ struct ReconcilerOnMotoTests {
             Issue.record("a reclaimed write committed")
         } catch let error as MetadataError {
             #expect(error.isReclaimedWrite)
+        }
+    }
+
+    @Test func crashedCreateMultipartUploadIsAbortedOnTheServers() async throws {
+        let (gw, backends) = try await GatewayOnMotoTests.gateway()
+        defer { gw.cleanUp() }
+        let bucket = Moto.uniqueName("crash")
+        try await gw.withClient { client in try await gw.createBucket(client, bucket) }
+        let storageId = GatewayState.newStorageId()
+        let backendKey = GatewayState.backendKey(bucket: bucket, key: "big.bin", storageId: storageId)
+        let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
+        try await gw.store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket, key: "big.bin", zones: zones,
+                                                    backendKey: backendKey, createdAt: Date().addingTimeInterval(-7200)))
+        for zone in zones {
+            let uploadId = try await backends[zone]!.createMultipartUpload(key: backendKey)
+            _ = try await BackendMultipartChecks.part(backends[zone]!, backendKey, uploadId, 1, Array("one".utf8))
+        }
+        #expect(try await Moto.uploads(backends["FI-HEL-ST-1"]!, prefix: bucket + "/") == [backendKey])
+        #expect(try await Reconciler(state: gw.state).reconcileOnce() == Reconciler.Report(reclaimedIntents: 1))
+        for zone in TestGateway.zones {
+            #expect(try await Moto.uploads(backends[zone]!, prefix: bucket + "/").isEmpty)
+            #expect(try await Moto.list(backends[zone]!, prefix: bucket + "/").isEmpty)
         }
     }
 

@@ -43,6 +43,30 @@ final class FlakyBackend: ObjectBackend {
     func delete(key: String) async throws { try await base.delete(key: key) }
     func probe() async -> Bool { await base.probe() }
     func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }
+
+    /// Creating an upload and uploading parts fail with the writes.
+    func createMultipartUpload(key: String) async throws -> String {
+        let fail = flags.withLock { $0.writes += 1; return $0.failWrites }
+        if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
+        return try await base.createMultipartUpload(key: key)
+    }
+
+    func makePartWriter(key: String, uploadId: String, partNumber: Int, expectedSize: Int64?) async throws -> any BackendPartWriter {
+        let fail = flags.withLock { $0.writes += 1; return $0.failWrites }
+        if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
+        return try await base.makePartWriter(key: key, uploadId: uploadId, partNumber: partNumber, expectedSize: expectedSize)
+    }
+
+    func completeMultipartUpload(key: String, uploadId: String, parts: [BackendPart], size: Int64,
+                                 lock: BackendObjectLock?) async throws -> String? {
+        try await base.completeMultipartUpload(key: key, uploadId: uploadId, parts: parts, size: size, lock: lock)
+    }
+
+    func abortMultipartUpload(key: String, uploadId: String) async throws {
+        try await base.abortMultipartUpload(key: key, uploadId: uploadId)
+    }
+
+    func abortMultipartUploads(key: String) async throws { try await base.abortMultipartUploads(key: key) }
 }
 
 extension TestGateway {
@@ -78,6 +102,20 @@ extension TestGateway {
         var headers = signed(method.rawValue, path, headers: range.map { [("range", $0)] } ?? [])
         if let range { headers[.range] = range }
         return try await client.execute(uri: path, method: method, headers: headers) { $0 }
+    }
+
+    /// Files of unfinished backend multipart uploads in a local-disk zone, relative paths.
+    func uploadFiles(in zone: String) -> [String] {
+        let base = directory + "/zones/" + zone + "/_multipart"
+        let enumerator = FileManager.default.enumerator(atPath: base)
+        var result: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: base + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                result.append(path)
+            }
+        }
+        return result.sorted()
     }
 
     /// The file of a backend key in a local-disk zone.

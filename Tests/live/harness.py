@@ -239,6 +239,17 @@ def physical_keys(zone, prefix=""):
         token = page["NextContinuationToken"]
 
 
+def physical_uploads(zone, prefix=""):
+    """Keys of the unfinished multipart uploads in the zone's physical bucket under `prefix`."""
+    try:
+        page = zone_client(zone).list_multipart_uploads(Bucket=PHYSICAL_BUCKET, Prefix=prefix)
+    except ClientError as e:
+        if error_code(e) == "NoSuchBucket":
+            return []
+        raise
+    return [u["Key"] for u in page.get("Uploads", [])]
+
+
 def physical_body(zone, key):
     return zone_client(zone).get_object(Bucket=PHYSICAL_BUCKET, Key=key)["Body"].read()
 

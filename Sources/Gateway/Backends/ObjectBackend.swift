@@ -22,45 +22,40 @@ protocol ObjectBackend: Sendable {
     func probe() async -> Bool
     /// Creates the physical bucket (POST /initialize-bucket).
     func initialize(objectLock: Bool) async throws
-    /// Joins objects of this backend (a multipart upload's parts), in order, into a new object
-    /// `key` without the bytes passing through the gateway where the backend can; returns the
-    /// new object's backend ETag when known. The parts stay.
-    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String?
+
+    // MARK: Multipart uploads (one per zone of a client's multipart upload)
+
+    /// Starts a multipart upload of `key` in this zone; returns the backend's upload id.
+    func createMultipartUpload(key: String) async throws -> String
+    /// Starts the upload of part `partNumber` (1...10000): bytes are pushed with `write` and
+    /// made durable by `finish`, replacing a part with the same number. Throws `.notFound`
+    /// when the upload no longer exists.
+    func makePartWriter(key: String, uploadId: String, partNumber: Int, expectedSize: Int64?) async throws
+        -> any BackendPartWriter
+    /// Joins the listed parts, in order, into the object `key` and ends the upload; `lock` is
+    /// applied as by ``makeWriter(key:expectedSize:lock:)``. A retry after a completion whose
+    /// answer was lost finds the upload gone and `key` holding `size` bytes: that object stands.
+    /// Throws `.notFound` when the upload is gone and `key` does not hold the object. Returns
+    /// the object's backend ETag when known.
+    func completeMultipartUpload(key: String, uploadId: String, parts: [BackendPart], size: Int64,
+                                 lock: BackendObjectLock?) async throws -> String?
+    /// Drops one upload and its parts; no error when it is already gone.
+    func abortMultipartUpload(key: String, uploadId: String) async throws
+    /// Drops every unfinished upload of `key`: the cleanup of a crashed gateway, which may not
+    /// have recorded the upload ids.
+    func abortMultipartUploads(key: String) async throws
 }
 
-/// One object of an ``ObjectBackend/assemble(parts:into:lock:)``.
+/// One part of a ``ObjectBackend/completeMultipartUpload(key:uploadId:parts:size:lock:)``.
 struct BackendPart: Sendable, Hashable {
-    var key: String
-    var size: Int64
+    var number: Int
+    /// The backend's ETag of the part, without quotes.
+    var etag: String
 }
 
 extension ObjectBackend {
     func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
         try await makeWriter(key: key, expectedSize: expectedSize, lock: nil)
-    }
-
-    /// Copies the parts' bytes, read from this backend, into one new object (the way for
-    /// backends without a server-side copy, such as a local folder).
-    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String? {
-        let total = parts.reduce(Int64(0)) { $0 + $1.size }
-        let writer = try await makeWriter(key: key, expectedSize: total, lock: lock)
-        do {
-            for part in parts {
-                var copied: Int64 = 0
-                for try await chunk in try await read(key: part.key, range: nil) {
-                    copied += Int64(chunk.readableBytes)
-                    try await writer.write(chunk)
-                }
-                guard copied == part.size else {
-                    throw BackendError(code: .io, message: "\(zone): \(part.key) has \(copied) bytes; \(part.size) expected")
-                }
-            }
-            try await writer.finish()
-        } catch {
-            await writer.abort()
-            throw error
-        }
-        return nil
     }
 }
 
@@ -83,6 +78,12 @@ protocol BackendWriter: Sendable {
     func finish() async throws
     /// Drops what was written.
     func abort() async
+}
+
+/// The upload of one part of a backend multipart upload.
+protocol BackendPartWriter: BackendWriter {
+    /// The backend's ETag of the part (without quotes), once `finish` has returned.
+    func etag() async throws -> String
 }
 
 /// The bytes of one read, pulled on demand (back-pressure: nothing is read ahead of the consumer).

@@ -139,9 +139,19 @@ struct S3Backend: ObjectBackend {
         // those small requests carry the Content-MD5 that S3 demands of locked uploads, which a
         // streamed PUT cannot know in advance.
         let lock = try await lock.asyncFilter { _ in try await bucketHasObjectLock() }
+        return streamingPut(key: key, expectedSize: expectedSize) { [self] in
+            if let lock { try await apply(lock, to: key) }
+        }
+    }
+
+    /// One streamed PUT of `key` (an object, or with `query` a part of a multipart upload);
+    /// `afterwards` runs once the provider has accepted the bytes.
+    func streamingPut(key: String, query: [(name: String, value: String)] = [], expectedSize: Int64?,
+                      afterwards: @escaping @Sendable () async throws -> Void = {}) -> S3Writer {
         let channel = UploadChannel()
         // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
-        var request = self.request(.PUT, key: key, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
+        var request = self.request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")],
+                                   payload: .unsigned)
         request.body = .stream(channel, length: expectedSize.map { .known($0) } ?? .unknown)
         let task = Task { [self] () throws -> String? in
             do {
@@ -152,7 +162,7 @@ struct S3Backend: ObjectBackend {
                     throw error
                 }
                 _ = try? await response.body.collect(upTo: 64 * 1024)
-                if let lock { try await apply(lock, to: key) }
+                try await afterwards()
                 return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             } catch {
                 channel.fail(error)
@@ -290,59 +300,6 @@ struct S3Backend: ObjectBackend {
                 guard (200..<300).contains(response.status.code) else { throw await failure(response, "PUT \(key)?\(subresource)") }
                 _ = try? await response.body.collect(upTo: 64 * 1024)
             }
-        }
-    }
-
-    /// Server-side assembly: a backend multipart upload whose parts are copied from the part
-    /// objects (UploadPartCopy), so no byte travels through the gateway. Parts other than the
-    /// last must be at least 5 MiB, as in any multipart upload.
-    func assemble(parts: [BackendPart], into key: String, lock: BackendObjectLock?) async throws -> String? {
-        let lock = try await lock.asyncFilter { _ in try await bucketHasObjectLock() }
-        let created = try await send(request(.POST, key: key, query: [("uploads", "")]), timeout: requestTimeout)
-        guard created.status.code == 200 else { throw await failure(created, "CreateMultipartUpload \(key)") }
-        let createdBody = String(buffer: try await created.body.collect(upTo: 64 * 1024))
-        guard let uploadId = Self.xmlValue("UploadId", in: createdBody) else {
-            throw BackendError(code: .io, message: "\(zone): CreateMultipartUpload \(key): no UploadId")
-        }
-        do {
-            var etags: [String] = []
-            for (index, part) in parts.enumerated() {
-                let source = "/" + bucket + "/" + S3URLEncoding.encode(part.key, preserveSlash: true)
-                let etag = try await retrying { () throws -> String in
-                    let response = try await send(request(.PUT, key: key,
-                                                          query: [("partNumber", String(index + 1)), ("uploadId", uploadId)],
-                                                          headers: [("x-amz-copy-source", source)]),
-                                                  timeout: transferTimeout)
-                    let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
-                    guard response.status.code == 200, !body.contains("<Error>"), let etag = Self.xmlValue("ETag", in: body) else {
-                        throw BackendError(code: response.status.code >= 500 ? .unavailable : .io,
-                                           message: "\(zone): UploadPartCopy \(part.key): HTTP \(response.status.code) \(S3ErrorBody.code(in: body) ?? "")")
-                    }
-                    return etag
-                }
-                etags.append(etag)
-            }
-            let xml = "<CompleteMultipartUpload>" + etags.enumerated().map {
-                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>"
-            }.joined() + "</CompleteMultipartUpload>"
-            let body = Array(xml.utf8)
-            var complete = request(.POST, key: key, query: [("uploadId", uploadId)], payload: .sha256(of: body))
-            complete.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await send(complete, timeout: transferTimeout)
-            let answer = String(buffer: try await response.body.collect(upTo: 64 * 1024))
-            // S3 may answer 200 and report the failure in the body.
-            guard response.status.code == 200, !answer.contains("<Error>") else {
-                throw BackendError(code: response.status.code >= 500 ? .unavailable : .io,
-                                   message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(S3ErrorBody.code(in: answer) ?? "")")
-            }
-            if let lock { try await apply(lock, to: key) }
-            // Some providers answer with an empty ETag; HEAD has the right one.
-            let etag = Self.xmlValue("ETag", in: answer)?.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            if let etag, !etag.isEmpty { return etag }
-            return try await self.etag(of: key)
-        } catch {
-            _ = try? await send(request(.DELETE, key: key, query: [("uploadId", uploadId)]), timeout: requestTimeout)
-            throw error
         }
     }
 

@@ -5,9 +5,11 @@ import ServiceLifecycle
 
 /// Repairs what crashes and outages leave behind, every `interval`:
 ///
-/// 1. Write intents older than `grace` that never committed (the gateway died mid-write): the
-///    intent is claimed first, so that a write still streaming can no longer commit, then its
-///    backend objects are deleted in every zone of the intent, then the claim is marked done.
+/// 1. Write intents older than `grace` that never committed (the gateway died mid-write, or
+///    while starting the backend uploads of a CreateMultipartUpload): the intent is claimed
+///    first, so that a write still streaming can no longer commit (nor the upload be recorded),
+///    then its backend objects and unfinished backend uploads are removed in every zone of the
+///    intent, then the claim is marked done.
 ///    A zone that cannot be reached leaves the intent for the next pass.
 /// 2. Committed versions with fewer complete replicas than planned and no copy under way: their
 ///    missing copies are queued again as sync jobs (replicas that failed for good only after
@@ -79,6 +81,8 @@ struct Reconciler: Service {
                 guard let backend = state.backends[zone] else { continue }
                 do {
                     try await backend.delete(key: intent.backendKey)
+                    // A crashed CreateMultipartUpload leaves backend uploads of the key.
+                    try await backend.abortMultipartUploads(key: intent.backendKey)
                 } catch {
                     state.health.recordFailure(zone, error)
                     state.logger.warning("reconciler: deleting an uncommitted write failed", metadata: [

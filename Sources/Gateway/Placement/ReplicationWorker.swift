@@ -5,8 +5,9 @@ import Metadata
 import NIOCore
 import ServiceLifecycle
 
-/// Works off the sync-job queue: copies missing replicas from a complete one (`replicate`)
-/// and removes copies that are no longer wanted (`delete`). Jobs are leased, so several
+/// Works off the sync-job queue: copies missing replicas from a complete one (`replicate`),
+/// removes copies that are no longer wanted (`delete`) and aborts backend multipart uploads
+/// left by an abort or a completion (`abortUpload`). Jobs are leased, so several
 /// workers (or gateway instances) can share the queue.
 struct ReplicationWorker: Service {
     let state: GatewayState
@@ -94,6 +95,8 @@ struct ReplicationWorker: Service {
             case .delete:
                 try await target.delete(key: job.backendKey)
                 try await state.store.completeJob(id: job.id, etag: nil, now: Date())
+            case .abortUpload:
+                try await WriteCoordinator(state: state).runAbortJob(job)
             }
             return true
         } catch let error as PermanentFailure {

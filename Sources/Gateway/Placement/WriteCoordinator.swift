@@ -86,42 +86,18 @@ struct WriteCoordinator {
         return lock
     }
 
-    /// Writers for the plan's zones: a zone whose breaker is open, or whose write cannot
-    /// start, is replaced by the next zone of the plan's candidate order that keeps the
-    /// policy's diversity rules (never a zone outside the eligible set).
+    /// Writers for the plan's zones, chosen by ``startInChosenZones(plan:logger:start:stop:)``.
     private func openWriters(plan: PlacementPlan, backendKey: String, expectedSize: Int64?, lock: BackendObjectLock?,
                              logger: Logger) async throws -> [(zone: String, writer: any BackendWriter)] {
-        var failed = Set<String>()
-        var open: [String: any BackendWriter] = [:]
-        while true {
-            let chosen = plan.chooseZones { !failed.contains($0.code) && state.isHealthy($0.code) }.map(\.code)
-            var progress = true
-            for zone in chosen where open[zone] == nil {
-                guard let backend = state.backends[zone] else {
-                    failed.insert(zone)
-                    progress = false
-                    continue
-                }
-                do {
-                    open[zone] = try await backend.makeWriter(key: backendKey, expectedSize: expectedSize,
-                                                              lock: lockFor(zone, lock))
-                } catch {
-                    logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
-                    state.health.recordFailure(zone, error)
-                    failed.insert(zone)
-                    progress = false
-                }
-            }
-            if progress || chosen.isEmpty {
-                // Writers no longer chosen (a failure changed the choice) are dropped.
-                for (zone, writer) in open where !chosen.contains(zone) { await writer.abort() }
-                return chosen.compactMap { zone in open[zone].map { (zone: zone, writer: $0) } }
-            }
-        }
+        await startInChosenZones(plan: plan, logger: logger) { zone, backend in
+            try await backend.makeWriter(key: backendKey, expectedSize: expectedSize, lock: lockFor(zone, lock))
+        } stop: { _, writer in
+            await writer.abort()
+        }.map { (zone: $0.zone, writer: $0.started) }
     }
 
-    private func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
-                            logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
+    func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
+                    logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
         if writers.count == 1 {
             do {
                 try await writers[0].writer.write(chunk)
@@ -152,7 +128,7 @@ struct WriteCoordinator {
         }
     }
 
-    private func finish(_ writers: [(zone: String, writer: any BackendWriter)], logger: Logger) async -> [String] {
+    func finish(_ writers: [(zone: String, writer: any BackendWriter)], logger: Logger) async -> [String] {
         await withTaskGroup(of: String?.self) { group in
             for w in writers {
                 group.addTask {
@@ -174,7 +150,7 @@ struct WriteCoordinator {
         }
     }
 
-    private func abort(_ writers: [(zone: String, writer: any BackendWriter)]) async {
+    func abort(_ writers: [(zone: String, writer: any BackendWriter)]) async {
         await withTaskGroup(of: Void.self) { group in
             for w in writers { group.addTask { await w.writer.abort() } }
         }

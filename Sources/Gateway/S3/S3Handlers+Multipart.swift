@@ -9,11 +9,11 @@ import PolicyEngine
 import S3Protocol
 import SigV4
 
-/// Multipart uploads. Each part is written (with the write quorum) to the upload's planned
-/// zones under its own write-once key `<bucket>/<key>/<storageId>.parts/<uploadId>/<n>-<random>`;
-/// a part's `backendETags` maps each zone holding it to that key. Completion streams the parts
-/// in order through the write coordinator into the version's key (or, where a zone holds every
-/// part, lets the zone join them itself: S3 backends copy server-side), commits, then removes the parts.
+/// Multipart uploads, as one backend multipart upload per zone (see
+/// `WriteCoordinator+Multipart`): CreateMultipartUpload starts an upload in each zone the plan
+/// chooses and records their ids; each part goes to all of them (with the write quorum) and
+/// records the zones' part ETags; completion lets every zone holding all parts join them, and
+/// the zones that could not become `replicate` jobs, as for a PUT whose zone failed.
 extension S3Handlers {
     static let minPartSize: Int64 = 5 * 1024 * 1024
 
@@ -34,20 +34,47 @@ extension S3Handlers {
         let now = Date()
         let storageId = GatewayState.newStorageId(now: now)
         let uploadId = GatewayState.newStorageId(now: now) + GatewayState.newStorageId(now: now).suffix(13)
-        let upload = MultipartUpload(
+        var upload = MultipartUpload(
             uploadId: uploadId, bucket: bucketName, key: key, storageId: storageId,
             backendKey: GatewayState.backendKey(bucket: bucketName, key: key, storageId: storageId),
             initiatedAt: now, initiator: principal.accessKey, headers: objectHeaders(), userMetadata: try userMetadata(),
             tags: tags, checksumAlgorithm: checksum?.rawValue, checksumType: checksum == nil ? nil : .composite,
             placement: placementInfo(plan, now: now), retention: lock.retention, legalHold: lock.legalHold)
-        try await store.createUpload(upload)
+        try await startBackendUploads(&upload, plan: plan, now: now)
         _ = try? await store.appendLog(log("CreateMultipartUpload", bucket: bucketName, key: key, status: 200,
-                                           zones: plan.zones.map(\.code), detail: "upload \(uploadId)"))
+                                           zones: upload.backendUploads.keys.sorted(), detail: "upload \(uploadId)"))
         var response = Self.xml(InitiateMultipartUploadResult(
             bucket: bucketName, key: key, uploadId: uploadId, checksumAlgorithm: checksum?.rawValue,
             checksumType: checksum == nil ? nil : ChecksumType.composite.rawValue))
         if let checksum { response.headers[.init("x-amz-checksum-algorithm")!] = checksum.rawValue }
         return response
+    }
+
+    /// Starts the backend uploads and records the upload with their ids. A write intent for
+    /// the upload's storage id comes first, so a crash before the upload is recorded leaves
+    /// something the reconciler finds (it aborts the backend uploads of the key); recording the
+    /// upload removes the intent in the same transaction.
+    func startBackendUploads(_ upload: inout MultipartUpload, plan: PlacementPlan, now: Date) async throws {
+        let coordinator = WriteCoordinator(state: state)
+        try await store.recordIntent(WriteIntent(storageId: upload.storageId, bucket: upload.bucket, key: upload.key,
+                                                 zones: coordinator.intentZones(for: plan),
+                                                 backendKey: upload.backendKey, createdAt: now))
+        do {
+            upload.backendUploads = try await coordinator.createUploads(plan: plan, backendKey: upload.backendKey, logger: logger)
+        } catch {
+            try? await store.abandonIntent(storageId: upload.storageId)
+            throw error
+        }
+        do {
+            try await store.createUpload(upload)
+        } catch {
+            await coordinator.abortUploads(upload.backendUploads, backendKey: upload.backendKey)
+            if (error as? MetadataError)?.isReclaimedWrite == true {
+                throw S3Error(.serviceUnavailable, message: "Starting the upload took too long and was abandoned; retry it.")
+            }
+            try? await store.abandonIntent(storageId: upload.storageId)
+            throw error
+        }
     }
 
     func placementInfo(_ plan: PlacementPlan, now: Date) -> PlacementInfo {
@@ -139,88 +166,32 @@ extension S3Handlers {
         return response
     }
 
-    /// Writes one part to the upload's zones (with the write quorum) and records it; the part it
-    /// replaces, if any, is removed from the backends afterwards.
+    /// Streams one part to the upload's backend uploads (with the write quorum) and records
+    /// it with the zones' part ETags; a part with the same number is replaced in the backends
+    /// by the upload itself. Not recorded when fewer than the quorum took it.
     func storePart(
         _ upload: MultipartUpload, _ number: Int, body: some AsyncSequence<ByteBuffer, any Error>, expectedSize: Int64?,
         checksum: S3ChecksumAlgorithm?, check: (WriteCoordinator.Outcome) throws -> Void = { _ in }
     ) async throws -> MultipartPart {
-        let plan = try await allowedPlan(bucket: upload.bucket, key: upload.key, tags: upload.tags, operation: "UploadPart")
+        let coordinator = WriteCoordinator(state: state)
         let now = Date()
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let partKey = "\(upload.backendKey).parts/\(upload.uploadId)/\(number)-\(random)"
-        // A crash mid-write leaves an intent the reconciler cleans up.
-        let intentId = "\(upload.storageId).part.\(number)-\(random)"
-        try await store.recordIntent(WriteIntent(storageId: intentId, bucket: upload.bucket, key: upload.key,
-                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
-                                                 backendKey: partKey, createdAt: now))
-        let outcome: WriteCoordinator.Outcome
-        do {
-            outcome = try await WriteCoordinator(state: state).write(
-                body: body, plan: plan, backendKey: partKey, expectedSize: expectedSize, checksum: checksum, logger: logger)
-            try check(outcome)
-        } catch {
-            if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
-                for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: partKey) }
-            }
-            try? await store.abandonIntent(storageId: intentId)
-            throw error
-        }
+        let (outcome, etags) = try await coordinator.writePart(
+            body: body, uploads: upload.backendUploads, order: upload.placement.plannedZones, backendKey: upload.backendKey,
+            partNumber: number, quorum: max(1, upload.placement.writeQuorum), expectedSize: expectedSize, checksum: checksum,
+            check: check, logger: logger)
         let part = MultipartPart(
             uploadId: upload.uploadId, partNumber: number, size: outcome.size, etag: Array(outcome.md5).hexString,
             checksums: outcome.checksum.map { [$0.algorithm.headerName: Data($0.value).base64EncodedString()] } ?? [:],
-            backendETags: Dictionary(uniqueKeysWithValues: outcome.written.map { ($0, partKey) }), createdAt: now)
-        let previous: MultipartPart?
+            backendETags: etags, createdAt: now)
         do {
-            previous = try await store.putPart(part)
+            _ = try await store.putPart(part)
         } catch let error as MetadataError where error.code == .notFound {
-            await deletePartObjects([part], of: upload)
-            try? await store.abandonIntent(storageId: intentId)
+            // Aborted or completed meanwhile: a part that reached a backend upload after its
+            // abort could keep it alive, so the abort is repeated.
+            await coordinator.abortUploads(upload.backendUploads, backendKey: upload.backendKey)
             throw S3Error.noSuchUpload(upload.uploadId)
         }
-        try? await store.abandonIntent(storageId: intentId)
-        if let previous { await deletePartObjects([previous], of: upload) }
         return part
-    }
-
-    /// Removes part objects after the metadata no longer names them; a delete that fails
-    /// becomes a `delete` sync job, so no part is left behind when a zone is down.
-    func deletePartObjects(_ parts: [MultipartPart], of upload: MultipartUpload) async {
-        var deferred: [NewSyncJob] = []
-        for part in parts {
-            for (zone, key) in part.backendETags {
-                do {
-                    try await state.backends[zone]?.delete(key: key)
-                } catch {
-                    logger.warning("part delete deferred", metadata: ["zone": "\(zone)", "key": "\(key)", "error": "\(error)"])
-                    // Its own storage id: the job must not touch the version's replica rows.
-                    deferred.append(NewSyncJob(kind: .delete, storageId: "\(upload.storageId).part.\(part.partNumber)",
-                                               zone: zone, bucket: upload.bucket, key: upload.key, backendKey: key,
-                                               notBefore: Date()))
-                }
-            }
-        }
-        if !deferred.isEmpty {
-            do {
-                _ = try await store.enqueueJobs(deferred, now: Date())
-            } catch {
-                logger.warning("part delete jobs could not be queued", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Streams a part's bytes from the first healthy zone that holds it, in plan order.
-    func openPart(_ part: MultipartPart, order: [String]) async throws -> BackendReadStream {
-        let zones = part.backendETags.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
-        for zone in zones where state.isHealthy(zone) {
-            guard let backend = state.backends[zone], let key = part.backendETags[zone] else { continue }
-            do {
-                return try await backend.read(key: key, range: nil)
-            } catch {
-                logger.warning("part read failed, trying the next zone", metadata: ["zone": "\(zone)", "error": "\(error)"])
-            }
-        }
-        throw S3Error(.serviceUnavailable, message: "No copy of part \(part.partNumber) is readable right now.")
     }
 
     func allParts(_ uploadId: String) async throws -> [MultipartPart] {
@@ -262,37 +233,31 @@ extension S3Handlers {
         let plan = try await allowedPlan(bucket: bucketName, key: key, tags: upload.tags, operation: "CompleteMultipartUpload")
         let now = Date()
         let total = parts.reduce(Int64(0)) { $0 + $1.size }
-        try await store.recordIntent(WriteIntent(storageId: upload.storageId, bucket: bucketName, key: key,
-                                                 zones: WriteCoordinator(state: state).intentZones(for: plan),
-                                                 backendKey: upload.backendKey, createdAt: now))
-        let order = upload.placement.plannedZones
-        let reader = ConcatenatedParts(parts: parts) { part in try await self.openPart(part, order: order) }
         let retention = Self.strongestRetention([
             upload.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
         ])
         let coordinator = WriteCoordinator(state: state)
-        let lock = BackendObjectLock(retention: retention, legalHold: upload.legalHold)
-        // Zones holding every part join them themselves; otherwise the parts stream through.
-        let outcome: WriteCoordinator.Placed
-        if let assembled = await coordinator.assemble(parts: parts.map { ($0.backendETags, $0.size) }, plan: plan,
-                                                      backendKey: upload.backendKey, lock: lock, logger: logger) {
-            outcome = assembled
-        } else {
-            do {
-                let streamed = try await coordinator.write(
-                    body: AsyncThrowingStream(unfolding: { try await reader.next() }), plan: plan,
-                    backendKey: upload.backendKey, expectedSize: total, checksum: nil, lock: lock, logger: logger)
-                let md5 = Array(streamed.md5).hexString
-                outcome = .init(written: streamed.written, missing: streamed.missing,
-                                etags: Dictionary(uniqueKeysWithValues: streamed.written.map { ($0, md5) }))
-            } catch {
-                if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
-                    for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: upload.backendKey) }
-                }
-                try? await store.abandonIntent(storageId: upload.storageId)
-                throw error
-            }
+        // Only zones the current plan may still use join the object.
+        let eligible = Set(plan.eligibleZones.map(\.code))
+        let uploads = upload.backendUploads.filter { eligible.contains($0.key) }
+        let quorum = plan.writeQuorum
+        let holding = uploads.keys.filter { zone in parts.allSatisfy { $0.backendETags[zone] != nil } }
+        guard holding.count >= quorum else {
+            throw S3Error(.serviceUnavailable, message: "only \(holding.count) zones hold every part; the write quorum is \(quorum). Upload the parts again.")
         }
+        // A zone that completes but is not counted (below the quorum) keeps its object: a retry
+        // finds it there (the backend upload is gone, the object has the size), an abort removes it.
+        let completed = await coordinator.completeUploads(uploads, parts: parts, backendKey: upload.backendKey, size: total,
+                                                          lock: BackendObjectLock(retention: retention, legalHold: upload.legalHold),
+                                                          logger: logger)
+        guard completed.count >= quorum else {
+            throw S3Error(.serviceUnavailable, message: "only \(completed.count) zones completed the upload; the write quorum is \(quorum). Retry it.")
+        }
+        let order = plan.zones.map(\.code) + upload.placement.plannedZones
+        let written = completed.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
+        // The copies still missing come from the replication worker, as for a PUT whose zone failed.
+        let missing = Array((plan.zones.map(\.code) + upload.backendUploads.keys.sorted()).filter { !completed.keys.contains($0) }
+            .uniqued().prefix(max(0, plan.copies - written.count)))
         let etag = S3MultipartChecksum.multipartETag(partMD5s: parts.map { Self.hexBytes($0.etag) })
         var checksums = ObjectChecksums()
         if let name = upload.checksumAlgorithm, let algorithm = S3ChecksumAlgorithm(algorithmName: name) {
@@ -307,25 +272,20 @@ extension S3Handlers {
             etag: etag, headers: upload.headers, userMetadata: upload.userMetadata, tags: upload.tags,
             checksums: checksums, partsCount: parts.count, createdAt: now, placement: placementInfo(plan, now: now),
             retention: retention, legalHold: upload.legalHold)
-        let replicas = outcome.written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: outcome.etags[$0]) }
-            + outcome.missing.map { CommitReplica(zone: $0, status: .pending, backendKey: upload.backendKey) }
+        let replicas = written.map { CommitReplica(zone: $0, status: .complete, backendKey: upload.backendKey, etag: completed[$0] ?? nil) }
+            + missing.map { CommitReplica(zone: $0, status: .pending, backendKey: upload.backendKey) }
         let result: CommitResult
         do {
             result = try await store.completeUpload(id: upload.uploadId, commit: VersionCommit(
                 version: version, replicas: replicas,
                 log: log("CompleteMultipartUpload", bucket: bucketName, key: key, versionId: versionId, status: 200,
-                         zones: outcome.written, bytes: total, detail: "upload \(upload.uploadId), \(parts.count) parts")))
+                         zones: written, bytes: total, detail: "upload \(upload.uploadId), \(parts.count) parts")))
         } catch let error as MetadataError where error.code == .notFound {
-            for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
-            try? await store.abandonIntent(storageId: upload.storageId)
+            // Aborted meanwhile: the abort's jobs remove the completed objects.
             throw S3Error.noSuchUpload(upload.uploadId)
-        } catch let error as MetadataError where error.isReclaimedWrite {
-            // The reconciler gave this write up while it was still streaming: nothing committed.
-            for zone in outcome.written { try? await state.backends[zone]?.delete(key: upload.backendKey) }
-            throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
         }
-        // Every part of the upload (listed or not) is gone from the metadata: remove the data.
-        await deletePartObjects(Array(stored.values), of: upload)
+        // The zones that did not complete still hold their backend uploads.
+        await runAbortJobs(result.abortJobs, upload: upload)
         await removeReplicas(result.deleteJobs)
         let location = "/\(bucketName)/\(S3URLEncoding.encode(key, preserveSlash: true))"
         var response = Self.xml(CompleteMultipartUploadResult(
@@ -360,6 +320,23 @@ extension S3Handlers {
 
     // MARK: AbortMultipartUpload
 
+    /// Runs the `abortUpload` jobs a completion or an abort queued, at once; a job for a zone
+    /// that is down, or that fails, stays queued for the replication worker.
+    func runAbortJobs(_ jobs: [SyncJob], upload: MultipartUpload) async {
+        let coordinator = WriteCoordinator(state: state)
+        await withTaskGroup(of: Void.self) { group in
+            for job in jobs where state.isHealthy(job.zone) {
+                group.addTask {
+                    do {
+                        try await coordinator.runAbortJob(job, uploadId: upload.backendUploads[job.zone])
+                    } catch {
+                        logger.warning("backend upload abort deferred", metadata: ["zone": "\(job.zone)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
     func abortMultipartUpload(_ bucket: String, _ key: String) async throws -> Response {
         let upload = try await requireUpload(bucket, key)
         let aborted: AbortedUpload
@@ -368,7 +345,7 @@ extension S3Handlers {
         } catch let error as MetadataError where error.code == .notFound {
             throw S3Error.noSuchUpload(upload.uploadId)
         }
-        await deletePartObjects(aborted.parts, of: upload)
+        await runAbortJobs(aborted.jobs, upload: aborted.upload)
         _ = try? await store.appendLog(log("AbortMultipartUpload", bucket: bucket, key: key, status: 204,
                                            detail: "upload \(upload.uploadId), \(aborted.parts.count) parts"))
         return Self.empty(.noContent)
@@ -440,34 +417,5 @@ extension S3Handlers {
                              checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType?.rawValue)
             },
             commonPrefixes: listing.commonPrefixes))
-    }
-}
-
-/// The parts' bytes one after the other, each part opened only when the previous one is done.
-final class ConcatenatedParts: @unchecked Sendable {
-    // Pulled by one task at a time (the write coordinator's loop).
-    private var remaining: [MultipartPart]
-    private var current: BackendReadStream.AsyncIterator?
-    private let open: @Sendable (MultipartPart) async throws -> BackendReadStream
-
-    init(parts: [MultipartPart], open: @escaping @Sendable (MultipartPart) async throws -> BackendReadStream) {
-        remaining = parts
-        self.open = open
-    }
-
-    func next() async throws -> ByteBuffer? {
-        while true {
-            if current != nil {
-                if let buffer = try await current!.next() {
-                    if buffer.readableBytes > 0 { return buffer }
-                    continue
-                }
-                current = nil
-            }
-            guard !remaining.isEmpty else { return nil }
-            let part = remaining.removeFirst()
-            if part.size == 0 { continue }
-            current = try await open(part).makeAsyncIterator()
-        }
     }
 }

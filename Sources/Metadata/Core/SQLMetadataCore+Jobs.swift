@@ -112,6 +112,8 @@ extension SQLMetadataCore {
                 }
             case .delete:
                 try await db.execute("DELETE FROM object_replicas WHERE storage_id = \(job.storageId) AND zone = \(job.zone)")
+            case .abortUpload:
+                return
             }
             try await Self.refreshCompleteCopies(job.storageId, in: db)
         }

@@ -1,6 +1,8 @@
 import Foundation
 
 extension SQLMetadataCore {
+    /// Also removes the write intent of the upload's storage id (recorded before the backend
+    /// uploads were started), or refuses when the reconciler reclaimed it.
     func createUpload(_ upload: MultipartUpload) async throws {
         guard !upload.uploadId.isEmpty, !upload.key.isEmpty, !upload.storageId.isEmpty else {
             throw MetadataError.invalid("upload id, key and storage id must not be empty")
@@ -18,7 +20,14 @@ extension SQLMetadataCore {
             unique: MetadataError(.alreadyExists, "upload \(upload.uploadId) or its storage id already exists"),
             foreignKey: MetadataError.notFound("bucket \(upload.bucket) does not exist")
         ) {
-            try await engine.transaction { db in try await db.execute(sql) }
+            try await engine.transaction { db in
+                if let intent = try await db.first("""
+                    DELETE FROM write_intents WHERE storage_id = \(upload.storageId) RETURNING reclaimed_at
+                    """), try intent.optionalDate("reclaimed_at") != nil {
+                    throw MetadataError(.conflict, MetadataError.reclaimedWriteMessage)
+                }
+                try await db.execute(sql)
+            }
         }
     }
 
@@ -89,7 +98,12 @@ extension SQLMetadataCore {
                       upload.storageId == commit.version.storageId
                 else { throw MetadataError.invalid("the version does not belong to upload \(id)") }
                 try await db.execute("DELETE FROM multipart_parts WHERE upload_id = \(id)")
-                return try await Self.commit(commit, in: db)
+                var result = try await Self.commit(commit, in: db)
+                let completed = Set(commit.replicas.filter { $0.status == .complete }.map(\.zone))
+                result.abortJobs = try await Self.insertJobs(
+                    Self.abortJobs(upload, zones: upload.backendUploads.keys.filter { !completed.contains($0) }),
+                    now: commit.version.createdAt, in: db)
+                return result
             }
         }
     }
@@ -105,7 +119,18 @@ extension SQLMetadataCore {
                 """) else {
                 throw MetadataError.notFound("upload \(id) does not exist")
             }
-            return AbortedUpload(upload: try Rows.upload(row), parts: parts)
+            let upload = try Rows.upload(row)
+            let jobs = try await Self.insertJobs(Self.abortJobs(upload, zones: Array(upload.backendUploads.keys)), now: Date(), in: db)
+            return AbortedUpload(upload: upload, parts: parts, jobs: jobs)
+        }
+    }
+
+    /// Due a minute from now: the gateway that queued them runs them at once and marks them
+    /// done; the replication worker takes over only what that left (a zone was down, a crash).
+    static func abortJobs(_ upload: MultipartUpload, zones: [String]) -> [NewSyncJob] {
+        zones.sorted().map {
+            NewSyncJob(kind: .abortUpload, storageId: upload.storageId, zone: $0, bucket: upload.bucket, key: upload.key,
+                       backendKey: upload.backendKey, notBefore: Date().addingTimeInterval(60))
         }
     }
 }

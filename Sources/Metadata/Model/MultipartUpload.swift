@@ -1,7 +1,9 @@
 import Foundation
 
-/// An in-progress multipart upload. The backends' uploads are created at initiation, so the
-/// eventual version's `storageId` (part of the backend key) is fixed here.
+/// An in-progress multipart upload: one backend multipart upload per zone (`backendUploads`),
+/// created at initiation, so the eventual version's `storageId` (part of the backend key) is
+/// fixed here. The upload row is what keeps the backend uploads alive: its removal (abort,
+/// completion) queues the abort of every backend upload left in the same transaction.
 public struct MultipartUpload: Sendable, Hashable, Codable {
     public var uploadId: String
     public var bucket: String
@@ -19,7 +21,7 @@ public struct MultipartUpload: Sendable, Hashable, Codable {
     public var checksumAlgorithm: String?
     public var checksumType: ChecksumType?
     public var placement: PlacementInfo
-    /// Zone to the backend's upload id in that zone.
+    /// Zone to the backend's upload id in that zone (the zones every part is sent to).
     public var backendUploads: [String: String]
     public var retention: ObjectRetention?
     public var legalHold: Bool
@@ -58,7 +60,8 @@ public struct MultipartPart: Sendable, Hashable, Codable {
     public var etag: String
     /// Algorithm to base64 value.
     public var checksums: [String: String]
-    /// Zone to the backend's ETag of this part in that zone.
+    /// Zone to the backend's ETag of this part in that zone: the zones that hold it (a zone
+    /// missing here cannot join the completed object).
     public var backendETags: [String: String]
     public var createdAt: Date
 
@@ -129,13 +132,16 @@ public struct PartListing: Sendable, Hashable {
     }
 }
 
-/// What an abort removed, so the gateway can abort the backends' uploads.
+/// What an abort removed, and the `abortUpload` jobs queued in the same transaction (one per
+/// zone with a backend upload), which the gateway runs at once where it can.
 public struct AbortedUpload: Sendable, Hashable {
     public var upload: MultipartUpload
     public var parts: [MultipartPart]
+    public var jobs: [SyncJob]
 
-    public init(upload: MultipartUpload, parts: [MultipartPart]) {
+    public init(upload: MultipartUpload, parts: [MultipartPart], jobs: [SyncJob] = []) {
         self.upload = upload
         self.parts = parts
+        self.jobs = jobs
     }
 }

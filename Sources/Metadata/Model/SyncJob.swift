@@ -6,6 +6,10 @@ public enum SyncJobKind: String, Sendable, Hashable, Codable, CaseIterable {
     case replicate
     /// Delete the backend object `backendKey` in `zone`.
     case delete
+    /// Abort the unfinished backend multipart uploads of `backendKey` in `zone` (a client's
+    /// upload was aborted, or completed without this zone); when no version has `storageId`,
+    /// an object an unrecorded completion left at `backendKey` is deleted too.
+    case abortUpload
 }
 
 /// Lifecycle of a sync job. "Late" is not a status: it is any unfinished job past its deadline

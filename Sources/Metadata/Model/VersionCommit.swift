@@ -68,16 +68,20 @@ public struct CommitResult: Sendable, Hashable {
     public var deleteJobs: [SyncJob]
     /// Id of the operations-log row, when one was written.
     public var logId: Int64?
+    /// CompleteMultipartUpload: jobs queued to abort the backend uploads of the zones that did
+    /// not complete (their copies come from `replicationJobs`).
+    public var abortJobs: [SyncJob]
 
     public init(
         version: ObjectVersion, replaced: ObjectVersion?, replicationJobs: [SyncJob],
-        deleteJobs: [SyncJob], logId: Int64?
+        deleteJobs: [SyncJob], logId: Int64?, abortJobs: [SyncJob] = []
     ) {
         self.version = version
         self.replaced = replaced
         self.replicationJobs = replicationJobs
         self.deleteJobs = deleteJobs
         self.logId = logId
+        self.abortJobs = abortJobs
     }
 }
 

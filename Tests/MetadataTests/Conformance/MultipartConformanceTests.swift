@@ -65,6 +65,8 @@ struct MultipartConformanceTests {
                 ]
             ))
             #expect(result.version.partsCount == 3 && result.version.isLatest)
+            // Every zone completed: no backend upload is left to abort.
+            #expect(result.abortJobs.isEmpty)
             #expect(try await store.latestVersion(bucket: "photos", key: "movie.mp4")?.storageId == "st-u1")
             #expect(try await store.upload(id: "u1") == nil)
             await expectError(.notFound) { try await store.listParts(uploadId: "u1", partNumberMarker: nil, maxParts: 10) }
@@ -90,9 +92,65 @@ struct MultipartConformanceTests {
             let aborted = try await store.abortUpload(id: "u1")
             #expect(aborted.upload == Self.upload("u1", key: "big.bin"))
             #expect(aborted.parts == (1...3).map { Self.part("u1", $0) })
+            // One job per zone with a backend upload, queued in the same transaction.
+            #expect(aborted.jobs.map(\.zone) == ["FI-HEL-ST-1", "FI-HEL-UC-1"])
+            #expect(aborted.jobs.allSatisfy { $0.kind == .abortUpload && $0.status == .queued && $0.backendKey == "photos/big.bin/st-u1" })
+            #expect(try await store.job(id: aborted.jobs[0].id) == aborted.jobs[0])
+            try await store.completeJob(id: aborted.jobs[0].id, etag: nil, now: at(10))
+            #expect(try await store.job(id: aborted.jobs[0].id)?.status == .done)
             #expect(try await store.upload(id: "u1") == nil)
             await expectError(.notFound) { try await store.abortUpload(id: "u1") }
             #expect(try await store.listObjects(ListObjectsRequest(bucket: "photos")).objects.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func completionQueuesTheAbortOfZonesThatDidNotComplete(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            let upload = Self.upload("u1", key: "movie.mp4")
+            try await store.createUpload(upload)
+            let version = fixture.version(key: "movie.mp4", storageId: "st-u1", size: 10, etag: "\"abc-1\"", time: 5)
+            let result = try await store.completeUpload(id: "u1", commit: VersionCommit(
+                version: version, replicas: [
+                    CommitReplica(zone: "FI-HEL-ST-1", status: .complete, backendKey: upload.backendKey),
+                    CommitReplica(zone: "FI-HEL-UC-1", status: .pending, backendKey: upload.backendKey),
+                ]
+            ))
+            // The zone that did not complete gets its copy by replication and its upload aborted.
+            #expect(result.replicationJobs.map(\.zone) == ["FI-HEL-UC-1"])
+            #expect(result.abortJobs.map(\.zone) == ["FI-HEL-UC-1"] && result.abortJobs[0].kind == .abortUpload)
+            #expect(result.abortJobs[0].storageId == "st-u1" && result.abortJobs[0].backendKey == upload.backendKey)
+            #expect(try await store.jobCounts(now: at(5)).queued == 2)
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
+    func createUploadTakesOverItsIntentUnlessReclaimed(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            let upload = Self.upload("u1", key: "a.bin")
+            try await store.recordIntent(WriteIntent(storageId: upload.storageId, bucket: "photos", key: "a.bin",
+                                                     zones: ["FI-HEL-ST-1"], backendKey: upload.backendKey, createdAt: at(0)))
+            try await store.createUpload(upload)
+            // Recording the upload removed the intent: the reconciler leaves the upload alone.
+            #expect(try await store.staleIntents(olderThan: at(1_000_000), limit: 10).isEmpty)
+            #expect(try await store.reclaimIntent(storageId: upload.storageId, now: at(10)) == nil)
+
+            // A reclaimed intent (the reconciler is aborting the backend uploads) refuses the upload.
+            let late = Self.upload("u2", key: "b.bin")
+            try await store.recordIntent(WriteIntent(storageId: late.storageId, bucket: "photos", key: "b.bin",
+                                                     zones: ["FI-HEL-ST-1"], backendKey: late.backendKey, createdAt: at(0)))
+            #expect(try await store.reclaimIntent(storageId: late.storageId, now: at(10)) != nil)
+            do {
+                try await store.createUpload(late)
+                Issue.record("a reclaimed intent must refuse the upload")
+            } catch let error as MetadataError {
+                #expect(error.isReclaimedWrite)
+            }
+            #expect(try await store.upload(id: "u2") == nil)
         }
     }
 

@@ -27,6 +27,9 @@ struct ClassChecker {
         spreadCheck = SpreadCheck(providerID: set.providerID, cityID: set.cityID)
     }
 
+    /// True once a class has produced a diagnostic (`finish` may add warnings of its own).
+    var hasFindings: Bool { !diagnostics.isEmpty }
+
     mutating func check(_ plan: ClassPlan, witness: ObjectRef) {
         let replication = set.replicationPolicies
         for i in plan.matchingReplication { matched[i] = true }

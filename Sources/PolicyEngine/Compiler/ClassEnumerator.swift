@@ -19,6 +19,8 @@ struct ClassEnumerator {
         self.limit = limit
     }
 
+    /// The classes in the order found (deterministic: it follows the selectors, not hash
+    /// values); `witnessOrder` gives the order by witness.
     mutating func enumerate() -> [ObjectClass] {
         let (buckets, bucketsComplete) = bucketAtoms()
         if !bucketsComplete { truncated = true }
@@ -49,21 +51,26 @@ struct ClassEnumerator {
             }
             current = next
         }
-        // A stable order for the checker (and so for the diagnostics): by witness.
-        let keyed = zip(current.bits, current.witnesses).map { (key: $0.1.description, cls: ObjectClass(bits: $0.0, witness: $0.1)) }
-        return keyed.sorted { $0.key < $1.key }.map(\.cls)
+        return zip(current.bits, current.witnesses).map { ObjectClass(bits: $0.0, witness: $0.1) }
+    }
+
+    /// The indices of `classes` (as `enumerate` returns them) sorted by witness: the stable
+    /// order in which the checker reports findings.
+    static func witnessOrder(_ classes: [ObjectClass]) -> [Int] {
+        let keyed = classes.enumerated().map { (key: $0.element.witness.description, index: $0.offset) }
+        return keyed.sorted { $0.key < $1.key }.map(\.index)
     }
 
     /// Object classes in the order found; the first witness of a class is kept.
     private struct OrderedClasses {
         var bits: [PolicyBits] = []
         var witnesses: [ObjectRef] = []
-        var index: [PolicyBits: Int]
+        var index: BitsTable<Int>
 
         init(capacity: Int = 0) {
             bits.reserveCapacity(capacity)
             witnesses.reserveCapacity(capacity)
-            index = Dictionary(minimumCapacity: capacity)
+            index = BitsTable(minimumCapacity: capacity)
         }
 
         var count: Int { bits.count }
@@ -73,7 +80,7 @@ struct ClassEnumerator {
         @discardableResult
         mutating func add(_ b: PolicyBits, _ witness: @autoclosure () -> ObjectRef) -> Bool {
             guard index[b] == nil else { return false }
-            index[b] = bits.count
+            index.insert(bits.count, for: b)
             bits.append(b)
             witnesses.append(witness())
             return true

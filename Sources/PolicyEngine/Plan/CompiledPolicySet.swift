@@ -171,7 +171,9 @@ public struct CompiledPolicySet: Sendable {
     func buildClass(residency residencyIdx: [Int], residencyBits: PolicyBits, matchingReplication replicationIdx: [Int],
                     winner: Int?, cache: inout BuildCache) -> ClassPlan {
         let zones = catalog.zones
-        let policy = winner.map { replication[$0] }
+        // The winner behind its box: binding the large struct itself would copy (and retain)
+        // every field of it for each class.
+        let box = winner.map { replicationBoxes[$0] }
         // `zoneFilter` is what a zone named in `prefer` is checked against: without residency
         // policies that is every usable zone (the class is refused either way).
         let zoneFilter: ZoneSet
@@ -187,11 +189,11 @@ public struct CompiledPolicySet: Sendable {
         let eligible = residencyIdx.isEmpty ? ZoneSet(count: zones.count) : zoneFilter
         var refusal: [String] = []
         if residencyIdx.isEmpty { refusal.append("no residency policy matches the object (fail closed)") }
-        if policy == nil { refusal.append("no replication policy matches the object (fail closed)") }
+        if box == nil { refusal.append("no replication policy matches the object (fail closed)") }
         var preferred: [Int] = []
         var rest = eligible
         var chosen: [Int] = []
-        if let policy, let winner {
+        if let box, let winner {
             var taken = ZoneSet(count: zones.count)
             for target in preferTargets[winner] {
                 switch target {
@@ -210,10 +212,10 @@ public struct CompiledPolicySet: Sendable {
             }
             if !preferred.isEmpty { rest.subtract(taken) }
             if refusal.isEmpty {
-                let chooser = ZoneChooser(policy)
+                let chooser = ZoneChooser(box.policy)
                 chosen = chooser.choose(preferred.chainedWith(rest), providerID: providerID, cityID: cityID)
                 refusal += chooser.shortfall(chosen, eligibleCount: eligible.cardinality, providerID: providerID, cityID: cityID)
-                    .map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" }
+                    .map { "replication policy '\(box.policy.metadata.name)' cannot be satisfied: \($0)" }
             }
         }
         if !refusal.isEmpty { chosen = [] }
@@ -245,16 +247,16 @@ public struct CompiledPolicySet: Sendable {
     /// The object's placement: the hot path of every write.
     public func plan(for object: ObjectRef) -> PlacementPlan {
         let cls = classPlan(for: object)
-        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replicationBox?.policy else {
+        guard cls.isSpread, cls.refusal.isEmpty, let box = cls.replicationBox else {
             return PlacementPlan(cls)
         }
-        let chooser = ZoneChooser(policy)
+        let chooser = ZoneChooser(box.policy)
         let (chosen, spread) = SpreadOrder.choose(chooser, cls, object, planContext)
         let zones = catalog.zones
         let shortfall = chooser.shortfall(chosen, eligibleCount: cls.eligibleCount, providerID: providerID, cityID: cityID)
         if !shortfall.isEmpty {
             return PlacementPlan(cls, zones: [], spread: spread,
-                                 refusal: shortfall.map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" })
+                                 refusal: shortfall.map { "replication policy '\(box.policy.metadata.name)' cannot be satisfied: \($0)" })
         }
         return PlacementPlan(cls, zones: chosen.map { zones[$0] }, spread: spread, refusal: [])
     }

@@ -7,6 +7,9 @@
 //   policy-workload plan-loop [all|ordered|spread] [N]
 //                               compiles, then calls plan(for:) N times (default 10M) cycling
 //                               through the objects: a target for `perf record` / callgrind
+//   policy-workload plan-latency [all|ordered|spread] [N]
+//                               times each of N calls (default 1M) on its own (wall clock) and
+//                               prints the percentiles, next to those of an empty timed call
 //
 // The benchmark executable generates the same bytes in memory (same code, same seed).
 
@@ -25,7 +28,7 @@ func fail(_ message: String) -> Never {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 2 else { fail("usage: policy-workload write DIR | check | classes | plan-loop [all|ordered|spread] [N]") }
+guard args.count >= 2 else { fail("usage: policy-workload write DIR | check | classes | plan-loop|plan-latency [all|ordered|spread] [N]") }
 let workload = Workload()
 
 switch args[1] {
@@ -76,9 +79,10 @@ case "classes":
     }
     print("object classes: \(low - 1)")
 
-case "plan-loop":
+case "plan-loop", "plan-latency":
+    let latency = args[1] == "plan-latency"
     let which = args.count > 2 ? args[2] : "all"
-    let count = args.count > 3 ? Int(args[3]) ?? 10_000_000 : 10_000_000
+    let count = args.count > 3 ? Int(args[3]) ?? 10_000_000 : (latency ? 1_000_000 : 10_000_000)
     let set = PolicySet.parse(text: workload.policyFiles.map(\.text).joined(separator: "---\n"), file: "policies.yaml")
     let catalog = CatalogLoader.parse(Array(workload.catalogCSV.utf8), file: Workload.catalogFileName)
     let result = PolicyCompiler().compile(set, catalog: catalog.catalog)
@@ -94,6 +98,40 @@ case "plan-loop":
         var clock = timespec()
         clock_gettime(id, &clock)
         return Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+    }
+    if latency {
+        // Each call between two clock reads, as the single-call benchmarks do; the empty pair of
+        // reads is the overhead included in every figure.
+        func nanoseconds() -> UInt64 {
+            var clock = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            return UInt64(clock.tv_sec) &* 1_000_000_000 &+ UInt64(clock.tv_nsec)
+        }
+        var samples = [UInt64](repeating: 0, count: count)
+        var empty = [UInt64](repeating: 0, count: count)
+        var zones = 0
+        var i = 0
+        for n in 0..<count {
+            let t0 = nanoseconds()
+            let plan = compiled.plan(for: objects[i])
+            let t1 = nanoseconds()
+            zones &+= plan.zones.count
+            samples[n] = t1 - t0
+            let e0 = nanoseconds()
+            let e1 = nanoseconds()
+            empty[n] = e1 - e0
+            i += 1
+            if i == objects.count { i = 0 }
+        }
+        func percentiles(_ values: [UInt64]) -> String {
+            let sorted = values.sorted()
+            func at(_ p: Double) -> UInt64 { sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] }
+            return "p0 \(sorted[0]) ns, p50 \(at(0.5)) ns, p90 \(at(0.9)) ns, p99 \(at(0.99)) ns, p99.9 \(at(0.999)) ns"
+        }
+        print("\(which): \(count) single calls over \(objects.count) objects (zones: \(zones))")
+        print("\(which): plan(for:)  \(percentiles(samples))")
+        print("\(which): empty call  \(percentiles(empty))")
+        exit(0)
     }
     let start = now(CLOCK_MONOTONIC)
     let cpuStart = now(CLOCK_THREAD_CPUTIME_ID)

@@ -80,4 +80,27 @@ struct ByteTrie: Sendable {
             i += 1
         }
     }
+
+    /// `collect` over the input's bytes from last to first, for a trie of reversed patterns
+    /// (suffix globs such as `*-backup`).
+    @inline(__always)
+    func collectReversed(_ input: UnsafeBufferPointer<UInt8>, into result: inout PolicyBits) {
+        var node = 0
+        var i = input.count
+        while true {
+            let pm = prefixMaskIndex[node]
+            if pm >= 0 { result.formUnion(masks[Int(pm)]) }
+            if i == 0 {
+                let em = exactMaskIndex[node]
+                if em >= 0 { result.formUnion(masks[Int(em)]) }
+                return
+            }
+            i -= 1
+            let cls = Int(byteClass[Int(input[i])])
+            if cls == 0 { return }
+            let n = next[node * classCount + cls]
+            if n < 0 { return }
+            node = Int(n)
+        }
+    }
 }

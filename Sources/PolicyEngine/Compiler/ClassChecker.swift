@@ -27,6 +27,9 @@ struct ClassChecker {
         spreadCheck = SpreadCheck(providerID: set.providerID, cityID: set.cityID)
     }
 
+    /// True once a class has produced a diagnostic (`finish` may add warnings of its own).
+    var hasFindings: Bool { !diagnostics.isEmpty }
+
     mutating func check(_ plan: ClassPlan, witness: ObjectRef) {
         let replication = set.replicationPolicies
         for i in plan.matchingReplication { matched[i] = true }
@@ -45,16 +48,17 @@ struct ClassChecker {
                               .init(location: p.priority.location, message: "its priority")]))
             }
         }
-        guard let policy = plan.replication, let winner = plan.replicationIndex else { return }
+        guard let box = plan.replicationBox, let winner = plan.replicationIndex else { return }
         let first = set.firstIndexByName[winner]
         winners[first] = true
         guard !plan.residency.isEmpty else { return }
-        if policy.placement == .spread, plan.refusal.isEmpty {
-            checkSpread(plan, policy: policy, witness: witness, key: FindingKey(residency: plan.residency, replication: first, spread: true))
+        if box.policy.placement == .spread, plan.refusal.isEmpty {
+            checkSpread(plan, policy: box, witness: witness, key: FindingKey(residency: plan.residency, replication: first, spread: true))
         }
         // Unsatisfiable: residency policies match and a replication policy applies, but no placement.
         guard !plan.refusal.isEmpty else { return }
         guard reportedUnsatisfiable.insert(FindingKey(residency: plan.residency, replication: first, spread: false)).inserted else { return }
+        let policy = box.policy
         let names = plan.residencyNames.map { "'\($0)'" }.joined(separator: ", ")
         var hints = plan.refusal
         let eligible = plan.eligible
@@ -77,11 +81,12 @@ struct ClassChecker {
     /// With `placement: spread` the candidate order depends on the object: the walk is tried with
     /// every eligible zone first, and an order that cannot be completed is reported, since the
     /// objects whose rendezvous order starts that way would be refused.
-    private mutating func checkSpread(_ plan: ClassPlan, policy: ReplicationPolicy, witness: ObjectRef, key: FindingKey) {
+    private mutating func checkSpread(_ plan: ClassPlan, policy box: ReplicationPolicyBox, witness: ObjectRef, key: FindingKey) {
         guard checkedSpread.insert(key).inserted else { return }
-        let failing = spreadCheck.failingFirsts(preferred: plan.preferred, rest: plan.restSet, ZoneChooser(policy))
+        let failing = spreadCheck.failingFirsts(preferred: plan.preferred, rest: plan.restSet, ZoneChooser(box.policy))
         guard !failing.isEmpty else { return }
         guard reportedUnsatisfiable.insert(key).inserted else { return }
+        let policy = box.policy
         let zones = set.catalog.zones
         diagnostics.append(.error(.unsatisfiable, at: policy.copies.location,
             "with placement: spread, objects such as \(witness) whose rendezvous order starts with \(failing.map { zones[$0].code }.joined(separator: " or ")) cannot be placed under replication policy '\(policy.metadata.name)' (copies \(policy.copies.value), minProviders \(policy.minProviders.value), minCities \(policy.minCities.value))",

@@ -19,15 +19,17 @@ struct ClassEnumerator {
         self.limit = limit
     }
 
+    /// The classes in the order found (deterministic: it follows the selectors, not hash
+    /// values); `witnessOrder` gives the order by witness.
     mutating func enumerate() -> [ObjectClass] {
         let (buckets, bucketsComplete) = bucketAtoms()
         if !bucketsComplete { truncated = true }
         let keys = keyAtoms()
         // Classes in the order found, each with the witness of its first finding.
-        var current = OrderedClasses()
+        var current = OrderedClasses(minimumCapacity: 0)
         for b in buckets {
             for k in keys {
-                if current.add(b.bits.intersection(k.bits), ObjectRef(bucket: b.witness, key: k.witness)),
+                if current.insertNew(for: b.bits.intersection(k.bits), { ObjectRef(bucket: b.witness, key: k.witness) }),
                    current.count >= limit {
                     truncated = true
                     break
@@ -36,49 +38,31 @@ struct ClassEnumerator {
             if truncated { break }
         }
         for (tagKey, options) in tagAtoms() {
-            var next = OrderedClasses(capacity: min(limit, current.count * 2))
-            outer: for (bits, witness) in zip(current.bits, current.witnesses) {
+            var next = OrderedClasses(minimumCapacity: min(limit, current.count * 2))
+            outer: for (bits, witness) in zip(current.keys, current.values) {
                 for option in options {
-                    let combined = bits.intersection(option.bits)
-                    guard !next.contains(combined) else { continue }
-                    var w = witness
-                    if let value = option.value { w.tags.append(.init(key: tagKey, value: value)) }
-                    next.add(combined, w)
-                    if next.count >= limit { truncated = true; break outer }
+                    let added = next.insertNew(for: bits.intersection(option.bits)) {
+                        var w = witness
+                        if let value = option.value { w.tags.append(.init(key: tagKey, value: value)) }
+                        return w
+                    }
+                    if added, next.count >= limit { truncated = true; break outer }
                 }
             }
             current = next
         }
-        // A stable order for the checker (and so for the diagnostics): by witness.
-        let keyed = zip(current.bits, current.witnesses).map { (key: $0.1.description, cls: ObjectClass(bits: $0.0, witness: $0.1)) }
-        return keyed.sorted { $0.key < $1.key }.map(\.cls)
+        return zip(current.keys, current.values).map { ObjectClass(bits: $0.0, witness: $0.1) }
+    }
+
+    /// The indices of `classes` (as `enumerate` returns them) sorted by witness: the stable
+    /// order in which the checker reports findings.
+    static func witnessOrder(_ classes: [ObjectClass]) -> [Int] {
+        let keyed = classes.enumerated().map { (key: $0.element.witness.description, index: $0.offset) }
+        return keyed.sorted { $0.key < $1.key }.map(\.index)
     }
 
     /// Object classes in the order found; the first witness of a class is kept.
-    private struct OrderedClasses {
-        var bits: [PolicyBits] = []
-        var witnesses: [ObjectRef] = []
-        var index: [PolicyBits: Int]
-
-        init(capacity: Int = 0) {
-            bits.reserveCapacity(capacity)
-            witnesses.reserveCapacity(capacity)
-            index = Dictionary(minimumCapacity: capacity)
-        }
-
-        var count: Int { bits.count }
-        func contains(_ b: PolicyBits) -> Bool { index[b] != nil }
-
-        /// True when the class is new.
-        @discardableResult
-        mutating func add(_ b: PolicyBits, _ witness: @autoclosure () -> ObjectRef) -> Bool {
-            guard index[b] == nil else { return false }
-            index[b] = bits.count
-            bits.append(b)
-            witnesses.append(witness())
-            return true
-        }
-    }
+    private typealias OrderedClasses = BitsTable<ObjectRef>
 
     // MARK: buckets
 

@@ -5,6 +5,8 @@
 /// each, so a class keeps its zones as bitmaps (`ZoneSet`) and only the few chosen zones as
 /// `Zone` values; index arrays are built on demand (`eligible`, `rest`, candidate order).
 final class ClassPlan: Sendable {
+    /// The compiled set's zones and ids, here so that a plan needs no reference of its own.
+    let context: PlanContext
     let residency: [Int]
     let residencyNames: [String]
     /// The winning replication policy, boxed once per policy (the struct is large).
@@ -28,9 +30,10 @@ final class ClassPlan: Sendable {
     /// Ordered placement: the chosen zones, the same for every object of the class.
     let orderedChosen: [Zone]
 
-    init(residency: [Int], residencyNames: [String], replication: ReplicationPolicyBox?, replicationIndex: Int?,
+    init(context: PlanContext, residency: [Int], residencyNames: [String], replication: ReplicationPolicyBox?, replicationIndex: Int?,
          matchingReplication: [Int], eligible: ZoneSet, preferred: [Int], rest: ZoneSet, refusal: [String],
          chosen: [Zone]) {
+        self.context = context
         self.residency = residency
         self.residencyNames = residencyNames
         self.replicationBox = replication
@@ -48,6 +51,7 @@ final class ClassPlan: Sendable {
 
     /// A class with the same residency set and winner as `other`: shares its data.
     init(sharing other: ClassPlan, matchingReplication: [Int]) {
+        context = other.context
         residency = other.residency
         residencyNames = other.residencyNames
         replicationBox = other.replicationBox
@@ -157,12 +161,28 @@ struct ZoneChooser {
         } else if chosen.count < copies {
             reasons.append("only \(chosen.count) of \(copies) copies can be placed while keeping minProviders \(minProviders) and minCities \(minCities)")
         }
-        let p = Set(chosen.map { providerID[$0] }).count
-        let c = Set(chosen.map { cityID[$0] }).count
         if chosen.count == copies {
+            let p = Self.distinctCount(chosen, providerID), c = Self.distinctCount(chosen, cityID)
             if p < minProviders { reasons.append("\(p) distinct provider\(p == 1 ? "" : "s") for minProviders \(minProviders)") }
             if c < minCities { reasons.append("\(c) distinct cit\(c == 1 ? "y" : "ies") for minCities \(minCities)") }
         }
         return reasons
+    }
+
+    /// How many distinct ids the chosen zones have: a quadratic scan without allocating for the
+    /// few copies of a plan (this runs for every spread plan and every class), a set beyond.
+    static func distinctCount(_ chosen: [Int], _ id: [Int32]) -> Int {
+        guard chosen.count <= 32 else { return Set(chosen.map { id[$0] }).count }
+        var distinct = 0
+        for (i, z) in chosen.enumerated() {
+            let x = id[z]
+            var seen = false
+            for earlier in chosen[..<i] where id[earlier] == x {
+                seen = true
+                break
+            }
+            if !seen { distinct += 1 }
+        }
+        return distinct
     }
 }

@@ -16,7 +16,7 @@ public struct CompiledPolicySet: Sendable {
     /// Zones with an enabled backend (all zones when no backends file was given).
     let usable: ZoneSet
     let index: MatchIndex
-    private(set) var classes: [PolicyBits: ClassPlan]
+    private(set) var classes: ClassTable
     let providerID: [Int32]
     let cityID: [Int32]
     /// The zones of each provider, by `providerID`.
@@ -33,7 +33,7 @@ public struct CompiledPolicySet: Sendable {
     /// What classes built at compile time share: the eligible zones and names per residency
     /// set, and the chosen zones per choice (many classes choose the same few zones).
     struct BuildCache {
-        var residency: [PolicyBits: (eligible: ZoneSet, names: [String])] = [:]
+        var residency = BitsTable<(eligible: ZoneSet, names: [String])>(minimumCapacity: 0)
         var chosen: [[Int]: [Zone]] = [:]
     }
 
@@ -47,12 +47,6 @@ public struct CompiledPolicySet: Sendable {
     enum PreferTarget: Sendable {
         case zone(Int)
         case provider(Int)
-    }
-
-    /// Classes with the same residency policies and winning replication policy place alike.
-    struct SharedKey: Hashable {
-        var residency: PolicyBits
-        var winner: Int
     }
 
     var policyCount: Int { residency.count + replication.count }
@@ -103,14 +97,17 @@ public struct CompiledPolicySet: Sendable {
         planContext = PlanContext(zones: zones, providerID: providerID, cityID: cityID, policySetHash: policySetHash)
         let selectors = residency.map(\.policy.match) + replication.map(\.match)
         index = MatchIndex(selectors: selectors)
-        classes = [:]
+        classes = ClassTable(minimumCapacity: 0)
         analysis = Analysis()
-        // Enumerate and check every object class, keeping its plan for the hot path.
+        // Enumerate every object class and keep its plan for the hot path.
         var enumerator = ClassEnumerator(selectors: selectors, limit: classLimit)
         let found = enumerator.enumerate()
-        var table: [PolicyBits: ClassPlan] = Dictionary(minimumCapacity: found.count)
-        var checker = ClassChecker(set: self)
-        var shared: [SharedKey: ClassPlan] = [:]
+        var table = ClassTable(minimumCapacity: found.count)
+        var plans: [ClassPlan] = []
+        plans.reserveCapacity(found.count)
+        // Classes with the same residency policies and winning replication policy place alike:
+        // keyed by the residency bits plus the winner's own bit.
+        var shared = BitsTable<ClassPlan>(minimumCapacity: 0)
         var cache = BuildCache()
         var residencyMask = PolicyBits(count: selectors.count)
         for i in residency.indices { residencyMask.insert(i) }
@@ -121,19 +118,31 @@ public struct CompiledPolicySet: Sendable {
             let replicationIdx = bits.indices(in: replicationRange)
             let winner = Self.winner(among: replicationIdx, replication)
             let residencyBits = bits.intersection(residencyMask)
-            let key = SharedKey(residency: residencyBits, winner: winner ?? -1)
+            var key = residencyBits
+            if let winner { key.insert(residency.count + winner) }
             let plan: ClassPlan
             if let other = shared[key] {
                 plan = ClassPlan(sharing: other, matchingReplication: replicationIdx)
             } else {
                 plan = buildClass(residency: bits.indices(in: residencyRange), residencyBits: residencyBits,
                                   matchingReplication: replicationIdx, winner: winner, cache: &cache)
-                shared[key] = plan
+                shared.insert(plan, for: key)
             }
-            table[bits] = plan
-            checker.check(plan, witness: objectClass.witness)
+            table.insert(plan, for: bits)
+            plans.append(plan)
         }
         classes = table
+        // Check the classes. Which witness a finding names, and the order of the findings, follow
+        // the classes sorted by witness; a set without findings has the same (no) findings in
+        // any order, so the classes are sorted only when the first pass, in the order found,
+        // reports something. Duplicate replication policy names make a finding's key cover
+        // classes with different plans, so such a set always takes the sorted pass.
+        var checker = ClassChecker(set: self)
+        for (plan, objectClass) in zip(plans, found) { checker.check(plan, witness: objectClass.witness) }
+        if checker.hasFindings || firstIndexByName.enumerated().contains(where: { $0.offset != $0.element }) {
+            checker = ClassChecker(set: self)
+            for i in ClassEnumerator.witnessOrder(found) { checker.check(plans[i], witness: found[i].witness) }
+        }
         analysis.diagnostics = checker.finish(truncated: enumerator.truncated, classCount: found.count)
         analysis.classCount = found.count
         analysis.truncated = enumerator.truncated
@@ -162,7 +171,9 @@ public struct CompiledPolicySet: Sendable {
     func buildClass(residency residencyIdx: [Int], residencyBits: PolicyBits, matchingReplication replicationIdx: [Int],
                     winner: Int?, cache: inout BuildCache) -> ClassPlan {
         let zones = catalog.zones
-        let policy = winner.map { replication[$0] }
+        // The winner behind its box: binding the large struct itself would copy (and retain)
+        // every field of it for each class.
+        let box = winner.map { replicationBoxes[$0] }
         // `zoneFilter` is what a zone named in `prefer` is checked against: without residency
         // policies that is every usable zone (the class is refused either way).
         let zoneFilter: ZoneSet
@@ -173,16 +184,16 @@ public struct CompiledPolicySet: Sendable {
             var filter = usable
             for i in residencyIdx { filter.formIntersection(residency[i].eligible) }
             (zoneFilter, residencyNames) = (filter, residencyIdx.map { residency[$0].name })
-            cache.residency[residencyBits] = (zoneFilter, residencyNames)
+            cache.residency.insert((zoneFilter, residencyNames), for: residencyBits)
         }
         let eligible = residencyIdx.isEmpty ? ZoneSet(count: zones.count) : zoneFilter
         var refusal: [String] = []
         if residencyIdx.isEmpty { refusal.append("no residency policy matches the object (fail closed)") }
-        if policy == nil { refusal.append("no replication policy matches the object (fail closed)") }
+        if box == nil { refusal.append("no replication policy matches the object (fail closed)") }
         var preferred: [Int] = []
         var rest = eligible
         var chosen: [Int] = []
-        if let policy, let winner {
+        if let box, let winner {
             var taken = ZoneSet(count: zones.count)
             for target in preferTargets[winner] {
                 switch target {
@@ -201,10 +212,10 @@ public struct CompiledPolicySet: Sendable {
             }
             if !preferred.isEmpty { rest.subtract(taken) }
             if refusal.isEmpty {
-                let chooser = ZoneChooser(policy)
+                let chooser = ZoneChooser(box.policy)
                 chosen = chooser.choose(preferred.chainedWith(rest), providerID: providerID, cityID: cityID)
                 refusal += chooser.shortfall(chosen, eligibleCount: eligible.cardinality, providerID: providerID, cityID: cityID)
-                    .map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" }
+                    .map { "replication policy '\(box.policy.metadata.name)' cannot be satisfied: \($0)" }
             }
         }
         if !refusal.isEmpty { chosen = [] }
@@ -216,7 +227,7 @@ public struct CompiledPolicySet: Sendable {
             cache.chosen[chosen] = chosenZones
         }
         return ClassPlan(
-            residency: residencyIdx, residencyNames: residencyNames,
+            context: planContext, residency: residencyIdx, residencyNames: residencyNames,
             replication: winner.map { replicationBoxes[$0] }, replicationIndex: winner, matchingReplication: replicationIdx,
             eligible: eligible, preferred: preferred, rest: rest, refusal: refusal, chosen: chosenZones)
     }
@@ -236,18 +247,18 @@ public struct CompiledPolicySet: Sendable {
     /// The object's placement: the hot path of every write.
     public func plan(for object: ObjectRef) -> PlacementPlan {
         let cls = classPlan(for: object)
-        guard cls.isSpread, cls.refusal.isEmpty, let policy = cls.replicationBox?.policy else {
-            return PlacementPlan(context: planContext, cls: cls, zones: cls.orderedChosen, spread: nil, refusal: cls.refusal)
+        guard cls.isSpread, cls.refusal.isEmpty, let box = cls.replicationBox else {
+            return PlacementPlan(cls)
         }
-        let chooser = ZoneChooser(policy)
+        let chooser = ZoneChooser(box.policy)
         let (chosen, spread) = SpreadOrder.choose(chooser, cls, object, planContext)
         let zones = catalog.zones
         let shortfall = chooser.shortfall(chosen, eligibleCount: cls.eligibleCount, providerID: providerID, cityID: cityID)
         if !shortfall.isEmpty {
-            return PlacementPlan(context: planContext, cls: cls, zones: [], spread: spread,
-                                 refusal: shortfall.map { "replication policy '\(policy.metadata.name)' cannot be satisfied: \($0)" })
+            return PlacementPlan(cls, zones: [], spread: spread,
+                                 refusal: shortfall.map { "replication policy '\(box.policy.metadata.name)' cannot be satisfied: \($0)" })
         }
-        return PlacementPlan(context: planContext, cls: cls, zones: chosen.map { zones[$0] }, spread: spread, refusal: [])
+        return PlacementPlan(cls, zones: chosen.map { zones[$0] }, spread: spread, refusal: [])
     }
 }
 

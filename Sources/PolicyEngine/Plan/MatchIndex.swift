@@ -13,11 +13,16 @@ struct MatchIndex: Sendable {
     let bucketBase: PolicyBits
     /// Literal names and `literal*` globs.
     let bucketTrie: ByteTrie
+    /// `*literal` globs, as the reversed literal: walked from the name's last byte.
+    let bucketSuffixTrie: ByteTrie
     /// Other globs, tried one by one.
     let bucketGlobs: [(glob: Glob, policy: Int)]
     let keyBase: PolicyBits
     let keyTrie: ByteTrie
     let tagTables: [TagTable]
+    /// What the tag tables leave of the policies for an object without tags (the intersection
+    /// of every table's `absent`), so that the common untagged object needs no table walk.
+    let untagged: PolicyBits
 
     init(selectors: [Selector]) {
         let n = selectors.count
@@ -25,6 +30,7 @@ struct MatchIndex: Sendable {
         var bucketBase = PolicyBits(count: n)
         var keyBase = PolicyBits(count: n)
         var bucketPatterns: [(bytes: [UInt8], policy: Int, isPrefix: Bool)] = []
+        var suffixPatterns: [(bytes: [UInt8], policy: Int, isPrefix: Bool)] = []
         var globs: [(Glob, Int)] = []
         var keyPatterns: [(bytes: [UInt8], policy: Int, isPrefix: Bool)] = []
         var tagConditions: [String: [(Int, Selector.TagCondition)]] = [:]
@@ -37,6 +43,8 @@ struct MatchIndex: Sendable {
                         bucketPatterns.append((bytes, i, false))
                     } else if bytes.last == star, !bytes.dropLast().contains(star), !bytes.contains(question) {
                         bucketPatterns.append((Array(bytes.dropLast()), i, true))
+                    } else if bytes.first == star, !bytes.dropFirst().contains(star), !bytes.contains(question) {
+                        suffixPatterns.append((bytes.dropFirst().reversed(), i, true))
                     } else {
                         globs.append((g.value, i))
                     }
@@ -54,9 +62,10 @@ struct MatchIndex: Sendable {
         self.bucketBase = bucketBase
         self.keyBase = keyBase
         bucketTrie = ByteTrie(patterns: bucketPatterns, policyCount: n)
+        bucketSuffixTrie = ByteTrie(patterns: suffixPatterns, policyCount: n)
         keyTrie = ByteTrie(patterns: keyPatterns, policyCount: n)
         bucketGlobs = globs.map { (glob: $0.0, policy: $0.1) }
-        tagTables = tagConditions.keys.sorted().map { key in
+        let tables = tagConditions.keys.sorted().map { key in
             let conds = tagConditions[key]!
             var absent = PolicyBits.all(count: n)
             var other = PolicyBits.all(count: n)
@@ -74,6 +83,10 @@ struct MatchIndex: Sendable {
             }
             return TagTable(key: key, absent: absent, otherValue: other, byValue: byValue)
         }
+        tagTables = tables
+        var untagged = PolicyBits.all(count: n)
+        for table in tables { untagged.formIntersection(table.absent) }
+        self.untagged = untagged
     }
 
     @inline(__always)
@@ -81,6 +94,7 @@ struct MatchIndex: Sendable {
         var bits = bucketBase
         withUTF8(object.bucket) { bucket in
             bucketTrie.collect(bucket, into: &bits)
+            if !bucketSuffixTrie.isEmpty { bucketSuffixTrie.collectReversed(bucket, into: &bits) }
             for g in bucketGlobs where !bits.contains(g.policy) && g.glob.matches(utf8: bucket) {
                 bits.insert(g.policy)
             }
@@ -88,6 +102,10 @@ struct MatchIndex: Sendable {
         var keyBits = keyBase
         withUTF8(object.key) { keyTrie.collect($0, into: &keyBits) }
         bits.formIntersection(keyBits)
+        if object.tags.isEmpty {
+            bits.formIntersection(untagged)
+            return bits
+        }
         for table in tagTables {
             if let value = object.tag(table.key) {
                 bits.formIntersection(table.byValue[value] ?? table.otherValue)

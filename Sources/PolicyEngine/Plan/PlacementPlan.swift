@@ -1,26 +1,42 @@
 /// Where one object goes and how it is written: the answer of `CompiledPolicySet.plan(for:)`.
+///
+/// An ordered plan is its class's plan and nothing else, so that `plan(for:)` returns it with a
+/// single retain; what spread placement decides per object is kept inline beside it.
 public struct PlacementPlan: Sendable {
-    let context: PlanContext
     let cls: ClassPlan
+    /// Spread placement: this object's zones, order and refusal (nil for ordered placement,
+    /// whose zones and refusal are the class's).
+    let perObject: PerObject?
+
+    struct PerObject: Sendable {
+        var zones: [Zone]
+        var spread: SpreadOrder
+        var reasons: [String]
+    }
+
+    var context: PlanContext { cls.context }
 
     /// The chosen zones, in order; empty when refused.
-    public let zones: [Zone]
+    public var zones: [Zone] { perObject?.zones ?? cls.orderedChosen }
     /// Every eligible zone in the order the gateway tries them (prefer, then ordered or spread).
     public var candidates: [Zone] {
         if let spread { return (cls.preferred + spread.fullOrder(cls, context)).map { context.zones[$0] } }
         return cls.orderedCandidates.map { context.zones[$0] }
     }
     /// The object's order for `placement: spread` (nil for ordered placement).
-    let spread: SpreadOrder?
+    var spread: SpreadOrder? { perObject?.spread }
     /// Why the object is refused; empty when allowed.
-    public let reasons: [String]
+    public var reasons: [String] { perObject?.reasons ?? cls.refusal }
 
-    init(context: PlanContext, cls: ClassPlan, zones: [Zone], spread: SpreadOrder?, refusal: [String]) {
-        self.context = context
+    /// An ordered plan, or a spread plan refused for its class as a whole.
+    init(_ cls: ClassPlan) {
         self.cls = cls
-        self.zones = zones
-        self.spread = spread
-        self.reasons = refusal
+        self.perObject = nil
+    }
+
+    init(_ cls: ClassPlan, zones: [Zone], spread: SpreadOrder, refusal: [String]) {
+        self.cls = cls
+        self.perObject = PerObject(zones: zones, spread: spread, reasons: refusal)
     }
 
     public var allowed: Bool { reasons.isEmpty }

@@ -165,6 +165,25 @@ def test_body_longer_than_content_length():
     expect_intact()
 
 
+def test_chunked_upload_without_length_is_missing_content_length():
+    """`Transfer-Encoding: chunked` and neither Content-Length nor x-amz-decoded-content-length:
+    S3's 411 MissingContentLength (the S3 backends would refuse a body of unknown length)."""
+    body = b"chunked body of unknown length"
+    headers = sign("PUT", f"/{BUCKET}/kept.txt", {}, "UNSIGNED-PAYLOAD")
+    headers["Transfer-Encoding"] = "chunked"
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    with socket.create_connection((HOST, PORT), timeout=10) as sock:
+        sock.sendall(raw_head("PUT", f"/{BUCKET}/kept.txt", headers) + chunked)
+        response = read_response(sock)
+        assert response is not None and response[0] == 411, response
+        assert error_code(response) == "MissingContentLength", response
+        # The connection goes on serving.
+        sock.sendall(raw_head("GET", f"/{BUCKET}/kept.txt", sign("GET", f"/{BUCKET}/kept.txt", {}, sha256(b""))))
+        again = read_response(sock)
+        assert again is not None and again[0] == 200 and again[2] == ORIGINAL, again
+    expect_intact()
+
+
 def error_detail(response, name):
     body = response[2].decode("utf-8", "replace")
     return body.split(f"<{name}>")[1].split(f"</{name}>")[0] if f"<{name}>" in body else None

@@ -41,6 +41,7 @@ struct S3Handlers {
             if call.has("retention") { return try await putObjectRetention(bucket, key) }
             if call.has("legal-hold") { return try await putObjectLegalHold(bucket, key) }
             if call.has("acl") { return try await putACL() }
+            if header("x-amz-copy-source") == nil { try requireDeclaredLength() }
             if call.has("partNumber") || call.has("uploadId") { return try await uploadPart(bucket, key) }
             if header("x-amz-copy-source") != nil { return try await copyObject(bucket, key) }
             return try await putObject(bucket, key)
@@ -112,6 +113,22 @@ struct S3Handlers {
         let size = key.utf8.count
         if size > 1024 { throw S3Error.keyTooLong(size: size, maxSizeAllowed: 1024) }
         if key.utf8.contains(0) { throw S3Error(.invalidArgument, message: "Object keys may not contain NUL characters.") }
+    }
+
+    /// PutObject and UploadPart need the body's length before it arrives, as in S3 (411
+    /// MissingContentLength): the S3 backends refuse a body of unknown length, and the size
+    /// limits are checked before a byte is stored. Content-Length, or for an aws-chunked body
+    /// (whose Content-Length counts the framing too, and which may come with
+    /// `Transfer-Encoding: chunked` instead) `x-amz-decoded-content-length`.
+    func requireDeclaredLength() throws {
+        if auth.payload.isStreaming {
+            guard header("x-amz-decoded-content-length") != nil else {
+                throw S3Error(.missingContentLength,
+                              message: "You must provide the x-amz-decoded-content-length HTTP header with an aws-chunked body.")
+            }
+        } else if header("content-length") == nil {
+            throw S3Error(.missingContentLength)
+        }
     }
 
     static func xml(_ body: some S3XMLEncodable, status: HTTPResponse.Status = .ok) -> Response {

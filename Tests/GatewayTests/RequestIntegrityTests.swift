@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,7 +9,8 @@ import Testing
 
 @testable import Gateway
 
-/// Bodies whose length cannot be established get S3's errors before anything is stored (the object stored before is untouched: ``BadInputTests/withFixture``).
+/// Bodies whose length or integrity cannot be established get S3's errors before anything is
+/// stored or deleted (the object stored before is untouched: ``BadInputTests/withFixture``).
 @Suite("Body length and digests, router level")
 struct RequestIntegrityTests {
     // MARK: Unknown length
@@ -46,6 +48,29 @@ struct RequestIntegrityTests {
                 #expect(r.status == .noContent)
             }
             try await f.gw.abortUpload(client, "/vault/kept.txt", uploadId)
+        }
+    }
+
+    // MARK: XML bodies
+
+    @Test func xmlBodiesAreCheckedAgainstTheirSignedHashAndDigests() async throws {
+        try await BadInputTests.withFixture { f, client in
+            let tagging = Array("<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>".utf8)
+            let other = Array("<Tagging><TagSet><Tag><Key>k</Key><Value>w</Value></Tag></TagSet></Tagging>".utf8)
+            // Signed for one document, sent with another.
+            try await BadInputTests.expectError(client, "/vault/kept.txt?tagging", .put,
+                                                headers: f.gw.signed("PUT", "/vault/kept.txt?tagging=", body: tagging), body: other,
+                                                code: "XAmzContentSHA256Mismatch", status: 400)
+            // A Content-MD5 of another document.
+            let md5 = Data(Insecure.MD5.hash(data: tagging)).base64EncodedString()
+            let headers = f.gw.signed("PUT", "/vault/kept.txt?tagging=", body: other, headers: [("content-md5", md5)])
+                .adding(HTTPField.Name("content-md5")!, md5)
+            try await BadInputTests.expectError(client, "/vault/kept.txt?tagging", .put, headers: headers, body: other,
+                                                code: "BadDigest", status: 400)
+            try await client.execute(uri: "/vault/kept.txt?tagging", method: .get, headers: f.gw.signed("GET", "/vault/kept.txt?tagging=")) { r in
+                #expect(r.status == .ok)
+                #expect(!r.body.text.contains("<Key>k</Key>"), "\(r.body.text)")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -145,13 +146,37 @@ struct S3Handlers {
         return Response(status: status, headers: h)
     }
 
-    /// The request body, at most `limit` bytes (for XML documents).
-    func smallBody(limit: Int = 1 << 20) async throws -> ByteBuffer {
+    /// The request body, at most `limit` bytes (for XML documents), checked against the
+    /// digests the request declares: the signed `x-amz-content-sha256`, `Content-MD5` and an
+    /// `x-amz-checksum-*` header. `requireDigest` (DeleteObjects) refuses a body with neither
+    /// Content-MD5 nor a checksum header, as S3 does.
+    func smallBody(limit: Int = 1 << 20, requireDigest: Bool = false) async throws -> ByteBuffer {
+        let checksum = S3ChecksumAlgorithm.declared(in: headerList)
+        let checksumValue = checksum?.value.flatMap { $0.isEmpty ? nil : $0 }
+        if requireDigest, header("content-md5") == nil, checksumValue == nil {
+            throw S3Error(.invalidRequest, message: "Missing required header for this request: Content-MD5")
+        }
+        let body: ByteBuffer
         do {
-            return try await request.body.collect(upTo: limit)
+            body = try await request.body.collect(upTo: limit)
         } catch {
             throw S3Error(.maxMessageLengthExceeded, message: "Your request was too big.")
         }
+        let bytes = body.readableBytesView
+        do throws(SigV4Error) {
+            try auth.verifyPayload(sha256: SHA256.hash(data: bytes))
+            if let md5 = header("content-md5") {
+                try S3ContentMD5.verify(md5, computed: Array(Insecure.MD5.hash(data: bytes)))
+            }
+            if let algorithm = checksum?.algorithm, let checksumValue {
+                var hasher = algorithm.makeHasher()
+                hasher.update(body)
+                try algorithm.verify(declaredBase64: checksumValue, computed: hasher.finalize())
+            }
+        } catch {
+            throw S3Error(error)
+        }
+        return body
     }
 
     func log(_ operation: String, bucket: String?, key: String?, versionId: String? = nil, status: Int,

@@ -333,7 +333,7 @@ struct BadInputTests {
             ]
             for text in bodies {
                 let body = Array(text.utf8)
-                try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signed("POST", "/vault?delete=", body: body),
+                try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signedWithContentMD5("POST", "/vault?delete=", body: body),
                                            body: body, code: "MalformedXML", status: 400)
             }
         }
@@ -413,7 +413,7 @@ struct BadInputTests {
                 }
             }
             let body = Array("<Delete><Object><Key>a\u{1}b</Key></Object></Delete>".utf8)
-            try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signed("POST", "/vault?delete=", body: body),
+            try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signedWithContentMD5("POST", "/vault?delete=", body: body),
                                        body: body, code: "MalformedXML", status: 400)
         }
     }
@@ -602,6 +602,13 @@ extension TestGateway {
     /// Every file below the zone folders, relative to `zones/`.
     func allZoneFiles() -> [String] {
         TestGateway.zones.flatMap { zone in files(in: zone).map { zone + "/" + $0 } }
+    }
+
+    /// ``signed(_:_:body:headers:credentials:date:host:)`` with the body's Content-MD5, which
+    /// DeleteObjects requires.
+    func signedWithContentMD5(_ method: String, _ target: String, body: [UInt8]) -> HTTPFields {
+        let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
+        return signed(method, target, body: body, headers: [("content-md5", md5)]).adding(HTTPField.Name("content-md5")!, md5)
     }
 
     func createUpload(_ client: any TestClientProtocol, _ path: String) async throws -> String {

@@ -51,7 +51,59 @@ struct RequestIntegrityTests {
         }
     }
 
-    // MARK: XML bodies
+    // MARK: DeleteObjects digests
+
+    @Test func deleteObjectsNeedsAContentMD5OrChecksumThatMatches() async throws {
+        try await BadInputTests.withFixture(storesObjects: true) { f, client in
+            let body = Array("<Delete><Object><Key>kept.txt</Key></Object></Delete>".utf8)
+            // Neither Content-MD5 nor a checksum: S3's InvalidRequest, nothing deleted.
+            try await BadInputTests.expectError(client, "/vault?delete", .post, headers: f.gw.signed("POST", "/vault?delete=", body: body),
+                                                body: body, code: "InvalidRequest", status: 400,
+                                                message: "Missing required header for this request: Content-MD5")
+            // A Content-MD5 or checksum of other bytes: BadDigest; malformed ones: InvalidDigest,
+            // InvalidRequest.
+            let otherMD5 = Data(Insecure.MD5.hash(data: BadInputTests.evil)).base64EncodedString()
+            var crc = S3ChecksumAlgorithm.crc32.makeHasher()
+            crc.update(BadInputTests.evil)
+            let cases: [(String, String, String)] = [
+                ("content-md5", otherMD5, "BadDigest"), ("content-md5", "not base64!", "InvalidDigest"),
+                ("x-amz-checksum-crc32", crc.finalizeBase64(), "BadDigest"), ("x-amz-checksum-crc32", "AAA", "InvalidRequest"),
+            ]
+            for (name, value, code) in cases {
+                let headers = f.gw.signed("POST", "/vault?delete=", body: body, headers: [(name, value)])
+                    .adding(HTTPField.Name(name)!, value)
+                try await BadInputTests.expectError(client, "/vault?delete", .post, headers: headers, body: body, code: code, status: 400)
+            }
+            try await client.execute(uri: "/vault/kept.txt", method: .head, headers: f.gw.signed("HEAD", "/vault/kept.txt")) { r in
+                #expect(r.status == .ok)
+            }
+            // What the clients send: Content-MD5 (s3cmd, older botocore) or x-amz-checksum-crc32
+            // (botocore 1.36 and later: boto3, the aws CLI). Each deletes.
+            var matching = S3ChecksumAlgorithm.crc32.makeHasher()
+            matching.update(body)
+            let accepted: [(String, String)] = [
+                ("content-md5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()),
+                ("x-amz-checksum-crc32", matching.finalizeBase64()),
+            ]
+            for (name, value) in accepted {
+                let stored = Array("stored again".utf8)
+                try await client.execute(uri: "/vault/kept.txt", method: .put, headers: f.gw.signed("PUT", "/vault/kept.txt", body: stored),
+                                         body: ByteBuffer(bytes: stored)) { r in #expect(r.status == .ok) }
+                let headers = f.gw.signed("POST", "/vault?delete=", body: body, headers: [(name, value)]).adding(HTTPField.Name(name)!, value)
+                try await client.execute(uri: "/vault?delete", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { r in
+                    #expect(r.status == .ok, "\(name): \(r.body.text)")
+                    #expect(r.body.text.contains("<Deleted><Key>kept.txt</Key>"), "\(name): \(r.body.text)")
+                }
+                try await client.execute(uri: "/vault/kept.txt", method: .get, headers: f.gw.signed("GET", "/vault/kept.txt")) { r in
+                    #expect(r.status == .notFound, "\(name)")
+                }
+            }
+            // The fixture's check expects kept.txt as it was first stored.
+            try await client.execute(uri: "/vault/kept.txt", method: .put,
+                                     headers: f.gw.signed("PUT", "/vault/kept.txt", body: BadInputTests.original),
+                                     body: ByteBuffer(bytes: BadInputTests.original)) { r in #expect(r.status == .ok) }
+        }
+    }
 
     @Test func xmlBodiesAreCheckedAgainstTheirSignedHashAndDigests() async throws {
         try await BadInputTests.withFixture { f, client in

@@ -252,9 +252,9 @@ def test_raw_invalid_utf8_and_control_bytes_in_the_path():
             response = None
         # An HTTP-level 400 or an S3 error; never stored, never a server error.
         assert response is None or 400 <= response[0] < 500, (raw, response)
-    # Signed, percent-encoded invalid UTF-8 gets the S3 error.
+    # Signed, percent-encoded invalid UTF-8 gets S3's error for it.
     response = request("PUT", f"/{BUCKET}/a%FFb", b"evil")
-    assert response[0] == 400 and error_code(response) == "InvalidArgument", response
+    assert response[0] == 400 and error_code(response) == "InvalidURI", response
     expect_intact()
 
 

@@ -121,10 +121,12 @@ enum GatewayApp {
         }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
         // `Expect: 100-continue` is answered at once; a connection silent for the idle timeout,
-        // also in the middle of a request body, is closed (the upload then fails and is cleaned).
+        // also in the middle of a request body, is closed (the upload then fails and is cleaned);
+        // a header section over S3's 8 KiB gets S3's RequestHeaderSectionTooLarge.
         let httpConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ExpectContinueHandler()],
-            idleTimeout: .seconds(Int64(max(1, configuration.idleTimeout))))
+            additionalChannelHandlers: [HeaderSectionLimitHandler(), ExpectContinueHandler()],
+            idleTimeout: .seconds(Int64(max(1, configuration.idleTimeout))),
+            httpDecoderConfiguration: HeaderSectionLimitHandler.decoderConfiguration)
         let s3App = Application(
             responder: S3Responder(state: state, prefix: ""),
             server: .http1(configuration: httpConfiguration),

@@ -311,7 +311,7 @@ struct BadInputTests {
             for text in bodies {
                 let body = Array(text.utf8)
                 try await Self.expectError(client, target, .post, headers: f.gw.signed("POST", target, body: body), body: body,
-                                           code: text.isEmpty ? "MissingRequestBodyError" : "MalformedXML", status: 400)
+                                           code: "MalformedXML", status: 400)
             }
             try await f.gw.abortUpload(client, "/vault/kept.txt", uploadId)
         }
@@ -333,7 +333,7 @@ struct BadInputTests {
             ]
             for text in bodies {
                 let body = Array(text.utf8)
-                try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signed("POST", "/vault?delete=", body: body),
+                try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signedWithContentMD5("POST", "/vault?delete=", body: body),
                                            body: body, code: "MalformedXML", status: 400)
             }
         }
@@ -402,18 +402,20 @@ struct BadInputTests {
         }
     }
 
-    @Test func keysWithNULOrInvalidUTF8AreInvalidArgument() async throws {
+    /// S3 answers a key that is not UTF-8 (or not percent-decodable) with InvalidURI; NUL is
+    /// this gateway's own rule (XML 1.0 cannot carry it in a listing): InvalidArgument.
+    @Test func keysWithNULAreInvalidArgumentAndInvalidUTF8IsInvalidURI() async throws {
         try await Self.withFixture { f, client in
             for key in ["a%00b", "%00", "a%FFb", "%C3", "%ED%A0%80", "bad%zzescape"] {
                 let uri = "/vault/" + key
                 try await client.execute(uri: uri, method: .put, headers: f.gw.signed("PUT", uri, body: Self.evil),
                                          body: ByteBuffer(bytes: Self.evil)) { r in
                     #expect(r.status == .badRequest, "\(key): \(r.body.text)")
-                    #expect(r.errorCode == (key.contains("%zz") ? "InvalidURI" : "InvalidArgument"), "\(key)")
+                    #expect(r.errorCode == (key.contains("%00") ? "InvalidArgument" : "InvalidURI"), "\(key)")
                 }
             }
             let body = Array("<Delete><Object><Key>a\u{1}b</Key></Object></Delete>".utf8)
-            try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signed("POST", "/vault?delete=", body: body),
+            try await Self.expectError(client, "/vault?delete", .post, headers: f.gw.signedWithContentMD5("POST", "/vault?delete=", body: body),
                                        body: body, code: "MalformedXML", status: 400)
         }
     }
@@ -482,9 +484,13 @@ struct BadInputTests {
                 .adding(HTTPField.Name("x-amz-tagging")!, tags)
             try await client.execute(uri: "/vault/kept.txt", method: .put, headers: tagging, body: ByteBuffer(bytes: Self.evil)) { r in
                 #expect(r.status == .badRequest)
-                #expect(r.errorCode == "InvalidTag", "\(r.body.text)")
+                // S3's code for more than 10 object tags.
+                #expect(r.errorCode == "BadRequest", "\(r.body.text)")
+                #expect(r.body.text.contains("<Message>Object tags cannot be greater than 10</Message>"), "\(r.body.text)")
             }
-            // A huge header the gateway does not know is ignored; the request is served.
+            // A header the gateway does not know is ignored; the request is served. (The HTTP
+            // server refuses a header section over 8 KiB before it gets here, with S3's
+            // RequestHeaderSectionTooLarge: the raw-socket tests in Tests/live/test_bad_input.py.)
             let huge = String(repeating: "h", count: 60_000)
             try await client.execute(uri: "/vault/kept.txt", method: .get,
                                      headers: f.gw.signed("GET", "/vault/kept.txt").adding(HTTPField.Name("x-padding-unsigned")!, huge)) { r in
@@ -600,6 +606,13 @@ extension TestGateway {
     /// Every file below the zone folders, relative to `zones/`.
     func allZoneFiles() -> [String] {
         TestGateway.zones.flatMap { zone in files(in: zone).map { zone + "/" + $0 } }
+    }
+
+    /// ``signed(_:_:body:headers:credentials:date:host:)`` with the body's Content-MD5, which
+    /// DeleteObjects requires.
+    func signedWithContentMD5(_ method: String, _ target: String, body: [UInt8]) -> HTTPFields {
+        let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
+        return signed(method, target, body: body, headers: [("content-md5", md5)]).adding(HTTPField.Name("content-md5")!, md5)
     }
 
     func createUpload(_ client: any TestClientProtocol, _ path: String) async throws -> String {

@@ -85,7 +85,7 @@ import Testing
         do {
             _ = try Tagging(headerValue: (0..<11).map { "k\($0)=v" }.joined(separator: "&"))
         } catch {
-            #expect(error.code == .invalidTag)
+            #expect(error.code == .badRequest)
         }
         do {
             _ = try Tagging(headerValue: "=v")

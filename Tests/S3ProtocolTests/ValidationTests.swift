@@ -76,7 +76,7 @@ import Testing
     @Test func violationsMapToS3Errors() {
         #expect(ObjectKeyViolation.tooLong(byteCount: 2000).s3Error == S3Error.keyTooLong(size: 2000, maxSizeAllowed: 1024))
         #expect(ObjectKeyViolation.containsNUL.s3Error.code == .invalidArgument)
-        #expect(ObjectKeyViolation.invalidUTF8.s3Error.code == .invalidArgument)
+        #expect(ObjectKeyViolation.invalidUTF8.s3Error.code == .invalidURI)
         #expect(ObjectKeyViolation.empty.s3Error.code == .invalidArgument)
     }
 }

@@ -63,13 +63,10 @@ struct LocalDiskBackend: ObjectBackend {
     /// A local folder has no Object Lock: `lock` is kept in the metadata only.
     func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
         let final = path(for: key)
-        let temp = final + ".part-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let fd = try await threadPool.runIfActive { () throws -> Int32 in
+        let (fd, temp) = try await threadPool.runIfActive { () throws -> (Int32, String) in
             if Posix.exists(final) { throw BackendError(code: .alreadyExists, message: "\(zone): \(key) already exists") }
             try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
-            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw Posix.error("open \(temp)") }
-            return fd
+            return try createPartialFile()
         }
         return LocalDiskWriter(fd: fd, temp: temp, final: final, threadPool: threadPool)
     }

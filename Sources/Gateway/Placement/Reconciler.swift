@@ -11,7 +11,8 @@ import ServiceLifecycle
 ///    then its backend objects and unfinished backend uploads are removed in every zone of the
 ///    intent, then the claim is marked done.
 ///    A zone that cannot be reached leaves the intent for the next pass.
-/// 2. Committed versions with fewer complete replicas than planned and no copy under way: their
+/// 2. Temporary files of crashed writes in local-disk zones, untouched for `grace`.
+/// 3. Committed versions with fewer complete replicas than planned and no copy under way: their
 ///    missing copies are queued again as sync jobs (replicas that failed for good only after
 ///    `failedRetryDelay`, so that a failure stays visible for a while).
 ///
@@ -25,6 +26,8 @@ struct Reconciler: Service {
         var deferredIntents = 0
         /// Replicate jobs queued for under-replicated versions.
         var requeuedJobs = 0
+        /// Temporary files of crashed writes removed from local-disk zones.
+        var removedPartials = 0
     }
 
     let state: GatewayState
@@ -51,7 +54,7 @@ struct Reconciler: Service {
                     if report != Report() {
                         state.logger.info("reconciler pass", metadata: [
                             "reconciler.reclaimed": "\(report.reclaimedIntents)", "reconciler.deferred": "\(report.deferredIntents)",
-                            "reconciler.requeued": "\(report.requeuedJobs)",
+                            "reconciler.requeued": "\(report.requeuedJobs)", "reconciler.partials": "\(report.removedPartials)",
                         ])
                     }
                 } catch is CancellationError {
@@ -67,6 +70,7 @@ struct Reconciler: Service {
     func reconcileOnce(now: Date = Date()) async throws -> Report {
         var report = Report()
         try await reclaimStaleIntents(now: now, report: &report)
+        await removeStalePartials(now: now, report: &report)
         _ = try await state.store.purgeReclaimedIntents(cleanedBefore: now.addingTimeInterval(-tombstoneRetention))
         try await requeueMissingCopies(now: now, report: &report)
         return report
@@ -100,6 +104,25 @@ struct Reconciler: Service {
                 ])
             } else {
                 report.deferredIntents += 1
+            }
+        }
+    }
+
+    /// Local-disk zones: the temporary files of writes that died with their gateway (no
+    /// intent names them), once untouched for the grace period. A zone that fails is logged and
+    /// tried again next pass.
+    private func removeStalePartials(now: Date, report: inout Report) async {
+        for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
+            guard let disk = backend as? LocalDiskBackend else { continue }
+            do {
+                let removed = try await disk.removeStalePartials(notModifiedSince: now.addingTimeInterval(-grace))
+                report.removedPartials += removed
+                if removed > 0 {
+                    state.logger.notice("reconciler removed temporary files of crashed writes",
+                                        metadata: ["zone": "\(zone)", "files": "\(removed)"])
+                }
+            } catch {
+                state.logger.warning("reconciler: removing temporary files failed", metadata: ["zone": "\(zone)", "error": "\(error)"])
             }
         }
     }

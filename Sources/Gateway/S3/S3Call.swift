@@ -48,7 +48,8 @@ struct S3Call: Sendable {
             throw S3Error(.invalidURI, message: "Couldn't parse the specified URI.")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw S3Error(.invalidArgument, message: "Object key is not valid UTF-8")
+            // S3 answers a path that is not UTF-8 once decoded as one it cannot parse.
+            throw S3Error(.invalidURI, message: "Couldn't parse the specified URI.")
         }
         return text
     }

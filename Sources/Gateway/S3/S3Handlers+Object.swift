@@ -379,7 +379,7 @@ extension S3Handlers {
 
     func deleteObjects(_ bucketName: String) async throws -> Response {
         _ = try await requireBucket(bucketName)
-        let request = try DeleteObjectsRequest.decode(try await smallBody(limit: 2 << 20))
+        let request = try DeleteObjectsRequest.decode(try await smallBody(limit: 2 << 20, requireDigest: true))
         var deleted: [DeleteResult.Deleted] = []
         var errors: [DeleteResult.Failure] = []
         for entry in request.objects {

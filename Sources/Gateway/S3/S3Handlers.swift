@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -41,6 +42,7 @@ struct S3Handlers {
             if call.has("retention") { return try await putObjectRetention(bucket, key) }
             if call.has("legal-hold") { return try await putObjectLegalHold(bucket, key) }
             if call.has("acl") { return try await putACL() }
+            if header("x-amz-copy-source") == nil { try requireDeclaredLength() }
             if call.has("partNumber") || call.has("uploadId") { return try await uploadPart(bucket, key) }
             if header("x-amz-copy-source") != nil { return try await copyObject(bucket, key) }
             return try await putObject(bucket, key)
@@ -114,6 +116,22 @@ struct S3Handlers {
         if key.utf8.contains(0) { throw S3Error(.invalidArgument, message: "Object keys may not contain NUL characters.") }
     }
 
+    /// PutObject and UploadPart need the body's length before it arrives, as in S3 (411
+    /// MissingContentLength): the S3 backends refuse a body of unknown length, and the size
+    /// limits are checked before a byte is stored. Content-Length, or for an aws-chunked body
+    /// (whose Content-Length counts the framing too, and which may come with
+    /// `Transfer-Encoding: chunked` instead) `x-amz-decoded-content-length`.
+    func requireDeclaredLength() throws {
+        if auth.payload.isStreaming {
+            guard header("x-amz-decoded-content-length") != nil else {
+                throw S3Error(.missingContentLength,
+                              message: "You must provide the x-amz-decoded-content-length HTTP header with an aws-chunked body.")
+            }
+        } else if header("content-length") == nil {
+            throw S3Error(.missingContentLength)
+        }
+    }
+
     static func xml(_ body: some S3XMLEncodable, status: HTTPResponse.Status = .ok) -> Response {
         let buffer = body.xmlByteBuffer()
         var headers = HTTPFields()
@@ -128,13 +146,37 @@ struct S3Handlers {
         return Response(status: status, headers: h)
     }
 
-    /// The request body, at most `limit` bytes (for XML documents).
-    func smallBody(limit: Int = 1 << 20) async throws -> ByteBuffer {
+    /// The request body, at most `limit` bytes (for XML documents), checked against the
+    /// digests the request declares: the signed `x-amz-content-sha256`, `Content-MD5` and an
+    /// `x-amz-checksum-*` header. `requireDigest` (DeleteObjects) refuses a body with neither
+    /// Content-MD5 nor a checksum header, as S3 does.
+    func smallBody(limit: Int = 1 << 20, requireDigest: Bool = false) async throws -> ByteBuffer {
+        let checksum = S3ChecksumAlgorithm.declared(in: headerList)
+        let checksumValue = checksum?.value.flatMap { $0.isEmpty ? nil : $0 }
+        if requireDigest, header("content-md5") == nil, checksumValue == nil {
+            throw S3Error(.invalidRequest, message: "Missing required header for this request: Content-MD5")
+        }
+        let body: ByteBuffer
         do {
-            return try await request.body.collect(upTo: limit)
+            body = try await request.body.collect(upTo: limit)
         } catch {
             throw S3Error(.maxMessageLengthExceeded, message: "Your request was too big.")
         }
+        let bytes = body.readableBytesView
+        do throws(SigV4Error) {
+            try auth.verifyPayload(sha256: SHA256.hash(data: bytes))
+            if let md5 = header("content-md5") {
+                try S3ContentMD5.verify(md5, computed: Array(Insecure.MD5.hash(data: bytes)))
+            }
+            if let algorithm = checksum?.algorithm, let checksumValue {
+                var hasher = algorithm.makeHasher()
+                hasher.update(body)
+                try algorithm.verify(declaredBase64: checksumValue, computed: hasher.finalize())
+            }
+        } catch {
+            throw S3Error(error)
+        }
+        return body
     }
 
     func log(_ operation: String, bucket: String?, key: String?, versionId: String? = nil, status: Int,

@@ -5,8 +5,14 @@ enum Deadline {
     /// Runs `operation` in a task of its own and returns its result, or throws `error` once
     /// `timeout` has passed. On timeout (or when the caller is cancelled) the operation's task
     /// is cancelled but not waited for, so a call stuck in a library cannot hold its caller.
+    ///
+    /// `onTimeout`, when given, runs once the timeout has won, to free what the stuck operation
+    /// holds (a connection: closing it makes the operation fail). The caller is then resumed as
+    /// soon as the operation has ended, but after `settle` at the latest: its next call finds
+    /// what was freed back in place, and a call stuck for good still cannot hold it long.
     static func detached<Result: Sendable>(
         _ timeout: Duration, error: some Error & Sendable,
+        onTimeout: (@Sendable () -> Void)? = nil, settle: Duration = .milliseconds(500),
         _ operation: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         let race = Race<Result>()
@@ -14,11 +20,19 @@ enum Deadline {
             try await withCheckedThrowingContinuation { continuation in
                 race.start(continuation)
                 let work = Task {
-                    do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
+                    let outcome: Swift.Result<Result, any Error>
+                    do { outcome = .success(try await operation()) } catch { outcome = .failure(error) }
+                    race.workEnded(outcome)
                 }
                 let timer = Task {
                     try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled { race.finish(.failure(error)) }
+                    if Task.isCancelled { return }
+                    if let onTimeout {
+                        guard race.expire() else { return }
+                        onTimeout()
+                        await race.waitForWorkEnd(upTo: settle)
+                    }
+                    race.finish(.failure(error))
                 }
                 race.attach(work: work, timer: timer)
             }
@@ -29,13 +43,18 @@ enum Deadline {
 }
 
 /// The first of work, timer and cancellation to finish resumes the caller; the others are
-/// cancelled.
+/// cancelled. Once the timer has claimed the outcome (``expire()``), the work's own outcome
+/// only ends the timer's wait for it.
 private final class Race<Result: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Result, any Error>?
         var outcome: Swift.Result<Result, any Error>?
         var work: Task<Void, Never>?
         var timer: Task<Void, Never>?
+        /// The timer has won; the caller is resumed with its error after the settle wait.
+        var expiring = false
+        var workEnded = false
+        var settleWaiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -58,6 +77,52 @@ private final class Race<Result: Sendable>: Sendable {
         if finished {
             work.cancel()
             timer.cancel()
+        }
+    }
+
+    /// Claims the outcome for the timer; false if the work or a cancellation came first.
+    func expire() -> Bool {
+        state.withLock { state -> Bool in
+            guard state.outcome == nil, !state.workEnded else { return false }
+            state.expiring = true
+            return true
+        }
+    }
+
+    /// The work's outcome: the caller's, unless the timer has claimed it.
+    func workEnded(_ outcome: Swift.Result<Result, any Error>) {
+        let (expiring, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            state.workEnded = true
+            defer { state.settleWaiter = nil }
+            return (state.expiring, state.settleWaiter)
+        }
+        if expiring {
+            waiter?.resume()
+        } else {
+            finish(outcome)
+        }
+    }
+
+    /// Returns once the work has ended, or after `limit`.
+    func waitForWorkEnd(upTo limit: Duration) async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let ended = state.withLock { state -> Bool in
+                if state.workEnded { return true }
+                state.settleWaiter = waiter
+                return false
+            }
+            if ended {
+                waiter.resume()
+                return
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    defer { state.settleWaiter = nil }
+                    return state.settleWaiter
+                }
+                waiter?.resume()
+            }
         }
     }
 

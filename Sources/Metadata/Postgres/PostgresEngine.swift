@@ -46,16 +46,30 @@ struct PostgresEngine: SQLEngine {
     /// Runs `work` on a pooled connection within both deadlines: ``connectionWaitTimeout`` to get
     /// a connection and ``operationTimeout`` for the whole call. The second is a guard against a
     /// call that never returns (seen when the server shuts down while a statement is being
-    /// sent): the caller gets `.unavailable` and the stuck task is cancelled and left behind,
-    /// never waited for.
+    /// sent, or a statement the server does not answer): the caller gets `.unavailable`, the
+    /// stuck task is cancelled and left behind, never waited for, and its connection is closed.
+    /// Closing fails the statement, so the stuck call ends and gives its lease back to the pool,
+    /// which replaces the connection; otherwise every such call would keep one of the pool's
+    /// connections until the server answered, if ever, and the pool would run dry.
     private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let client = self.client
+        let lease = LeasedConnection()
+        let logger = self.logger
         do {
-            return try await Deadline.detached(operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time")) {
+            return try await Deadline.detached(
+                operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time"),
+                onTimeout: { lease.abandon(logger: logger) }
+            ) {
                 try await withConnectionDeadline { acquired in
                     try await client.withConnection { connection in
+                        lease.hold(connection, logger: logger)
                         acquired()
-                        return try await work(connection)
+                        let outcome: Swift.Result<Result, any Error>
+                        do { outcome = .success(try await work(connection)) } catch { outcome = .failure(error) }
+                        // An abandoned connection goes back to the pool only once it is closed,
+                        // so that the pool replaces it instead of handing it out again.
+                        if lease.isAbandoned { try? await connection.closeFuture.get() }
+                        return try outcome.get()
                     }
                 }
             }
@@ -149,6 +163,42 @@ struct PostgresEngine: SQLEngine {
         default:
             return MetadataError(.internal, "metadata database error", details: details)
         }
+    }
+}
+
+/// The connection a call holds, closed if the call is abandoned (see ``PostgresEngine/run(_:)``).
+private final class LeasedConnection: Sendable {
+    private struct State {
+        var connection: PostgresConnection?
+        var abandoned = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Records the leased connection; closes it at once if the call was already abandoned.
+    func hold(_ connection: PostgresConnection, logger: Logger) {
+        let abandoned = state.withLock { state -> Bool in
+            state.connection = connection
+            return state.abandoned
+        }
+        if abandoned { Self.close(connection, logger: logger) }
+    }
+
+    var isAbandoned: Bool { state.withLock { $0.abandoned } }
+
+    /// The call timed out: closes its connection, if it has one.
+    func abandon(logger: Logger) {
+        let connection = state.withLock { state -> PostgresConnection? in
+            state.abandoned = true
+            return state.connection
+        }
+        if let connection { Self.close(connection, logger: logger) }
+    }
+
+    private static func close(_ connection: PostgresConnection, logger: Logger) {
+        logger.warning("metadata call abandoned after the operation deadline: closing its database connection",
+                       metadata: ["postgres.connection": "\(connection.id)"])
+        connection.close().whenComplete { _ in }
     }
 }
 

@@ -25,7 +25,7 @@ extension S3ErrorCode {
         case .notImplemented: 501
         case .serviceUnavailable, .slowDown: 503
         case .accessControlListNotSupported, .authorizationHeaderMalformed, .authorizationQueryParametersError,
-             .badDigest, .entityTooLarge, .entityTooSmall, .expiredToken, .illegalLocationConstraintException,
+             .badDigest, .badRequest, .entityTooLarge, .entityTooSmall, .expiredToken, .illegalLocationConstraintException,
              .illegalVersioningConfigurationException, .incompleteBody, .invalidArgument, .invalidBucketName,
              .invalidChunkSizeError, .invalidDigest, .invalidEncryptionAlgorithmError, .invalidLocationConstraint,
              .invalidPart, .invalidPartOrder, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass,
@@ -51,6 +51,7 @@ extension S3ErrorCode {
         case .authorizationHeaderMalformed: "The authorization header is malformed."
         case .authorizationQueryParametersError: "The authorization query parameters are malformed or invalid."
         case .badDigest: "The Content-MD5 or checksum value you specified did not match what we received."
+        case .badRequest: "Bad Request"
         case .bucketAlreadyExists:
             "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou:

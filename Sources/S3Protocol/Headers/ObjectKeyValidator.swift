@@ -9,7 +9,9 @@ public enum ObjectKeyViolation: Error, Sendable, Hashable {
     /// The key contains U+0000 (this gateway's rule).
     case containsNUL
 
-    /// The S3 error to answer with: `KeyTooLongError` for ``tooLong(byteCount:)``, `InvalidArgument` otherwise.
+    /// The S3 error to answer with: `KeyTooLongError` for ``tooLong(byteCount:)``, `InvalidURI`
+    /// ("Couldn't parse the specified URI.", as S3 answers a key that is not UTF-8) for
+    /// ``invalidUTF8``, `InvalidArgument` otherwise.
     public var s3Error: S3Error {
         switch self {
         case .empty:
@@ -17,7 +19,7 @@ public enum ObjectKeyViolation: Error, Sendable, Hashable {
         case .tooLong(let byteCount):
             S3Error.keyTooLong(size: byteCount, maxSizeAllowed: ObjectKeyValidator.maxKeyLength)
         case .invalidUTF8:
-            S3Error.invalidArgument("Object key is not valid UTF-8", name: "key")
+            S3Error(.invalidURI, message: "Couldn't parse the specified URI.")
         case .containsNUL:
             S3Error.invalidArgument("Object key must not contain NUL characters", name: "key")
         }

@@ -46,9 +46,12 @@ extension CompleteMultipartUploadRequest: S3XMLDecodable {
         S3XMLParser.Limits(maxBytes: 8 << 20, maxDepth: 32, maxElements: 200_000)
     }
 
+    /// S3 answers an empty CompleteMultipartUpload body like a document without parts.
+    public static var emptyBodyError: S3Error { S3Error.malformedXML }
+
     /// Decodes the body.
     ///
-    /// - No parts, a part without `PartNumber` or `ETag`, or a non-numeric part number: `MalformedXML`.
+    /// - An empty body, no parts, a part without `PartNumber` or `ETag`, or a non-numeric part number: `MalformedXML`.
     /// - A part number outside 1...10000: `InvalidArgument` (ArgumentName `partNumber`).
     /// - Part numbers not strictly ascending (duplicates included): `InvalidPartOrder`.
     public init(xml root: S3XMLElement) throws(S3Error) {

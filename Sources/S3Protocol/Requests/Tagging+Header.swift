@@ -3,7 +3,8 @@ extension Tagging {
     /// then applies ``validate(maxTags:)``.
     ///
     /// - Throws: `InvalidArgument` (ArgumentName `x-amz-tagging`) for malformed encoding or duplicate keys,
-    ///   as S3 does; `InvalidTag` for rule violations.
+    ///   as S3 does; `BadRequest` for more than `maxTags` tags and `InvalidTag` for the other
+    ///   rule violations (see ``validate(maxTags:)``).
     public init(headerValue: String, maxTags: Int = Tagging.maxObjectTags) throws(S3Error) {
         let malformed = S3Error.invalidArgument(
             "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",

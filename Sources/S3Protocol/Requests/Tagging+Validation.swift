@@ -1,14 +1,15 @@
 extension Tagging {
-    /// Checks S3's tag rules, throwing `InvalidTag` with S3's message for the first violation:
-    /// at most `maxTags` tags; keys 1...128 and values 0...256 Unicode characters drawn from letters,
-    /// digits, whitespace and `+ - = . _ : / @`; no `aws:` key prefix; no duplicate keys.
+    /// Checks S3's tag rules, throwing S3's error for the first violation: more than `maxTags`
+    /// object tags is `BadRequest` ("Object tags cannot be greater than 10", the code S3 answers
+    /// PutObjectTagging and the `x-amz-tagging` header of PutObject with), more than `maxTags`
+    /// bucket tags is `InvalidTag`; then, as `InvalidTag`: keys 1...128 and values 0...256
+    /// Unicode characters drawn from letters, digits, whitespace and `+ - = . _ : / @`; no `aws:`
+    /// key prefix; no duplicate keys.
     public func validate(maxTags: Int = Tagging.maxObjectTags) throws(S3Error) {
         if tags.count > maxTags {
-            throw S3Error.invalidTag(
-                maxTags == Self.maxObjectTags
-                    ? "Object tags cannot be greater than \(maxTags)"
-                    : "Bucket tag count cannot be greater than \(maxTags)"
-            )
+            throw maxTags == Self.maxObjectTags
+                ? S3Error(.badRequest, message: "Object tags cannot be greater than \(maxTags)")
+                : S3Error.invalidTag("Bucket tag count cannot be greater than \(maxTags)")
         }
         var seen = Set<String>()
         for tag in tags {

@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import Gateway
+
+/// The temporary files of local-disk writes: one folder per zone bucket, emptied by every
+/// finished write, and rid of what a crashed gateway left there by the reconciler.
+@Suite("Local-disk temporary files")
+struct LocalDiskCleanupTests {
+    func partials(_ disk: LocalDiskBackend) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: disk.partialDirectory)) ?? []).sorted()
+    }
+
+    @Test func staleTemporaryFilesOfCrashedWritesAreRemovedLiveOnesKept() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "docs")
+            #expect(try await gw.put(client, "/docs/kept.txt", Array("committed".utf8)).status == .ok)
+        }
+        let disk = try #require(gw.state.backends["FI-HEL-ST-1"] as? LocalDiskBackend)
+        // A finished write leaves no temporary file.
+        #expect(partials(disk).isEmpty)
+
+        // What `kill -9` during two uploads leaves: their temporary files, last written two
+        // hours ago, which no intent or writer names any more.
+        var crashed: [String] = []
+        for _ in 0..<2 {
+            let (fd, path) = try disk.createPartialFile()
+            _ = "half an upload".withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: path)
+            crashed.append(path)
+        }
+        // A write still streaming (written to just now).
+        let live = try await disk.makeWriter(key: "docs/streaming.bin", expectedSize: nil, lock: nil)
+        try await live.write(ByteBuffer(string: "first chunk"))
+        #expect(partials(disk).count == 3)
+
+        let report = try await Reconciler(state: gw.state, grace: 3600).reconcileOnce()
+        #expect(report.removedPartials == 2)
+        for path in crashed { #expect(!FileManager.default.fileExists(atPath: path)) }
+        #expect(partials(disk).count == 1)
+
+        // The live write goes on and completes; the committed object is untouched.
+        try await live.write(ByteBuffer(string: ", second chunk"))
+        try await live.finish()
+        #expect(partials(disk).isEmpty)
+        #expect(try String(contentsOfFile: disk.path(for: "docs/streaming.bin"), encoding: .utf8) == "first chunk, second chunk")
+        try await gw.withClient { client in
+            let r = try await gw.get(client, "/docs/kept.txt")
+            #expect(r.status == .ok && r.body.text == "committed")
+        }
+        // Nothing left to remove.
+        #expect(try await Reconciler(state: gw.state, grace: 3600).reconcileOnce().removedPartials == 0)
+    }
+
+    /// The temporary file used to sit next to the object with a suffix, which a key's last
+    /// segment of some 240 bytes or more pushed over the 255-byte file-name limit: the write failed.
+    @Test func keysWhoseLastSegmentFillsAFileNameAreStored() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "docs")
+            for length in [240, 255] {
+                let path = "/docs/dir/" + String(repeating: "n", count: length)
+                let body = Array("segment of \(length)".utf8)
+                let put = try await gw.put(client, path, body)
+                #expect(put.status == .ok, "\(length): \(put.body.text)")
+                let r = try await gw.get(client, path)
+                #expect(r.status == .ok && Array(r.body.readableBytesView) == body, "\(length)")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import Metadata
+
+/// The operation deadline of ``PostgresEngine``: a call the server does not answer in time is
+/// abandoned, and its pooled connection with it.
+@Suite(
+    "PostgreSQL operation deadline",
+    .enabled(if: PostgresTestEnvironment.shouldRun, "set POSTGRES_TEST_URL (scripts/postgres.sh start DIR)")
+)
+struct PostgresDeadlineTests {
+    /// A pool of one connection; a call runs a statement the server answers only after 60 s,
+    /// far past its 2 s deadline. Abandoning the call must give the connection back (it is
+    /// closed, the pool opens another), or every later call would wait for a connection until
+    /// the statement ended. The bounds are loose: the machine may be busy.
+    @Test func anAbandonedCallGivesItsConnectionBack() async throws {
+        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 1)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
+        let hasty = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(2),
+                                   operationTimeout: .seconds(2))
+        let patient = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(40),
+                                     operationTimeout: .seconds(40))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            #expect(try await patient.read { db in try await db.first("SELECT 1 AS one")?.int("one") } == 1)
+
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                _ = try await hasty.read { db in try await db.execute("SELECT pg_sleep(60)") }
+                Issue.record("a 60 s statement returned within a 2 s deadline")
+            } catch let error as MetadataError {
+                #expect(error.code == .unavailable)
+            }
+            #expect(clock.now - started < .seconds(10))
+
+            // The next calls get a connection long before the abandoned statement would have
+            // ended (they would wait 40 s for one, then fail, if it kept its lease).
+            for _ in 0..<3 {
+                #expect(try await patient.read { db in try await db.first("SELECT 2 AS two")?.int("two") } == 2)
+            }
+            #expect(clock.now - started < .seconds(20))
+        }
+    }
+}

@@ -12,8 +12,8 @@ import Darwin
 /// Multipart uploads of a local folder. An upload is a folder
 /// `ROOT/_multipart/BUCKET/<sha256(key)>/<random>` (outside the bucket folder, and named so no
 /// bucket can be: bucket names have no `_`) holding one file per part, `part-N`. Completion
-/// concatenates the parts into a temporary file next to the object, fsyncs it and renames it
-/// into place, then removes the folder; abort removes the folder. The upload id is
+/// concatenates the parts into a temporary file (in ``partialDirectory``, as every write),
+/// fsyncs it and renames it into place, then removes the folder; abort removes the folder. The upload id is
 /// `<sha256(key)>.<random>`, so all uploads of a key share one folder and can be found
 /// without a record of their ids.
 extension LocalDiskBackend {
@@ -63,7 +63,6 @@ extension LocalDiskBackend {
             throw BackendError(code: .notFound, message: "\(zone): no upload \(uploadId) of \(key)")
         }
         let final = path(for: key)
-        let temp = final + ".part-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let zone = self.zone
         return try await threadPool.runIfActive { () throws -> String in
             var st = stat()
@@ -80,8 +79,7 @@ extension LocalDiskBackend {
                 throw BackendError(code: .notFound, message: "\(zone): no upload \(uploadId) of \(key)")
             }
             try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
-            let out = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard out >= 0 else { throw Posix.error("open \(temp)") }
+            let (out, temp) = try self.createPartialFile()
             do {
                 defer { close(out) }
                 var total: Int64 = 0

@@ -60,6 +60,42 @@ enum BackendMultipartChecks {
     }
 }
 
+extension BackendMultipartChecks {
+    /// ``MultipartBackendWriter`` cuts a stream of odd-sized chunks into parts of the part size
+    /// and joins them; an aborted one leaves no upload and no object.
+    static func streamingWriter(_ backend: any ObjectBackend, prefix: String) async throws {
+        let partSize: Int64 = 5 * 1024 * 1024
+        let bytes = (0..<(2 * Int(partSize) + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let key = prefix + "/large.bin/st-3"
+        let writer = MultipartBackendWriter(backend: backend, key: key, size: Int64(bytes.count), partSize: partSize, lock: nil)
+        var offset = 0
+        var step = 700_001
+        while offset < bytes.count {
+            let n = min(step, bytes.count - offset)
+            try await writer.write(ByteBuffer(bytes: bytes[offset..<offset + n]))
+            offset += n
+            step = step * 7 % 1_900_000 + 1
+        }
+        try await writer.finish()
+        #expect(writer.etag?.hasSuffix("-3") == true, "\(writer.etag ?? "nil")")
+        #expect(try await collect(backend.read(key: key, range: nil)) == bytes)
+
+        let dropped = prefix + "/dropped.bin/st-4"
+        let aborted = MultipartBackendWriter(backend: backend, key: dropped, size: Int64(bytes.count), partSize: partSize, lock: nil)
+        try await aborted.write(ByteBuffer(bytes: bytes[0..<Int(partSize) + 10]))
+        await aborted.abort()
+        #expect(try await backend.size(of: dropped) == nil)
+        // A short stream is refused at finish, not completed.
+        let short = MultipartBackendWriter(backend: backend, key: dropped, size: Int64(bytes.count), partSize: partSize, lock: nil)
+        try await short.write(ByteBuffer(bytes: bytes[0..<100]))
+        await #expect(throws: (any Error).self) { try await short.finish() }
+        await short.abort()
+        #expect(try await backend.size(of: dropped) == nil)
+        #expect(MultipartBackendWriter.partSize(for: 5 << 40, minimum: partSize) == 525 * 1024 * 1024)
+        #expect(MultipartBackendWriter.partSize(for: 1 << 30, minimum: partSize) == partSize)
+    }
+}
+
 @Suite("Backend multipart uploads")
 struct BackendMultipartTests {
     @Test func localDisk() async throws {
@@ -68,6 +104,7 @@ struct BackendMultipartTests {
         let backend = LocalDiskBackend(zone: "FI-HEL-ST-1", root: root, bucket: "2025-datatransfer")
         try await backend.initialize(objectLock: false)
         try await BackendMultipartChecks.run(backend, prefix: "media")
+        try await BackendMultipartChecks.streamingWriter(backend, prefix: "media")
         // Nothing of the uploads is left.
         let left = FileManager.default.enumerator(atPath: backend.uploadsPath)?.allObjects as? [String] ?? []
         #expect(left.isEmpty, "\(left)")
@@ -77,6 +114,7 @@ struct BackendMultipartTests {
         let backend = try Moto.backend(try Moto.require(1)[0], bucket: Moto.uniqueName("mpu"))
         try await backend.initialize(objectLock: false)
         try await BackendMultipartChecks.run(backend, prefix: "media")
+        try await BackendMultipartChecks.streamingWriter(backend, prefix: "media")
         #expect(try await Moto.uploads(backend, prefix: "").isEmpty)
     }
 }

@@ -42,6 +42,33 @@ struct ReplicationTests {
         }
     }
 
+    /// Copies above the worker's threshold go through the target's multipart API (S3 takes at
+    /// most 5 GiB in one PUT); the copy is byte-identical.
+    @Test func largeCopiesAreWrittenInParts() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/large.bin"
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let body = (0..<(11 * 1024 * 1024 + 17)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "data")
+            for zone in TestGateway.zones where zone != planned[0] { gw.state.setHealth(zone, false) }
+            #expect(try await gw.put(client, "/data/\(key)", body).status == .ok)
+        }
+        for zone in TestGateway.zones { gw.state.setHealth(zone, true) }
+        var worker = ReplicationWorker(state: gw.state)
+        worker.multipartThreshold = 1024 * 1024
+        worker.multipartPartSize = 5 * 1024 * 1024
+        #expect(try await worker.runOnce(now: Date().addingTimeInterval(120)) == 1)
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        let copy = try #require(try await gw.store.replicas(storageId: version.storageId).first { $0.zone == planned[1] })
+        #expect(copy.status == .complete)
+        #expect(copy.etag?.hasSuffix("-3") == true, "a copy in three parts: \(copy.etag ?? "no ETag")")
+        let target = try #require(gw.state.backends[planned[1]])
+        #expect(try await collect(target.read(key: copy.backendKey, range: nil)) == body)
+    }
+
     @Test func lateJobIsReportedOnceAndCounted() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

@@ -20,6 +20,10 @@ struct ReplicationWorker: Service {
     var maxAttempts = 10
     /// How often jobs past their replication deadline are looked for.
     var lateCheckInterval: TimeInterval = 30
+    /// Copies larger than this go through the target's multipart API (S3 takes at most 5 GiB
+    /// in a single PUT), in parts of at least `multipartPartSize`.
+    var multipartThreshold: Int64 = 5 * 1024 * 1024 * 1024
+    var multipartPartSize: Int64 = 64 * 1024 * 1024
     let lateJobs: LateJobMonitor
 
     init(state: GatewayState, workerId: String = "worker-" + UUID().uuidString.lowercased()) {
@@ -141,7 +145,13 @@ struct ReplicationWorker: Service {
             do {
                 let lock = WriteCoordinator(state: state).lockFor(
                     job.zone, BackendObjectLock(retention: version.retention, legalHold: version.legalHold))
-                writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size, lock: lock)
+                if version.size > multipartThreshold {
+                    writer = MultipartBackendWriter(
+                        backend: target, key: job.backendKey, size: version.size,
+                        partSize: MultipartBackendWriter.partSize(for: version.size, minimum: multipartPartSize), lock: lock)
+                } else {
+                    writer = try await target.makeWriter(key: job.backendKey, expectedSize: version.size, lock: lock)
+                }
             } catch {
                 state.health.recordFailure(job.zone, error)
                 throw error
@@ -165,6 +175,9 @@ struct ReplicationWorker: Service {
                 }
                 if let s3 = writer as? S3Writer {
                     etag = try await s3.finishReturningETag()
+                } else if let multipart = writer as? MultipartBackendWriter {
+                    try await multipart.finish()
+                    etag = multipart.etag
                 } else {
                     try await writer.finish()
                 }

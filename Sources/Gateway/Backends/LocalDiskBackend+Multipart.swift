@@ -122,60 +122,34 @@ extension LocalDiskBackend {
     }
 }
 
-/// One part of a local-disk upload: written to a temporary file, fsynced and renamed over
-/// `part-N` (the last upload of a part number wins). The part's ETag is the MD5 of its bytes.
+/// One part of a local-disk upload: a ``LocalDiskWriter`` that replaces `part-N` (the last
+/// upload of a part number wins). The part's ETag is the MD5 of its bytes.
 final class LocalDiskPartWriter: BackendPartWriter, @unchecked Sendable {
     // Mutated only from one task at a time (the write coordinator awaits each call).
-    private let fd: Int32
-    private let temp: String
-    private let final: String
-    private let threadPool: NIOThreadPool
+    private let file: LocalDiskWriter
     private var md5 = Insecure.MD5()
     private var digest: String?
-    private var closed = false
 
     init(fd: Int32, temp: String, final: String, threadPool: NIOThreadPool) {
-        self.fd = fd
-        self.temp = temp
-        self.final = final
-        self.threadPool = threadPool
+        file = LocalDiskWriter(fd: fd, temp: temp, final: final, replacing: true, threadPool: threadPool)
     }
 
     func write(_ buffer: ByteBuffer) async throws {
         buffer.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
-        let fd = self.fd
-        try await threadPool.runIfActive { try Posix.writeAll(fd, buffer) }
+        try await file.write(buffer)
     }
 
     func finish() async throws {
-        let (fd, temp, final) = (self.fd, self.temp, self.final)
-        closed = true
-        try await threadPool.runIfActive {
-            defer { close(fd) }
-            guard fsync(fd) == 0 else { throw Posix.error("fsync") }
-            guard rename(temp, final) == 0 else {
-                let error = errno == ENOENT ? BackendError(code: .notFound, message: "the upload of \(final) is gone")
-                    : Posix.error("rename")
-                unlink(temp)
-                throw error
-            }
-        }
+        try await file.finish()
         digest = Array(md5.finalize()).hexString
     }
 
     func etag() async throws -> String {
-        guard let digest else { throw BackendError(code: .io, message: "\(final) is not finished") }
+        guard let digest else { throw BackendError(code: .io, message: "\(file.final) is not finished") }
         return digest
     }
 
-    func abort() async {
-        let (fd, temp, wasClosed) = (self.fd, self.temp, closed)
-        closed = true
-        _ = try? await threadPool.runIfActive {
-            if !wasClosed { close(fd) }
-            unlink(temp)
-        }
-    }
+    func abort() async { await file.abort() }
 }
 
 extension Posix {

@@ -106,49 +106,47 @@ struct LocalDiskBackend: ObjectBackend {
     }
 }
 
+/// A write to a temporary file, fsynced and renamed into place by `finish`. An object's file
+/// is write-once (`finish` refuses to replace one); a multipart part's file replaces an
+/// earlier upload of the same part (`replacing`), and its folder being gone means the upload is.
 final class LocalDiskWriter: BackendWriter, @unchecked Sendable {
     // Mutated only from one task at a time (the write coordinator awaits each call).
     private let fd: Int32
     private let temp: String
-    private let final: String
+    let final: String
+    private let replacing: Bool
     private let threadPool: NIOThreadPool
     private var closed = false
 
-    init(fd: Int32, temp: String, final: String, threadPool: NIOThreadPool) {
+    init(fd: Int32, temp: String, final: String, replacing: Bool = false, threadPool: NIOThreadPool) {
         self.fd = fd
         self.temp = temp
         self.final = final
+        self.replacing = replacing
         self.threadPool = threadPool
     }
 
     func write(_ buffer: ByteBuffer) async throws {
         let fd = self.fd
-        try await threadPool.runIfActive {
-            try buffer.withUnsafeReadableBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw Posix.error("write")
-                    }
-                    offset += n
-                }
-            }
-        }
+        try await threadPool.runIfActive { try Posix.writeAll(fd, buffer) }
     }
 
     func finish() async throws {
-        let (fd, temp, final) = (self.fd, self.temp, self.final)
+        let (fd, temp, final, replacing) = (self.fd, self.temp, self.final, self.replacing)
         closed = true
         try await threadPool.runIfActive {
             defer { close(fd) }
             guard fsync(fd) == 0 else { throw Posix.error("fsync") }
-            if Posix.exists(final) {
+            if !replacing && Posix.exists(final) {
                 unlink(temp)
                 throw BackendError(code: .alreadyExists, message: "\(final) already exists")
             }
-            guard rename(temp, final) == 0 else { throw Posix.error("rename") }
+            guard rename(temp, final) == 0 else {
+                let error = replacing && errno == ENOENT ? BackendError(code: .notFound, message: "the upload of \(final) is gone")
+                    : Posix.error("rename")
+                unlink(temp)
+                throw error
+            }
         }
     }
 

@@ -96,9 +96,11 @@ final class SQLiteEngine: SQLEngine {
     func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: nil) }
-        return try await withReader { reader in
-            return try await withTaskExecutorPreference(reader.thread) {
-                try await body(SQLiteExecutor(handle: reader))
+        return try await Self.leavingConnectionThread {
+            try await withReader { reader in
+                try await withTaskExecutorPreference(reader.thread) {
+                    try await body(SQLiteExecutor(handle: reader))
+                }
             }
         }
     }
@@ -106,8 +108,10 @@ final class SQLiteEngine: SQLEngine {
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: "BEGIN") }
-        return try await withReader { reader in
-            try await Self.inTransaction(reader, begin: "BEGIN", logger: logger, body)
+        return try await Self.leavingConnectionThread {
+            try await withReader { reader in
+                try await Self.inTransaction(reader, begin: "BEGIN", logger: logger, body)
+            }
         }
     }
 
@@ -115,18 +119,35 @@ final class SQLiteEngine: SQLEngine {
         try await write(body, begin: "BEGIN IMMEDIATE")
     }
 
+    /// Runs `work`, then moves the task off the connection's thread. When a task executor
+    /// preference ends, the task keeps running on the thread it was on until it next suspends:
+    /// without this, the caller's own code (the rest of an S3 request) would run on the
+    /// connection's thread and hold up the next transaction.
+    private static func leavingConnectionThread<Result>(_ work: () async throws -> Result) async throws -> Result {
+        let result: Swift.Result<Result, any Error>
+        do {
+            result = .success(try await work())
+        } catch {
+            result = .failure(error)
+        }
+        await Task.yield()
+        return try result.get()
+    }
+
     private func write<Result: Sendable>(
         _ body: @Sendable (any SQLExecutor) async throws -> Result, begin: String?
     ) async throws -> Result {
         try checkOpen()
-        return try await writeGate.withPermit {
-            try checkOpen()
-            guard let begin else {
-                return try await withTaskExecutorPreference(writer.thread) {
-                    try await body(SQLiteExecutor(handle: writer))
+        return try await Self.leavingConnectionThread {
+            try await writeGate.withPermit {
+                try checkOpen()
+                guard let begin else {
+                    return try await withTaskExecutorPreference(writer.thread) {
+                        try await body(SQLiteExecutor(handle: writer))
+                    }
                 }
+                return try await Self.inTransaction(writer, begin: begin, logger: logger, body)
             }
-            return try await Self.inTransaction(writer, begin: begin, logger: logger, body)
         }
     }
 

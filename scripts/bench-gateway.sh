@@ -19,6 +19,8 @@
 # plain S3 servers; moto keeps large objects in Python memory and temp files and is far slower).
 # Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries).
 # --quick shortens every run (DURATION=3s, ROUNDS=1) to check the set-up.
+# After each load it prints the CPU seconds every server process (gateways, backend instances,
+# moto) used during it: with everything on one machine, that says which one is the bottleneck.
 # Results (tables, JSON, RSS samples, gateway logs) go to --out DIR (default a fresh temp folder).
 # Needs: swift, python3 (moto[server], installed by scripts/moto.sh), PostgreSQL for `metadata`
 # (installed by scripts/postgres.sh when missing).
@@ -28,7 +30,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,24p' "$0"; exit 2; }
+usage() { sed -n '2,26p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -60,6 +62,9 @@ BUCKET="bench"
 
 # Processes started here, stopped on exit.
 GATEWAY_PIDS=()
+# "NAME=PID" of every server started here: each load reports the CPU time each one used, which
+# shows whether the gateway or its backends are the bottleneck (they share the machine's cores).
+CPU_WATCH=()
 MOTO_DIRS=()
 PG_DIR=""
 
@@ -189,6 +194,7 @@ start_gateway() {
         "$BIN/gateway" >"$dir/log" 2>&1 </dev/null &
     GW_PID=$!
     GATEWAY_PIDS+=("$GW_PID")
+    CPU_WATCH+=("$name=$GW_PID")
     GW_URL="http://127.0.0.1:$s3_port"
     for _ in $(seq 1 300); do
         kill -0 "$GW_PID" 2>/dev/null || { cat "$dir/log" >&2; die "gateway $name exited during start-up"; }
@@ -213,6 +219,31 @@ start_moto() {
     local dir="$WORK/$1"
     MOTO_DIRS+=("$dir")
     mapfile -t MOTO_URLS < <(scripts/moto.sh start "$dir" "$2")
+    local i=0 pid
+    while read -r pid; do
+        if [[ -n "$pid" ]]; then
+            CPU_WATCH+=("moto-$i=$pid")
+            i=$((i + 1))
+        fi
+    done <"$dir/pids"
+}
+
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks (0 once it has exited).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# cpu_report SECONDS BEFORE...: the CPU seconds each watched server (still running) used since
+# the ticks in BEFORE (one per CPU_WATCH entry, same order), over the load's wall time SECONDS.
+cpu_report() {
+    local wall="$1"; shift
+    local before=("$@") hz i line=""
+    hz="$(getconf CLK_TCK)"
+    for i in "${!CPU_WATCH[@]}"; do
+        local name="${CPU_WATCH[$i]%%=*}" pid="${CPU_WATCH[$i]#*=}"
+        kill -0 "$pid" 2>/dev/null || continue
+        line+="$(awk -v a="${before[$i]}" -v b="$(cpu_ticks "$pid")" -v hz="$hz" -v n="$name" \
+            'BEGIN {printf "%s %.1f s, ", n, (b - a) / hz}')"
+    done
+    echo "CPU time in ${wall} s of wall time: ${line%, }"
 }
 
 # start_disk_backends N: N gateway instances, each with one local-disk zone and one copy per
@@ -243,6 +274,9 @@ load() {
     local name="$1"; shift
     echo
     echo "== $name"
+    local before=() entry started
+    for entry in "${CPU_WATCH[@]}"; do before+=("$(cpu_ticks "${entry#*=}")"); done
+    started="$(date +%s.%N)"
     "$BIN/s3-load" --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" --bucket "$BUCKET" --create-bucket \
         --key-prefix "$name/" "$@" --json >"$OUT/$name.json" 2>"$OUT/$name.log" || {
         cat "$OUT/$name.log" >&2
@@ -266,6 +300,7 @@ for q in r["ratios"]:
     print(f'ratio {q["target"]}/{q["baseline"]}: ops/s {q["opsPerSecond"]:.3f}x (rounds {rounds}), MiB/s {q["mibPerSecond"]:.3f}x; '
           f'added latency p50 {a["p50"]:+.3f} ms, p90 {a["p90"]:+.3f} ms, p99 {a["p99"]:+.3f} ms')
 PY
+    cpu_report "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')" "${before[@]}" | tee -a "$OUT/$name.txt"
 }
 
 TIMED=(--duration "$DURATION" --rounds "$ROUNDS" --warmup "$WARMUP")

@@ -52,6 +52,120 @@ struct SQLiteStoreTests {
         await expectError(.unavailable) { try await store.ping() }
     }
 
+    /// Opens a store in a fresh directory, runs `body`, closes the store and removes the files.
+    static func withSQLiteStore(_ body: (SQLiteMetadataStore) async throws -> Void) async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: quietLogger)
+        do {
+            try await body(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    @Test func cachedStatementsTakeNewBindsEachTime() async throws {
+        try await Self.withSQLiteStore { store in
+            // One text, prepared once and kept: every run binds its own values.
+            for value in ["a", "bb", "", "ccc"] {
+                let row = try await store.engine.read { db in
+                    try await db.first("SELECT \(value) AS v, length(\(value)) AS n, \(nil as String?) AS none")
+                }
+                #expect(try row?.string("v") == value)
+                #expect(try row?.int("n") == Int64(value.count))
+                #expect(try row?.optionalString("none") == nil)
+            }
+        }
+    }
+
+    @Test func statementsBeyondTheCacheLimitStillRun() async throws {
+        try await Self.withSQLiteStore { store in
+            let count = SQLiteHandle.statementCacheLimit + 20
+            let sums = try await store.engine.read { db in
+                var sums: [Int64] = []
+                for i in 0..<count {
+                    // A different text each time, so the cache fills and later texts are not kept.
+                    sums.append(try await db.first(SQL(unsafeRaw: "SELECT \(i) + 1 AS n"))?.int("n") ?? -1)
+                }
+                return sums
+            }
+            #expect(sums == (0..<count).map { Int64($0 + 1) })
+        }
+    }
+
+    @Test func failedStatementLeavesItsCachedTextUsable() async throws {
+        try await Self.withSQLiteStore { store in
+            try await Fixture(store).bucket("photos")
+            // The same INSERT text fails (duplicate) and then succeeds with other values.
+            await expectError(.alreadyExists) { try await Fixture(store).bucket("photos") }
+            try await Fixture(store).bucket("videos")
+            #expect(try await store.listBuckets().map(\.name) == ["photos", "videos"])
+        }
+    }
+
+    @Test func constraintViolationsKeepTheirMeaning() async throws {
+        try await Self.withSQLiteStore { store in
+            try await store.engine.transaction { db in
+                try await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+                try await db.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES parent (id))")
+                try await db.execute("INSERT INTO parent (id) VALUES (1)")
+            }
+            for (statement, violation) in [
+                ("INSERT INTO parent (id) VALUES (1)", MetadataError.Violation.unique),
+                ("INSERT INTO child (id, parent) VALUES (1, 2)", .foreignKey),
+                ("INSERT INTO child (id, parent) VALUES (2, NULL)", .check),
+            ] {
+                do {
+                    try await store.engine.transaction { db in try await db.execute(SQL(unsafeRaw: statement)) }
+                    Issue.record("\(statement) succeeded")
+                } catch let error as MetadataError {
+                    #expect(error.code == .conflict, "\(statement): \(error.debugDescription)")
+                    #expect(error.violation == violation, "\(statement): \(error.debugDescription)")
+                }
+            }
+            // Each failed transaction was rolled back: the writer is free and the data unchanged.
+            let count = try await store.engine.read { db in try await db.first("SELECT count(*) AS n FROM child")?.int("n") }
+            #expect(count == 0)
+        }
+    }
+
+    @Test func concurrentWritesAndReadsAllComplete() async throws {
+        try await Self.withSQLiteStore { store in
+            try await Fixture(store).bucket("photos")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    group.addTask { try await Fixture(store).put(key: "k\(i)", versionId: nullVersionID) }
+                    group.addTask { _ = try await store.listObjects(ListObjectsRequest(bucket: "photos")) }
+                }
+                try await group.waitForAll()
+            }
+            let keys = try await store.listObjects(ListObjectsRequest(bucket: "photos", maxKeys: 1000)).objects.map(\.key)
+            #expect(Set(keys) == Set((0..<40).map { "k\($0)" }))
+        }
+    }
+
+    @Test func closeWaitsForRunningCallsAndRefusesLaterOnes() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: quietLogger)
+        try await Fixture(store).bucket("photos")
+        let calls = (0..<20).map { i in
+            Task { try await Fixture(store).put(key: "k\(i)", versionId: nullVersionID) }
+        }
+        await store.close()
+        // Every call either completed before the close or was refused as unavailable.
+        for call in calls {
+            do {
+                _ = try await call.value
+            } catch let error as MetadataError {
+                #expect(error.code == .unavailable, "\(error.debugDescription)")
+            }
+        }
+        await expectError(.unavailable) { try await store.listBuckets() }
+    }
+
     @Test func unopenablePathIsUnavailable() async throws {
         await expectError(.unavailable) {
             try await SQLiteMetadataStore.open(configuration: .init(path: "/proc/no-such-dir/metadata.sqlite"), logger: quietLogger)

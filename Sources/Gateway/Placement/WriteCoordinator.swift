@@ -16,7 +16,8 @@ struct WriteCoordinator {
         var missing: [String]
         var size: Int64
         var md5: Insecure.MD5.Digest
-        var sha256: SHA256.Digest
+        /// The body's SHA-256, when the caller asked for it (to check a signed payload's hash).
+        var sha256: SHA256.Digest?
         /// The S3 checksum of the body, when one was requested.
         var checksum: (algorithm: S3ChecksumAlgorithm, value: [UInt8])?
     }
@@ -25,7 +26,8 @@ struct WriteCoordinator {
 
     func write(
         body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String,
-        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, logger: Logger
+        expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, sha256: Bool = true,
+        logger: Logger
     ) async throws -> Outcome {
         let quorum = plan.writeQuorum
         var writers = try await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
@@ -36,7 +38,10 @@ struct WriteCoordinator {
                           message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
         }
         var md5 = Insecure.MD5()
-        var sha = SHA256()
+        // Callers that check no digest against it pass `sha256: false`: an UNSIGNED or
+        // aws-chunked body (whose chunks carry their own signatures) would pay for it on every
+        // byte for nothing.
+        var sha = sha256 ? SHA256() : nil
         var size: Int64 = 0
         var checksumHasher = checksum.map { S3ChecksumHasher($0) }
         do {
@@ -44,7 +49,7 @@ struct WriteCoordinator {
                 size += Int64(chunk.readableBytes)
                 chunk.withUnsafeReadableBytes {
                     md5.update(bufferPointer: $0)
-                    sha.update(bufferPointer: $0)
+                    sha?.update(bufferPointer: $0)
                     checksumHasher?.update($0)
                 }
                 writers = await writeChunk(chunk, to: writers, logger: logger)
@@ -68,7 +73,7 @@ struct WriteCoordinator {
         }
         let planned = plan.zones.map(\.code)
         let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
-        return Outcome(written: finished, missing: missing, size: size, md5: md5.finalize(), sha256: sha.finalize(),
+        return Outcome(written: finished, missing: missing, size: size, md5: md5.finalize(), sha256: sha?.finalize(),
                        checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
     }
 

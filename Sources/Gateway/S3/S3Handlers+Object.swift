@@ -59,7 +59,8 @@ extension S3Handlers {
         do {
             outcome = try await coordinator.write(
                 body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum,
-                lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold), logger: logger)
+                lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold),
+                sha256: declaresPayloadHash, logger: logger)
             try check(outcome)
         } catch {
             if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
@@ -134,6 +135,13 @@ extension S3Handlers {
         }
     }
 
+    /// Whether `x-amz-content-sha256` carries the body's hash, which ``verifyDigests(_:)`` then
+    /// checks: only then does the write compute the SHA-256 of the body.
+    var declaresPayloadHash: Bool {
+        if case .sha256 = auth.payload { return true }
+        return false
+    }
+
     func verifyDigests(_ outcome: WriteCoordinator.Outcome) throws {
         if let md5 = header("content-md5") {
             guard let expected = Data(base64Encoded: md5), expected.count == 16 else { throw S3Error(.invalidDigest) }
@@ -142,7 +150,7 @@ extension S3Handlers {
             }
         }
         if case .sha256(let declared) = auth.payload,
-           declared.lowercased() != Array(outcome.sha256).hexString {
+           declared.lowercased() != outcome.sha256.map({ Array($0).hexString }) {
             throw S3Error(.xAmzContentSHA256Mismatch, message: "The provided 'x-amz-content-sha256' header does not match what was computed.")
         }
     }

@@ -1,22 +1,22 @@
 import Foundation
 import Logging
-import NIOCore
-import SQLiteNIO
+import VaporCSQLite
 
 /// SQLite behind ``SQLEngine``: one writer connection, serialised by a semaphore, whose
 /// transactions start with `BEGIN IMMEDIATE`; reads on a small pool of `query_only`
-/// connections (WAL mode lets them run beside the writer).
+/// connections (WAL mode lets them run beside the writer). Each connection has its own thread,
+/// and a transaction's body runs there with all of its statements (see ``SQLiteThread``).
 final class SQLiteEngine: SQLEngine {
     let dialect = SQLDialect.sqlite
-    private let writer: SQLiteConnection
+    private let writer: SQLiteHandle
     private let writeGate = AsyncSemaphore(permits: 1)
     private let readGate: AsyncSemaphore
-    private let idleReaders: Locked<[SQLiteConnection]>
-    private let allReaders: [SQLiteConnection]
+    private let idleReaders: Locked<[SQLiteHandle]>
+    private let allReaders: [SQLiteHandle]
     private let closed = Locked(false)
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteHandle, readers: [SQLiteHandle], logger: Logger) {
         self.writer = writer
         self.allReaders = readers
         self.idleReaders = Locked(readers)
@@ -31,41 +31,46 @@ final class SQLiteEngine: SQLEngine {
         } catch {
             throw MetadataError(.unavailable, "the metadata database cannot be opened", details: "\(error)")
         }
-        let storage = SQLiteConnection.Storage.file(path: configuration.path)
-        var opened: [SQLiteConnection] = []
+        var opened: [SQLiteHandle] = []
         do {
-            let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
+            let writer = try await SQLiteHandle.open(path: configuration.path, name: "sqlite-writer")
             opened.append(writer)
             let busy = max(0, configuration.busyTimeoutMilliseconds)
             // PRAGMA arguments cannot be bound; these are integers and fixed words.
-            for pragma in [
-                "PRAGMA busy_timeout = \(busy)",
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
-                "PRAGMA foreign_keys = ON",
-            ] {
-                _ = try await run(writer, pragma)
+            try await on(writer) { writer in
+                for pragma in [
+                    "PRAGMA busy_timeout = \(busy)",
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
+                    "PRAGMA foreign_keys = ON",
+                ] {
+                    _ = try writer.query(pragma)
+                }
             }
-            var readers: [SQLiteConnection] = []
-            for _ in 0..<max(0, configuration.readConnections) {
-                let reader = try await SQLiteConnection.open(storage: storage, logger: logger)
+            var readers: [SQLiteHandle] = []
+            for index in 0..<max(0, configuration.readConnections) {
+                let reader = try await SQLiteHandle.open(path: configuration.path, name: "sqlite-reader-\(index)")
                 opened.append(reader)
-                _ = try await run(reader, "PRAGMA busy_timeout = \(busy)")
-                _ = try await run(reader, "PRAGMA query_only = ON")
+                try await on(reader) { reader in
+                    _ = try reader.query("PRAGMA busy_timeout = \(busy)")
+                    _ = try reader.query("PRAGMA query_only = ON")
+                }
                 readers.append(reader)
             }
             return SQLiteEngine(writer: writer, readers: readers, logger: logger)
         } catch {
-            for connection in opened { try? await connection.close().get() }
+            for handle in opened { await shut(handle) }
             throw SQLiteEngine.map(error)
         }
     }
 
     deinit {
-        // A store dropped without close(): close the connections in the background (each close
-        // keeps its connection alive until it ran).
+        // A store dropped without close(): nothing can be using the connections any more.
         if !closed.withLock({ $0 }) {
-            for connection in allReaders + [writer] { _ = connection.close() }
+            for handle in allReaders + [writer] {
+                handle.close()
+                handle.thread.stop()
+            }
         }
     }
 
@@ -75,9 +80,12 @@ final class SQLiteEngine: SQLEngine {
             return closed
         }
         guard !wasClosed else { return }
-        // Wait for the running write transaction, then close everything.
+        // Wait for the running write transaction and reads, then close everything; callers
+        // that were waiting find the engine closed once they get their permit.
         await writeGate.wait()
-        for connection in allReaders + [writer] { try? await connection.close().get() }
+        for _ in allReaders { await readGate.wait() }
+        for handle in allReaders + [writer] { await Self.shut(handle) }
+        for _ in allReaders { readGate.signal() }
         writeGate.signal()
     }
 
@@ -88,14 +96,22 @@ final class SQLiteEngine: SQLEngine {
     func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: nil) }
-        return try await withReader { reader in try await body(SQLiteExecutor(connection: reader, logger: logger)) }
+        return try await Self.leavingConnectionThread {
+            try await withReader { reader in
+                try await withTaskExecutorPreference(reader.thread) {
+                    try await body(SQLiteExecutor(handle: reader))
+                }
+            }
+        }
     }
 
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: "BEGIN") }
-        return try await withReader { reader in
-            try await Self.inTransaction(reader, begin: "BEGIN", logger: logger, body)
+        return try await Self.leavingConnectionThread {
+            try await withReader { reader in
+                try await Self.inTransaction(reader, begin: "BEGIN", logger: logger, body)
+            }
         }
     }
 
@@ -103,19 +119,41 @@ final class SQLiteEngine: SQLEngine {
         try await write(body, begin: "BEGIN IMMEDIATE")
     }
 
+    /// Runs `work`, then moves the task off the connection's thread. When a task executor
+    /// preference ends, the task keeps running on the thread it was on until it next suspends:
+    /// without this, the caller's own code (the rest of an S3 request) would run on the
+    /// connection's thread and hold up the next transaction.
+    private static func leavingConnectionThread<Result>(_ work: () async throws -> Result) async throws -> Result {
+        let result: Swift.Result<Result, any Error>
+        do {
+            result = .success(try await work())
+        } catch {
+            result = .failure(error)
+        }
+        await Task.yield()
+        return try result.get()
+    }
+
     private func write<Result: Sendable>(
         _ body: @Sendable (any SQLExecutor) async throws -> Result, begin: String?
     ) async throws -> Result {
         try checkOpen()
-        return try await writeGate.withPermit {
-            try checkOpen()
-            guard let begin else { return try await body(SQLiteExecutor(connection: writer, logger: logger)) }
-            return try await Self.inTransaction(writer, begin: begin, logger: logger, body)
+        return try await Self.leavingConnectionThread {
+            try await writeGate.withPermit {
+                try checkOpen()
+                guard let begin else {
+                    return try await withTaskExecutorPreference(writer.thread) {
+                        try await body(SQLiteExecutor(handle: writer))
+                    }
+                }
+                return try await Self.inTransaction(writer, begin: begin, logger: logger, body)
+            }
         }
     }
 
-    private func withReader<Result>(_ body: (SQLiteConnection) async throws -> Result) async throws -> Result {
+    private func withReader<Result>(_ body: (SQLiteHandle) async throws -> Result) async throws -> Result {
         try await readGate.withPermit {
+            try checkOpen()
             guard let reader = idleReaders.withLock({ $0.popLast() }) else {
                 throw MetadataError(.internal, "no idle reader", details: "reader pool out of step with its semaphore")
             }
@@ -124,61 +162,71 @@ final class SQLiteEngine: SQLEngine {
         }
     }
 
+    /// Runs `body` and its statements on the connection's thread, inside BEGIN ... COMMIT (or
+    /// ROLLBACK when it throws). Statements do not observe task cancellation, so a transaction
+    /// always reaches its COMMIT or ROLLBACK.
     private static func inTransaction<Result>(
-        _ connection: SQLiteConnection, begin: String, logger: Logger,
+        _ handle: SQLiteHandle, begin: String, logger: Logger,
         _ body: @Sendable (any SQLExecutor) async throws -> Result
     ) async throws -> Result {
-        let executor = SQLiteExecutor(connection: connection, logger: logger)
-        do {
-            _ = try await Self.run(connection, begin)
-        } catch {
-            throw map(error)
-        }
-        do {
-            let result = try await body(executor)
-            _ = try await Self.run(connection, "COMMIT")
-            return result
-        } catch {
+        try await withTaskExecutorPreference(handle.thread) {
+            let executor = SQLiteExecutor(handle: handle)
             do {
-                _ = try await Self.run(connection, "ROLLBACK")
+                _ = try handle.query(begin)
             } catch {
-                logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+                throw map(error)
             }
-            throw map(error)
+            do {
+                let result = try await body(executor)
+                _ = try handle.query("COMMIT")
+                return result
+            } catch {
+                do {
+                    _ = try handle.query("ROLLBACK")
+                } catch {
+                    logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                throw map(error)
+            }
         }
     }
 
-    /// Runs one statement through sqlite-nio's future API: unlike its async API, that one is not
-    /// abandoned when the calling task is cancelled, so a transaction always reaches its COMMIT
-    /// or ROLLBACK and connections always close.
-    static func run(_ connection: SQLiteConnection, _ text: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        let future: EventLoopFuture<[SQLiteRow]> = connection.query(text, binds)
-        return try await future.get()
+    /// Runs `body` on the connection's thread.
+    private static func on<Result: Sendable>(
+        _ handle: SQLiteHandle, _ body: @Sendable (SQLiteHandle) throws -> Result
+    ) async throws -> Result {
+        try await withTaskExecutorPreference(handle.thread) { try body(handle) }
+    }
+
+    /// Closes the connection on its thread, then lets the thread end.
+    private static func shut(_ handle: SQLiteHandle) async {
+        await withTaskExecutorPreference(handle.thread) { handle.close() }
+        handle.thread.stop()
     }
 
     static func map(_ error: any Error) -> MetadataError {
         if let error = error as? MetadataError { return error }
-        guard let error = error as? SQLiteError else {
+        guard let error = error as? SQLiteResultError else {
             return MetadataError(.internal, "metadata database error", details: String(reflecting: error))
         }
-        let details = "\(error.reason): \(error.message)"
-        switch error.reason {
-        case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
-            return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
-        case .constraintForeignKeyFailed:
-            return MetadataError(.conflict, "a referenced record does not exist or is still referenced", details: details, violation: .foreignKey)
-        case .constraint, .constraintCheckFailed, .constraintNotNullFailed, .constraintStrictDataTypeFailed:
-            if error.message.contains("UNIQUE") {
+        let details = error.description
+        switch error.primary {
+        case SQLITE_CONSTRAINT:
+            switch error.code {
+            case SQLiteResultError.constraintUnique, SQLiteResultError.constraintPrimaryKey:
                 return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
+            case SQLiteResultError.constraintForeignKey:
+                return MetadataError(.conflict, "a referenced record does not exist or is still referenced", details: details, violation: .foreignKey)
+            default:
+                if error.message.contains("UNIQUE") {
+                    return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
+                }
+                if error.message.contains("FOREIGN KEY") {
+                    return MetadataError(.conflict, "a referenced record does not exist", details: details, violation: .foreignKey)
+                }
+                return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
             }
-            if error.message.contains("FOREIGN KEY") {
-                return MetadataError(.conflict, "a referenced record does not exist", details: details, violation: .foreignKey)
-            }
-            return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
-        case .busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked,
-             .cantOpen, .cantOpenDirectory, .cantOpenInvalidPath, .full, .ioError, .ioErrorFailedRead,
-             .ioErrorFailedWrite, .ioErrorFailedSync, .readOnly, .readonlyCantLock, .readonlyDirectory,
-             .readonlyInRecovery, .readonlyInRollback, .readonlyBackingMoved, .misuse:
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_MISUSE:
             return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
         default:
             return MetadataError(.internal, "metadata database error", details: details)
@@ -186,42 +234,18 @@ final class SQLiteEngine: SQLEngine {
     }
 }
 
-/// Runs statements on one SQLite connection.
+/// Runs statements on one SQLite connection, synchronously: the engine runs the transaction
+/// body on the connection's thread.
 struct SQLiteExecutor: SQLExecutor {
-    let connection: SQLiteConnection
-    let logger: Logger
+    let handle: SQLiteHandle
     var dialect: SQLDialect { .sqlite }
 
     func query(_ sql: SQL) async throws -> [SQLRow] {
-        let (text, values) = sql.render(.sqlite)
-        let binds = values.map(Self.data)
+        let (text, binds) = sql.render(.sqlite)
         do {
-            return try await SQLiteEngine.run(connection, text, binds).map(Self.row)
+            return try handle.query(text, binds)
         } catch {
             throw SQLiteEngine.map(error)
         }
-    }
-
-    private static func data(_ value: SQLValue) -> SQLiteData {
-        switch value {
-        case .text(let v): v.map { .text($0) } ?? .null
-        case .int(let v): v.map { .integer(SQLiteInt64($0)) } ?? .null
-        case .bool(let v): v.map { .integer($0 ? 1 : 0) } ?? .null
-        case .date(let v): v.map { .integer(SQLiteInt64(SQLTime.micros($0))) } ?? .null
-        }
-    }
-
-    private static func row(_ row: SQLiteRow) -> SQLRow {
-        var values: [String: SQLValue] = [:]
-        for column in row.columns {
-            switch column.data {
-            case .integer(let v): values[column.name] = .int(Int64(v))
-            case .float(let v): values[column.name] = .int(Int64(v))
-            case .text(let v): values[column.name] = .text(v)
-            case .blob(let v): values[column.name] = .text(String(buffer: v))
-            case .null: values[column.name] = .text(nil)
-            }
-        }
-        return SQLRow(values)
     }
 }

@@ -97,34 +97,9 @@ extension WriteCoordinator {
             await abort(writers)
             throw S3Error(.serviceUnavailable, message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
         }
-        var md5 = Insecure.MD5()
-        var sha = SHA256()
-        var size: Int64 = 0
-        var checksumHasher = checksum.map { S3ChecksumHasher($0) }
         var outcome: Outcome
-        do {
-            for try await chunk in body {
-                size += Int64(chunk.readableBytes)
-                chunk.withUnsafeReadableBytes {
-                    md5.update(bufferPointer: $0)
-                    sha.update(bufferPointer: $0)
-                    checksumHasher?.update($0)
-                }
-                writers = await writeChunk(chunk, to: writers, logger: logger)
-                if writers.count < quorum {
-                    throw S3Error(.serviceUnavailable, message: "zones failed during the part upload; fewer than the write quorum (\(quorum)) remain")
-                }
-            }
-            if let expectedSize, expectedSize != size {
-                throw S3Error(.incompleteBody, message: "the body has \(size) bytes; Content-Length said \(expectedSize)")
-            }
-            outcome = Outcome(written: writers.map(\.zone), missing: [], size: size, md5: md5.finalize(), sha256: sha.finalize(),
-                              checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
-            try check(outcome)
-        } catch {
-            await abort(writers)
-            throw error
-        }
+        (writers, outcome) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
+                                              checksum: checksum, sha256: true, check: check, logger: logger)
         var etags: [String: String] = [:]
         for zone in await finish(writers, logger: logger) {
             do {

@@ -37,6 +37,33 @@ struct WriteCoordinator {
             throw S3Error(.serviceUnavailable,
                           message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
         }
+        let streamed: Outcome
+        (writers, streamed) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
+                                               checksum: checksum, sha256: sha256, logger: logger)
+        let finished = await finish(writers, logger: logger)
+        if finished.count < quorum {
+            for (zone, _) in writers where finished.contains(zone) {
+                try? await state.backends[zone]?.delete(key: backendKey)
+            }
+            throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
+        }
+        let planned = plan.zones.map(\.code)
+        let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
+        var outcome = streamed
+        (outcome.written, outcome.missing) = (finished, missing)
+        return outcome
+    }
+
+    /// Streams `body` once to every writer in parallel while digesting it. A writer that fails
+    /// drops out; fewer than `quorum` left, a body of the wrong length, or a body `check`
+    /// refuses (it sees the digests before any writer is finished) aborts every writer and
+    /// throws. Returns the writers still standing and the digests (`written` = their zones).
+    func stream(
+        _ body: some AsyncSequence<ByteBuffer, any Error>, to writers: [(zone: String, writer: any BackendWriter)],
+        quorum: Int, expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, sha256: Bool,
+        check: (Outcome) throws -> Void = { _ in }, logger: Logger
+    ) async throws -> (writers: [(zone: String, writer: any BackendWriter)], outcome: Outcome) {
+        var writers = writers
         var md5 = Insecure.MD5()
         // Callers that check no digest against it pass `sha256: false`: an UNSIGNED or
         // aws-chunked body (whose chunks carry their own signatures) would pay for it on every
@@ -60,21 +87,14 @@ struct WriteCoordinator {
             if let expectedSize, expectedSize != size {
                 throw S3Error(.incompleteBody, message: "the body has \(size) bytes; Content-Length said \(expectedSize)")
             }
+            let outcome = Outcome(written: writers.map(\.zone), missing: [], size: size, md5: md5.finalize(), sha256: sha?.finalize(),
+                                  checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
+            try check(outcome)
+            return (writers, outcome)
         } catch {
             await abort(writers)
             throw error
         }
-        let finished = await finish(writers, logger: logger)
-        if finished.count < quorum {
-            for (zone, _) in writers where finished.contains(zone) {
-                try? await state.backends[zone]?.delete(key: backendKey)
-            }
-            throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
-        }
-        let planned = plan.zones.map(\.code)
-        let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
-        return Outcome(written: finished, missing: missing, size: size, md5: md5.finalize(), sha256: sha?.finalize(),
-                       checksum: checksumHasher.flatMap { h in h.algorithm.map { ($0, h.finalize()) } })
     }
 
     /// The zones a write of `plan` may reach, for its write intent: the planned zones, then

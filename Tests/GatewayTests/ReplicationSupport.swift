@@ -106,16 +106,7 @@ extension TestGateway {
 
     /// Files of unfinished backend multipart uploads in a local-disk zone, relative paths.
     func uploadFiles(in zone: String) -> [String] {
-        let base = directory + "/zones/" + zone + "/_multipart"
-        let enumerator = FileManager.default.enumerator(atPath: base)
-        var result: [String] = []
-        while let path = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: base + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                result.append(path)
-            }
-        }
-        return result.sorted()
+        regularFiles(below: directory + "/zones/" + zone + "/_multipart")
     }
 
     /// The file of a backend key in a local-disk zone.

@@ -92,7 +92,11 @@ struct TestGateway {
 
     /// Files stored in a zone's folder (the physical bucket), relative paths.
     func files(in zone: String) -> [String] {
-        let base = directory + "/zones/" + zone + "/2025-datatransfer"
+        regularFiles(below: directory + "/zones/" + zone + "/2025-datatransfer")
+    }
+
+    /// Regular files below `base`, relative paths, sorted.
+    func regularFiles(below base: String) -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: base)
         var result: [String] = []
         while let path = enumerator?.nextObject() as? String {

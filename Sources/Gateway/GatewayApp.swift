@@ -50,7 +50,9 @@ enum GatewayApp {
             return try PostgresMetadataStore(configuration: .init(url: url), logger: logger)
         }
         try Posix.makeDirectories(configuration.dataDirectory)
-        return try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
+        var sqlite = SQLiteMetadataStore.Configuration(directory: configuration.dataDirectory)
+        sqlite.synchronous = configuration.sqliteSynchronous
+        return try await SQLiteMetadataStore.open(configuration: sqlite, logger: logger)
     }
 
     static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration,

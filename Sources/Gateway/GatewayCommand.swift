@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metadata
 
 /// `gateway`: the S3-compatible data-sovereignty gateway.
 @main
@@ -68,6 +69,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds before an uncommitted write counts as crashed and its copies are removed (env GATEWAY_INTENT_GRACE).")
     var intentGrace: Int = Int(environment["GATEWAY_INTENT_GRACE"] ?? "") ?? 3600
 
+    @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced) (env SQLITE_SYNCHRONOUS).")
+    var sqliteSynchronous: String = environment["SQLITE_SYNCHRONOUS"] ?? "normal"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = environment["LOG_LEVEL"] ?? "info"
 
@@ -89,6 +93,10 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.idleTimeout = idleTimeout
         configuration.reconcileInterval = reconcileInterval
         configuration.intentGrace = intentGrace
+        guard let synchronous = SQLiteMetadataStore.Configuration.Synchronous(rawValue: sqliteSynchronous.uppercased()) else {
+            throw ValidationError("--sqlite-synchronous must be normal or full, not \(sqliteSynchronous)")
+        }
+        configuration.sqliteSynchronous = synchronous
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

@@ -1,3 +1,5 @@
+import Metadata
+
 /// Everything the gateway is started with. Each field has an environment variable (the
 /// original service's names) and a command-line flag; see `GatewayCommand`.
 struct GatewayConfiguration: Sendable {
@@ -31,4 +33,6 @@ struct GatewayConfiguration: Sendable {
     /// Seconds after which an uncommitted write intent counts as crashed and its backend
     /// objects are removed; far longer than any write takes.
     var intentGrace: Int = 3600
+    /// The embedded SQLite store's `PRAGMA synchronous` (see ``SQLiteMetadataStore/Configuration``).
+    var sqliteSynchronous: SQLiteMetadataStore.Configuration.Synchronous = .normal
 }

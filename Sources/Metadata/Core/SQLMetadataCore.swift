@@ -24,8 +24,9 @@ struct SQLMetadataCore: Sendable {
         let logger = self.logger
         try await engine.transaction { db in
             if dialect == .postgres {
-                // Serialises concurrent migrations from several gateway instances.
-                try await db.execute("SELECT pg_advisory_xact_lock(7283915540021)")
+                // Serialises concurrent migrations of one schema from several gateway
+                // instances; stores of other schemas (`search_path`) migrate independently.
+                try await db.execute("SELECT pg_advisory_xact_lock(hashtextextended(current_setting('search_path'), 7283915540021))")
             }
             for statement in prelude { try await db.execute(statement) }
             try await db.execute("""

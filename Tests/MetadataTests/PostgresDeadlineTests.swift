@@ -45,4 +45,33 @@ struct PostgresDeadlineTests {
             #expect(clock.now - started < .seconds(20))
         }
     }
+
+    /// A pool that is busy, not down: calls keep getting connections, so a call waiting longer
+    /// than the connection wait (behind them) is not failed as `.unavailable`.
+    @Test func aBusyPoolIsNotAnOutage() async throws {
+        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 2)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
+        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
+                                    operationTimeout: .seconds(30))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            // 12 calls of 0.3 s on 2 connections: the last ones wait about 1.5 s for theirs.
+            var results: [Int64] = []
+            try await withThrowingTaskGroup(of: Int64.self) { calls in
+                for i in 0..<12 {
+                    calls.addTask { try await Self.slowEcho(engine, Int64(i)) }
+                }
+                for try await n in calls { results.append(n) }
+            }
+            #expect(results.sorted() == (0..<12).map { Int64($0) })
+            #expect(!engine.outage.isMarked)
+        }
+    }
+
+    /// Returns `n` after holding a connection for 0.3 s.
+    static func slowEcho(_ engine: PostgresEngine, _ n: Int64) async throws -> Int64 {
+        let row: SQLRow? = try await engine.read { db in try await db.first("SELECT \(n) AS n, pg_sleep(0.3)") }
+        return try row?.int("n") ?? -1
+    }
 }

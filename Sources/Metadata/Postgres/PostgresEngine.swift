@@ -9,9 +9,12 @@ import Synchronization
 struct PostgresEngine: SQLEngine {
     let client: PostgresClient
     let logger: Logger
-    /// How long a statement may wait for a pooled connection. While the server is down the
-    /// pool keeps retrying with back-off and a waiting request would wait with it; past this
-    /// bound it fails as `.unavailable` (a 503 to the client) instead.
+    /// How long a statement may wait for a pooled connection while no other call gets one
+    /// either. While the server is down the pool keeps retrying with back-off and a waiting
+    /// request would wait with it; past this bound it fails as `.unavailable` (a 503 to the
+    /// client) instead. A pool that is merely busy (other calls get connections meanwhile, as
+    /// in a burst of writes to one key) is not down: there the wait goes on, bounded by
+    /// ``operationTimeout``.
     var connectionWaitTimeout: Duration = .seconds(3)
     /// After a wait has timed out, later statements wait only this long until a connection is
     /// had again, so that a request making several calls (and its clean-up) answers quickly.
@@ -94,12 +97,14 @@ struct PostgresEngine: SQLEngine {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
-                if !flag.value.load(ordering: .acquiring) {
+                while true {
+                    try await Task.sleep(for: timeout)
+                    if flag.value.load(ordering: .acquiring) { return nil }
+                    // Others got connections during the wait: busy, not down.
+                    if outage.acquiredWithin(timeout) { continue }
                     outage.mark()
                     throw MetadataError(.unavailable, "no metadata database connection became available in time")
                 }
-                return nil
             }
             while let next = try await group.next() {
                 if let result = next {
@@ -207,13 +212,30 @@ private final class AcquiredFlag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
-/// Whether the last wait for a connection timed out (cleared as soon as one is had again).
+/// Whether the last wait for a connection timed out (cleared as soon as one is had again),
+/// and when a call last got a connection.
 final class OutageMark: Sendable {
     private let marked = Atomic<Bool>(false)
+    private let lastAcquired = Atomic<UInt64>(0)
 
     var isMarked: Bool { marked.load(ordering: .relaxed) }
     func mark() { marked.store(true, ordering: .relaxed) }
-    func clear() { if marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) } }
+
+    /// A call got a connection: the pool is up.
+    func clear() {
+        lastAcquired.store(Self.now(), ordering: .relaxed)
+        if marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) }
+    }
+
+    /// Whether some call got a connection within the last `interval`.
+    func acquiredWithin(_ interval: Duration) -> Bool {
+        let last = lastAcquired.load(ordering: .relaxed)
+        let (seconds, attoseconds) = interval.components
+        let span = UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
+        return last != 0 && Self.now() &- last <= span
+    }
+
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
 
 /// Runs statements on one leased connection.

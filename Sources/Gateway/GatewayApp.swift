@@ -113,7 +113,7 @@ enum GatewayApp {
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         let store = try await makeStore(configuration, logger: logger)
-        let httpClient = S3Backend.makeHTTPClient()
+        let httpClient = S3Backend.makeHTTPClient(connectionsPerHost: configuration.backendConnectionsPerHost)
         let state: GatewayState
         do {
             state = try makeState(configuration, store: store, logger: logger, httpClient: httpClient)

@@ -69,6 +69,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds before an uncommitted write counts as crashed and its copies are removed (env GATEWAY_INTENT_GRACE).")
     var intentGrace: Int = Int(environment["GATEWAY_INTENT_GRACE"] ?? "") ?? 3600
 
+    @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
+    var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
+
     @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced) (env SQLITE_SYNCHRONOUS).")
     var sqliteSynchronous: String = environment["SQLITE_SYNCHRONOUS"] ?? "normal"
 
@@ -97,6 +100,8 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--sqlite-synchronous must be normal or full, not \(sqliteSynchronous)")
         }
         configuration.sqliteSynchronous = synchronous
+        guard backendConnections >= 1 else { throw ValidationError("--backend-connections must be at least 1") }
+        configuration.backendConnectionsPerHost = backendConnections
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

@@ -45,9 +45,14 @@ struct S3Backend: ObjectBackend {
     }
 
     /// The shared client the gateway uses for its backends: connect 5 s, read 30 s.
-    static func makeHTTPClient() -> HTTPClient {
-        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                   configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
+    /// The client all S3 backends share. `connectionsPerHost` bounds the requests in flight to
+    /// one backend: with a provider tens of milliseconds away, async-http-client's default of 8
+    /// would cap a zone at a few hundred requests per second however many clients wait.
+    static func makeHTTPClient(connectionsPerHost: Int = 64) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60),
+                                             concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     // MARK: Requests

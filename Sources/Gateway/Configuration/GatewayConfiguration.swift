@@ -33,6 +33,8 @@ struct GatewayConfiguration: Sendable {
     /// Seconds after which an uncommitted write intent counts as crashed and its backend
     /// objects are removed; far longer than any write takes.
     var intentGrace: Int = 3600
+    /// HTTP connections (requests in flight) per S3 backend host.
+    var backendConnectionsPerHost: Int = 64
     /// The embedded SQLite store's `PRAGMA synchronous` (see ``SQLiteMetadataStore/Configuration``).
     var sqliteSynchronous: SQLiteMetadataStore.Configuration.Synchronous = .normal
 }

@@ -69,6 +69,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds before an uncommitted write counts as crashed and its copies are removed (env GATEWAY_INTENT_GRACE).")
     var intentGrace: Int = Int(environment["GATEWAY_INTENT_GRACE"] ?? "") ?? 3600
 
+    @Option(help: "Seconds after which an unfinished multipart upload is aborted, its parts removed from every zone; 0 keeps uploads until completed or aborted (env GATEWAY_UPLOAD_EXPIRY).")
+    var uploadExpiry: Int = Int(environment["GATEWAY_UPLOAD_EXPIRY"] ?? "") ?? 7 * 86400
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -102,6 +105,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.sqliteSynchronous = synchronous
         guard backendConnections >= 1 else { throw ValidationError("--backend-connections must be at least 1") }
         configuration.backendConnectionsPerHost = backendConnections
+        configuration.uploadExpiry = max(0, uploadExpiry)
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

@@ -125,6 +125,8 @@ public protocol MetadataStore: Sendable {
     func completeUpload(id: String, commit: VersionCommit) async throws -> CommitResult
     /// Removes the upload and its parts and returns them.
     func abortUpload(id: String) async throws -> AbortedUpload
+    /// Uploads of every bucket initiated before `date`, oldest first: abandoned uploads to expire.
+    func uploads(initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload]
 
     // MARK: Provider catalog and policy sets
 

@@ -102,6 +102,39 @@ struct ReconcilerTests {
         #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 2))
     }
 
+    @Test func abandonedUploadExpiresInEveryZone() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let zones = gw.planned("media", "left.bin")
+        let uploads = MultipartTests()
+        let started = Mutex<[String]>([])
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "media")
+            for path in ["/media/left.bin", "/media/also-left.bin"] {
+                let id = try await uploads.create(gw, client, path)
+                _ = try await uploads.upload(gw, client, path, id, 1, Array("one".utf8))
+                started.withLock { $0.append(id) }
+            }
+        }
+        let ids = started.withLock { $0 }
+        #expect(zones.allSatisfy { gw.uploadFiles(in: $0).count == 2 })
+        // Younger than the expiry, or with no expiry: kept.
+        #expect(try await Reconciler(state: gw.state).reconcileOnce(now: Date().addingTimeInterval(6 * 86400)) == Reconciler.Report())
+        var keeping = Reconciler(state: gw.state)
+        keeping.uploadExpiry = nil
+        #expect(try await keeping.reconcileOnce(now: Date().addingTimeInterval(30 * 86400)) == Reconciler.Report())
+        #expect(try await gw.store.upload(id: ids[0]) != nil)
+
+        let later = Date().addingTimeInterval(8 * 86400)
+        #expect(try await Reconciler(state: gw.state).reconcileOnce(now: later) == Reconciler.Report(expiredUploads: 2))
+        for id in ids { #expect(try await gw.store.upload(id: id) == nil) }
+        // The backend uploads go with the abort jobs.
+        #expect(try await ReplicationWorker(state: gw.state).runOnce(now: later.addingTimeInterval(120)) == 2 * zones.count)
+        #expect(TestGateway.zones.allSatisfy { gw.uploadFiles(in: $0).isEmpty })
+        let log = try await gw.store.queryLog(OperationLogQuery(operation: "AbortMultipartUpload"))
+        #expect(log.count == 2 && log.allSatisfy { $0.principal == "reconciler" })
+    }
+
     @Test func crashedCreateMultipartUploadIsAbortedInTheBackends() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

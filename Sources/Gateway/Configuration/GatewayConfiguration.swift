@@ -33,6 +33,9 @@ struct GatewayConfiguration: Sendable {
     /// Seconds after which an uncommitted write intent counts as crashed and its backend
     /// objects are removed; far longer than any write takes.
     var intentGrace: Int = 3600
+    /// Seconds after which an unfinished multipart upload is aborted by the reconciler; 0 keeps
+    /// uploads until the client completes or aborts them.
+    var uploadExpiry: Int = 7 * 86400
     /// HTTP connections (requests in flight) per S3 backend host.
     var backendConnectionsPerHost: Int = 64
     /// The embedded SQLite store's `PRAGMA synchronous` (see ``SQLiteMetadataStore/Configuration``).

@@ -12,6 +12,9 @@ import ServiceLifecycle
 ///    intent, then the claim is marked done.
 ///    A zone that cannot be reached leaves the intent for the next pass.
 /// 2. Temporary files of crashed writes in local-disk zones, untouched for `grace`.
+/// 2a. Multipart uploads initiated more than `uploadExpiry` ago and never completed nor
+///    aborted: they are aborted (the metadata first, then their backend uploads by
+///    `abortUpload` jobs), so abandoned parts do not hold storage in every zone for ever.
 /// 3. Committed versions with fewer complete replicas than planned and no copy under way: their
 ///    missing copies are queued again as sync jobs (replicas that failed for good only after
 ///    `failedRetryDelay`, so that a failure stays visible for a while).
@@ -28,6 +31,8 @@ struct Reconciler: Service {
         var requeuedJobs = 0
         /// Temporary files of crashed writes removed from local-disk zones.
         var removedPartials = 0
+        /// Abandoned multipart uploads aborted.
+        var expiredUploads = 0
     }
 
     let state: GatewayState
@@ -39,6 +44,9 @@ struct Reconciler: Service {
     var tombstoneRetention: TimeInterval = 7 * 86400
     /// How long a replica that failed for good is left before it is tried again.
     var failedRetryDelay: TimeInterval = 3600
+    /// Age at which an unfinished multipart upload is aborted; nil keeps uploads until the
+    /// client completes or aborts them (as S3 does without a lifecycle rule).
+    var uploadExpiry: TimeInterval? = 7 * 86400
     var batchSize = 100
     /// Under-replicated versions looked at per pass.
     var maxVersionsPerPass = 10_000
@@ -55,6 +63,7 @@ struct Reconciler: Service {
                         state.logger.info("reconciler pass", metadata: [
                             "reconciler.reclaimed": "\(report.reclaimedIntents)", "reconciler.deferred": "\(report.deferredIntents)",
                             "reconciler.requeued": "\(report.requeuedJobs)", "reconciler.partials": "\(report.removedPartials)",
+                            "reconciler.expired_uploads": "\(report.expiredUploads)",
                         ])
                     }
                 } catch is CancellationError {
@@ -71,6 +80,7 @@ struct Reconciler: Service {
         var report = Report()
         try await reclaimStaleIntents(now: now, report: &report)
         await removeStalePartials(now: now, report: &report)
+        try await expireUploads(now: now, report: &report)
         _ = try await state.store.purgeReclaimedIntents(cleanedBefore: now.addingTimeInterval(-tombstoneRetention))
         try await requeueMissingCopies(now: now, report: &report)
         return report
@@ -124,6 +134,30 @@ struct Reconciler: Service {
             } catch {
                 state.logger.warning("reconciler: removing temporary files failed", metadata: ["zone": "\(zone)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Aborts uploads older than ``uploadExpiry``. The abort's jobs remove the backend uploads
+    /// (the replication worker runs them); an upload completed or aborted meanwhile is skipped.
+    private func expireUploads(now: Date, report: inout Report) async throws {
+        guard let uploadExpiry else { return }
+        let expired = try await state.store.uploads(initiatedBefore: now.addingTimeInterval(-uploadExpiry), limit: batchSize)
+        for upload in expired {
+            let aborted: AbortedUpload
+            do {
+                aborted = try await state.store.abortUpload(id: upload.uploadId)
+            } catch let error as MetadataError where error.code == .notFound {
+                continue
+            }
+            report.expiredUploads += 1
+            _ = try? await state.store.appendLog(OperationLogEntry(
+                time: now, requestId: "reconciler", principal: "reconciler", operation: "AbortMultipartUpload",
+                bucket: upload.bucket, key: upload.key, httpStatus: 204, zones: aborted.jobs.map(\.zone),
+                detail: "upload \(upload.uploadId) expired after \(Int(uploadExpiry)) s, \(aborted.parts.count) parts"))
+            state.logger.notice("reconciler aborted an abandoned multipart upload", metadata: [
+                "s3.bucket": "\(upload.bucket)", "s3.key": "\(upload.key)", "upload_id": "\(upload.uploadId)",
+                "initiated": "\(upload.initiatedAt)",
+            ])
         }
     }
 

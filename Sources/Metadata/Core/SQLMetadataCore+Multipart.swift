@@ -37,6 +37,16 @@ extension SQLMetadataCore {
         }
     }
 
+    func uploads(initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload] {
+        let limit = try Self.checkLimit(limit, "limit")
+        return try await engine.read { db in
+            try await db.query("""
+                SELECT \(sql: Rows.uploadColumns) FROM multipart_uploads WHERE initiated_at < \(date)
+                ORDER BY initiated_at, upload_id LIMIT \(limit)
+                """).map(Rows.upload)
+        }
+    }
+
     func putPart(_ part: MultipartPart) async throws -> MultipartPart? {
         guard (1...10_000).contains(part.partNumber) else { throw MetadataError.invalid("part number must be 1...10000") }
         let notFound = MetadataError.notFound("upload \(part.uploadId) does not exist")

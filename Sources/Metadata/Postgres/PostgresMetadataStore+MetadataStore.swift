@@ -84,6 +84,9 @@ extension PostgresMetadataStore: MetadataStore {
         try await core.completeUpload(id: id, commit: commit)
     }
     public func abortUpload(id: String) async throws -> AbortedUpload { try await core.abortUpload(id: id) }
+    public func uploads(initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload] {
+        try await core.uploads(initiatedBefore: date, limit: limit)
+    }
 
     public func replaceProviders(_ providers: [ProviderRecord]) async throws { try await core.replaceProviders(providers) }
     public func listProviders() async throws -> [ProviderRecord] { try await core.listProviders() }

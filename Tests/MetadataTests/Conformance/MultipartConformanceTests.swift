@@ -30,6 +30,28 @@ struct MultipartConformanceTests {
     }
 
     @Test(arguments: StoreKind.testCases)
+    func uploadsInitiatedBeforeADateComeOldestFirstFromEveryBucket(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            try await fixture.bucket("videos", versioning: .enabled)
+            try await store.createUpload(Self.upload("u-new", key: "a", time: 50))
+            try await store.createUpload(Self.upload("u-old", key: "z", time: 10))
+            var other = Self.upload("u-mid", key: "m", time: 20)
+            other.bucket = "videos"
+            try await store.createUpload(other)
+            #expect(try await store.uploads(initiatedBefore: at(30), limit: 10).map(\.uploadId) == ["u-old", "u-mid"])
+            #expect(try await store.uploads(initiatedBefore: at(30), limit: 1).map(\.uploadId) == ["u-old"])
+            #expect(try await store.uploads(initiatedBefore: at(10), limit: 10).isEmpty)
+            let all = try await store.uploads(initiatedBefore: at(100), limit: 10)
+            #expect(all.map(\.uploadId) == ["u-old", "u-mid", "u-new"])
+            #expect(all.first == Self.upload("u-old", key: "z", time: 10))
+            _ = try await store.abortUpload(id: "u-old")
+            #expect(try await store.uploads(initiatedBefore: at(30), limit: 10).map(\.uploadId) == ["u-mid"])
+        }
+    }
+
+    @Test(arguments: StoreKind.testCases)
     func completeCommitsTheVersionAndRemovesTheUpload(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let fixture = Fixture(store)

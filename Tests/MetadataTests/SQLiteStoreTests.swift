@@ -52,22 +52,8 @@ struct SQLiteStoreTests {
         await expectError(.unavailable) { try await store.ping() }
     }
 
-    /// Opens a store in a fresh directory, runs `body`, closes the store and removes the files.
-    static func withSQLiteStore(_ body: (SQLiteMetadataStore) async throws -> Void) async throws {
-        let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: quietLogger)
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
     @Test func cachedStatementsTakeNewBindsEachTime() async throws {
-        try await Self.withSQLiteStore { store in
+        try await withSQLiteStore { store in
             // One text, prepared once and kept: every run binds its own values.
             for value in ["a", "bb", "", "ccc"] {
                 let row = try await store.engine.read { db in
@@ -81,7 +67,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func statementsBeyondTheCacheLimitStillRun() async throws {
-        try await Self.withSQLiteStore { store in
+        try await withSQLiteStore { store in
             let count = SQLiteHandle.statementCacheLimit + 20
             let sums = try await store.engine.read { db in
                 var sums: [Int64] = []
@@ -96,7 +82,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func failedStatementLeavesItsCachedTextUsable() async throws {
-        try await Self.withSQLiteStore { store in
+        try await withSQLiteStore { store in
             try await Fixture(store).bucket("photos")
             // The same INSERT text fails (duplicate) and then succeeds with other values.
             await expectError(.alreadyExists) { try await Fixture(store).bucket("photos") }
@@ -106,7 +92,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func constraintViolationsKeepTheirMeaning() async throws {
-        try await Self.withSQLiteStore { store in
+        try await withSQLiteStore { store in
             try await store.engine.transaction { db in
                 try await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
                 try await db.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES parent (id))")
@@ -132,7 +118,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func concurrentWritesAndReadsAllComplete() async throws {
-        try await Self.withSQLiteStore { store in
+        try await withSQLiteStore { store in
             try await Fixture(store).bucket("photos")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<40 {

@@ -61,25 +61,28 @@ func withStore(
 ) async throws {
     switch kind {
     case .sqlite:
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("metadata-tests-\(Identifiers.make())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteMetadataStore.open(
-            configuration: .init(directory: directory.path), logger: quietLogger
-        )
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
+        try await withSQLiteStore { try await body($0) }
     case .postgres:
         let configuration = try PostgresTestEnvironment.configuration(maximumConnections: maximumConnections)
         try await withPostgresStores([configuration]) { stores in
             try await body(stores[0])
         }
     }
+}
+
+/// Opens a SQLite store in a fresh directory, runs `body`, closes the store and removes the files.
+func withSQLiteStore(_ body: (SQLiteMetadataStore) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("metadata-tests-\(Identifiers.make())")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: quietLogger)
+    do {
+        try await body(store)
+    } catch {
+        await store.close()
+        throw error
+    }
+    await store.close()
 }
 
 /// Runs several PostgreSQL stores (each with its own pool, like several gateways) while `body`

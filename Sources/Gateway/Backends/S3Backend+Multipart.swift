@@ -56,7 +56,7 @@ extension S3Backend {
                 throw BackendError(code: response.status.code >= 500 || S3ErrorBody.code(in: answer) == "InternalError" ? .unavailable : .io,
                                    message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(S3ErrorBody.code(in: answer) ?? "")")
             }
-            etag = Self.xmlValue("ETag", in: answer)?.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            etag = Self.xmlValue("ETag", in: answer)?.trimmingQuotes()
         }
         if let lock { try await apply(lock, to: key) }
         // Some providers answer with an empty ETag; HEAD has the right one.

@@ -168,7 +168,7 @@ struct S3Backend: ObjectBackend {
                 }
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 try await afterwards()
-                return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+                return response.headers.first(name: "etag").map { $0.trimmingQuotes() }
             } catch {
                 channel.fail(error)
                 throw error
@@ -209,7 +209,7 @@ struct S3Backend: ObjectBackend {
             let response = try await send(request(.HEAD, key: key), timeout: requestTimeout)
             if response.status.code == 404 { return nil }
             guard response.status.code == 200 else { throw await failure(response, "HEAD \(key)") }
-            return response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            return response.headers.first(name: "etag").map { $0.trimmingQuotes() }
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metadata
 import NIOCore
+import SigV4
 import ServiceLifecycle
 
 /// Works off the sync-job queue: copies missing replicas from a complete one (`replicate`),
@@ -198,7 +199,7 @@ struct ReplicationWorker: Service {
 
     /// The lowercase hex MD5 in a single-part ETag, nil for multipart ("...-N") ETags.
     static func plainMD5(_ etag: String) -> String? {
-        let hex = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+        let hex = etag.trimmingQuotes().lowercased()
         guard hex.utf8.count == 32, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
         return hex
     }

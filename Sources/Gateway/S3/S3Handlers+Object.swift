@@ -187,7 +187,7 @@ extension S3Handlers {
     /// Content-Encoding without the `aws-chunked` transfer framing, which is not the object's.
     func storedContentEncoding() -> String? {
         guard let value = header("content-encoding") else { return nil }
-        let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "aws-chunked" && !$0.isEmpty }
+        let codings = value.split(separator: ",").map { $0.trimmingOWS() }.filter { $0 != "aws-chunked" && !$0.isEmpty }
         return codings.isEmpty ? nil : codings.joined(separator: ", ")
     }
 

@@ -16,14 +16,14 @@ public enum S3ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// Parses an algorithm name as sent in `x-amz-checksum-algorithm` or
     /// `x-amz-sdk-checksum-algorithm` (case-insensitive).
     public init?(algorithmName: some StringProtocol) {
-        let upper = algorithmName.trimmingCharacters(in: .whitespaces).uppercased()
+        let upper = algorithmName.trimmingOWS().uppercased()
         guard let algorithm = Self(rawValue: upper) else { return nil }
         self = algorithm
     }
 
     /// Parses a checksum header name such as `x-amz-checksum-crc32c` (case-insensitive).
     public init?(headerName: some StringProtocol) {
-        let lower = HeaderList.lowercase(headerName.trimmingCharacters(in: .whitespaces))
+        let lower = HeaderList.lowercase(headerName.trimmingOWS())
         guard lower.hasPrefix("x-amz-checksum-"), let algorithm = Self(algorithmName: lower.dropFirst(15)) else {
             return nil
         }
@@ -60,7 +60,7 @@ public enum S3ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// - Throws: `InvalidRequest` ("Value for x-amz-checksum-... header is invalid.")
     ///   if it is not base64 of the right length.
     public func decode(base64 value: String) throws(SigV4Error) -> [UInt8] {
-        guard let data = Data(base64Encoded: value.trimmingCharacters(in: .whitespaces)), data.count == digestByteCount
+        guard let data = Data(base64Encoded: value.trimmingOWS()), data.count == digestByteCount
         else {
             throw SigV4Error(.invalidRequest, "Value for \(headerName) header is invalid.")
         }
@@ -90,7 +90,7 @@ public enum S3ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
     ) -> (algorithm: S3ChecksumAlgorithm, value: String?)? {
         for header in headers {
             if let algorithm = S3ChecksumAlgorithm(headerName: header.name) {
-                return (algorithm, header.value.trimmingCharacters(in: .whitespaces))
+                return (algorithm, header.value.trimmingOWS())
             }
         }
         for trailer in HeaderList.all("x-amz-trailer", in: headers) {

@@ -6,7 +6,7 @@ public enum S3ContentMD5 {
     ///
     /// - Throws: `InvalidDigest` unless it is base64 of 16 bytes.
     public static func decode(_ value: String) throws(SigV4Error) -> [UInt8] {
-        guard let data = Data(base64Encoded: value.trimmingCharacters(in: .whitespaces)), data.count == 16 else {
+        guard let data = Data(base64Encoded: value.trimmingOWS()), data.count == 16 else {
             throw SigV4Error(
                 .invalidDigest, "The Content-MD5 you specified was invalid.", details: [.init("Content-MD5", value)])
         }

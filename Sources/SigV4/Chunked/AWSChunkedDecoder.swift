@@ -98,7 +98,7 @@ public struct AWSChunkedDecoder: @unchecked Sendable {
     ) throws(SigV4Error) {
         var length: Int64?
         if let value = HeaderList.first("x-amz-decoded-content-length", in: headers) {
-            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            let trimmed = value.trimmingOWS()
             guard let parsed = Int64(trimmed), parsed >= 0, trimmed.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 throw SigV4Error(
                     .invalidArgument, "x-amz-decoded-content-length must be a non-negative integer.",
@@ -107,7 +107,7 @@ public struct AWSChunkedDecoder: @unchecked Sendable {
             length = parsed
         }
         let declared = HeaderList.all("x-amz-trailer", in: headers).flatMap { $0.split(separator: ",") }.map {
-            HeaderList.lowercase($0.trimmingCharacters(in: .whitespaces))
+            HeaderList.lowercase($0.trimmingOWS())
         }.filter { !$0.isEmpty }
         try self.init(
             payload: verified.payload, chunkSigner: verified.chunkSigner, seedSignature: verified.signature,
@@ -362,8 +362,8 @@ public struct AWSChunkedDecoder: @unchecked Sendable {
         guard expectsTrailers else { throw Self.malformed("data follows the final chunk of the aws-chunked body") }
         guard let colon = text.firstIndex(of: UInt8(ascii: ":")) else { throw Self.malformedTrailer() }
         let name = HeaderList.lowercase(
-            String(decoding: text[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces))
-        let value = String(decoding: text[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            String(decoding: text[..<colon], as: UTF8.self).trimmingOWS())
+        let value = String(decoding: text[(colon + 1)...], as: UTF8.self).trimmingOWS()
         guard !name.isEmpty else { throw Self.malformedTrailer() }
 
         if name == "x-amz-trailer-signature" {

@@ -64,7 +64,7 @@ package enum AmzDate {
 
     /// Parses the `Date` header: RFC 1123 (`Fri, 24 May 2013 00:00:00 GMT`) or the `x-amz-date` format.
     package static func parseHTTPDate(_ text: some StringProtocol) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingOWS()
         if let date = parse(trimmed) { return date }
         // "Fri, 24 May 2013 00:00:00 GMT"
         let parts = trimmed.split(separator: " ", omittingEmptySubsequences: true)

@@ -48,3 +48,21 @@ package enum HeaderList {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    /// Foundation's `trimmingCharacters(in:)` goes through `NSString` on Linux and costs
+    /// microseconds per call; header values are trimmed several times per request.
+    package func trimmingOWS() -> String { trimming { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } }
+
+    /// The string without leading and trailing double quotes (an ETag's quoting).
+    package func trimmingQuotes() -> String { trimming { $0 == UInt8(ascii: "\"") } }
+
+    /// The string without the leading and trailing ASCII bytes `isTrimmed` selects.
+    package func trimming(_ isTrimmed: (UInt8) -> Bool) -> String {
+        let bytes = Substring(self).utf8
+        guard let first = bytes.firstIndex(where: { !isTrimmed($0) }) else { return "" }
+        let last = bytes.lastIndex(where: { !isTrimmed($0) })!
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+}

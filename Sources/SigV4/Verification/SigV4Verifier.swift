@@ -160,11 +160,11 @@ public struct SigV4Verifier: Sendable {
         let requestTime: String
         let date: Date
         if let value = HeaderList.first("x-amz-date", in: request.headers) {
-            requestTime = value.trimmingCharacters(in: .whitespaces)
+            requestTime = value.trimmingOWS()
             guard let parsed = AmzDate.parse(requestTime) else { throw Self.invalidDate() }
             date = parsed
         } else if let value = HeaderList.first("date", in: request.headers) {
-            requestTime = value.trimmingCharacters(in: .whitespaces)
+            requestTime = value.trimmingOWS()
             guard let parsed = AmzDate.parseHTTPDate(requestTime) else { throw Self.invalidDate() }
             date = parsed
         } else {
@@ -189,7 +189,7 @@ public struct SigV4Verifier: Sendable {
 
         let payload: SigV4PayloadMode
         if let value = HeaderList.first("x-amz-content-sha256", in: request.headers) {
-            payload = try SigV4PayloadMode(headerValue: value.trimmingCharacters(in: .whitespaces))
+            payload = try SigV4PayloadMode(headerValue: value.trimmingOWS())
         } else if let bodySHA256 = request.bodySHA256 {
             payload = .sha256(bodySHA256)
         } else {
@@ -233,7 +233,7 @@ public struct SigV4Verifier: Sendable {
 
         let payload: SigV4PayloadMode
         if let value = query.contentSHA256 ?? HeaderList.first("x-amz-content-sha256", in: request.headers) {
-            payload = try SigV4PayloadMode(headerValue: value.trimmingCharacters(in: .whitespaces))
+            payload = try SigV4PayloadMode(headerValue: value.trimmingOWS())
         } else {
             payload = .unsigned
         }

@@ -97,28 +97,3 @@ enum SQLTime {
         self.date(micros(date))
     }
 }
-
-/// JSON text columns (maps, lists, tags).
-enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding dictionaries and arrays of strings cannot fail.
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String) throws -> T {
-        // Most rows carry no metadata, tags or checksums: skip the decoder for empty values.
-        if text == "{}", let empty = [String: String]() as? T { return empty }
-        if text == "[]" {
-            if let empty = [String]() as? T { return empty }
-            if let empty = [ObjectTag]() as? T { return empty }
-        }
-        do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
-        } catch {
-            throw MetadataError(.internal, "unexpected database result", details: "column \(column): \(error)")
-        }
-    }
-}

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metadata
 import NIOCore
 import PolicyEngine
 import S3Protocol
@@ -24,34 +25,57 @@ struct WriteCoordinator {
 
     let state: GatewayState
 
+    /// Writes `body` to the plan's zones. `intent` is recorded while the writers open (a
+    /// backend connection, a temporary file), and no byte reaches a writer before it is: a
+    /// backend never holds a complete object that no intent names. An empty body, which a
+    /// backend could store as soon as its request starts, is opened after the intent. A write
+    /// that fails after its intent was recorded abandons it.
     func write(
-        body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String,
+        body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String, intent: WriteIntent,
         expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, sha256: Bool = true,
         logger: Logger
     ) async throws -> Outcome {
         let quorum = plan.writeQuorum
-        var writers = try await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
-        let zones = writers.map { $0.zone }
-        guard writers.count >= quorum else {
-            await abort(writers)
-            throw S3Error(.serviceUnavailable,
-                          message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
-        }
-        let streamed: Outcome
-        (writers, streamed) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
-                                               checksum: checksum, sha256: sha256, logger: logger)
-        let finished = await finish(writers, logger: logger)
-        if finished.count < quorum {
-            for (zone, _) in writers where finished.contains(zone) {
-                try? await state.backends[zone]?.delete(key: backendKey)
+        var writers: [(zone: String, writer: any BackendWriter)]
+        if expectedSize == 0 {
+            try await state.store.recordIntent(intent)
+            writers = await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
+        } else {
+            async let recorded: Void = state.store.recordIntent(intent)
+            writers = await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
+            do {
+                try await recorded
+            } catch {
+                await abort(writers)
+                throw error
             }
-            throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
         }
-        let planned = plan.zones.map(\.code)
-        let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
-        var outcome = streamed
-        (outcome.written, outcome.missing) = (finished, missing)
-        return outcome
+        do {
+            let zones = writers.map { $0.zone }
+            guard writers.count >= quorum else {
+                await abort(writers)
+                throw S3Error(.serviceUnavailable,
+                              message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
+            }
+            let streamed: Outcome
+            (writers, streamed) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
+                                                   checksum: checksum, sha256: sha256, logger: logger)
+            let finished = await finish(writers, logger: logger)
+            if finished.count < quorum {
+                for (zone, _) in writers where finished.contains(zone) {
+                    try? await state.backends[zone]?.delete(key: backendKey)
+                }
+                throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
+            }
+            let planned = plan.zones.map(\.code)
+            let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
+            var outcome = streamed
+            (outcome.written, outcome.missing) = (finished, missing)
+            return outcome
+        } catch {
+            try? await state.store.abandonIntent(storageId: intent.storageId)
+            throw error
+        }
     }
 
     /// Streams `body` once to every writer in parallel while digesting it. A writer that fails
@@ -113,7 +137,7 @@ struct WriteCoordinator {
 
     /// Writers for the plan's zones, chosen by ``startInChosenZones(plan:logger:start:stop:)``.
     private func openWriters(plan: PlacementPlan, backendKey: String, expectedSize: Int64?, lock: BackendObjectLock?,
-                             logger: Logger) async throws -> [(zone: String, writer: any BackendWriter)] {
+                             logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
         await startInChosenZones(plan: plan, logger: logger) { zone, backend in
             try await backend.makeWriter(key: backendKey, expectedSize: expectedSize, lock: lockFor(zone, lock))
         } stop: { _, writer in

@@ -49,24 +49,22 @@ extension S3Handlers {
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: storageId)
         let backendKey = GatewayState.backendKey(bucket: bucket.name, key: key, storageId: storageId)
         let coordinator = WriteCoordinator(state: state)
-        try await store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket.name, key: key,
-                                                 zones: coordinator.intentZones(for: plan), backendKey: backendKey, createdAt: now))
+        let intent = WriteIntent(storageId: storageId, bucket: bucket.name, key: key,
+                                 zones: coordinator.intentZones(for: plan), backendKey: backendKey, createdAt: now)
         // The latest of the client's retention, the bucket default and the policy's floor.
         let retention = Self.strongestRetention([
             requestedLock.retention, Self.defaultRetention(bucket, now: now), Self.policyFloor(plan, createdAt: now),
         ])
-        let outcome: WriteCoordinator.Outcome
+        // The intent is recorded while the writers open; a failed write abandons it itself.
+        let outcome = try await coordinator.write(
+            body: body, plan: plan, backendKey: backendKey, intent: intent, expectedSize: expectedSize, checksum: checksum,
+            lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold),
+            sha256: declaresPayloadHash, logger: logger)
         do {
-            outcome = try await coordinator.write(
-                body: body, plan: plan, backendKey: backendKey, expectedSize: expectedSize, checksum: checksum,
-                lock: BackendObjectLock(retention: retention, legalHold: requestedLock.legalHold),
-                sha256: declaresPayloadHash, logger: logger)
             try check(outcome)
         } catch {
-            if let s3 = error as? S3Error, s3.code != .serviceUnavailable {
-                // Written copies of a body that failed its digest check are removed here.
-                for zone in plan.zones.map(\.code) { try? await state.backends[zone]?.delete(key: backendKey) }
-            }
+            // The copies of a body that failed its digest check are removed.
+            for zone in outcome.written { try? await state.backends[zone]?.delete(key: backendKey) }
             try? await store.abandonIntent(storageId: storageId)
             throw error
         }

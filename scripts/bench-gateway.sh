@@ -101,6 +101,9 @@ build() {
     [[ "${SKIP_BUILD:-0}" == 1 ]] && return
     echo "building gateway and s3-load (release, Benchmarks/.build)..." >&2
     local log="$WORK/build.log"
+    # SwiftPM does not notice files added to the root package (a path dependency here) and
+    # would reuse an old build plan without them: drop the plan so it is made again.
+    rm -f Benchmarks/.build/release.yaml Benchmarks/.build/release/description.json
     for product in gateway s3-load; do
         if ! swift build -c release --package-path Benchmarks --product "$product" >"$log" 2>&1; then
             cat "$log" >&2

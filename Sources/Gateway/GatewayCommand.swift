@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metadata
+import NIOCore
+import NIOPosix
 
 /// `gateway`: the S3-compatible data-sovereignty gateway.
 @main
@@ -20,6 +22,17 @@ struct GatewayCommand: AsyncParsableCommand {
     )
 
     static let environment = ProcessInfo.processInfo.environment
+
+    /// Swift concurrency runs on the event loops that do the network I/O: a request's task, the
+    /// backend connections it streams to and the client connection it answers then share
+    /// threads instead of handing every body chunk between two pools (1 GiB GETs through the
+    /// gateway were 0.41-0.54x of direct before, 0.70-0.74x after, see BENCHMARKS.md). Nothing
+    /// in the gateway blocks a task: files go through NIO's thread pool and SQLite has its own
+    /// threads. Installed before anything else runs, from the main thread.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
 
     @Option(help: "PostgreSQL URL (env DATABASE_URL); unset = SQLite under --data-dir.")
     var databaseURL: String? = environment["DATABASE_URL"]

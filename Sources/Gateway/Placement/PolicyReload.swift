@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metadata
+import NIOPosix
 import PolicyEngine
 
 /// What a policy reload did, as `POST /api/policies/reload` reports it.
@@ -22,7 +23,10 @@ extension GatewayState {
     func reloadPolicies(trigger: String) async -> PolicyReloadResult {
         let ticket = policyStore.beginReload()
         let previous = policyStore.current
-        let outcome = PolicyLoader.load(configuration, definitions: backendDefinitions)
+        // Compiling a large set takes tens of milliseconds: not on an event loop.
+        let (configuration, definitions) = (self.configuration, backendDefinitions)
+        let outcome = await (try? NIOThreadPool.singleton.runIfActive { PolicyLoader.load(configuration, definitions: definitions) })
+            ?? PolicyLoader.load(configuration, definitions: definitions)
         guard let compiled = outcome.compiled else {
             return refuse(outcome.diagnostics, previous: previous, trigger: trigger)
         }

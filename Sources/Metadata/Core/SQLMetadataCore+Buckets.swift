@@ -23,7 +23,7 @@ extension SQLMetadataCore {
     }
 
     func bucket(named name: String) async throws -> Bucket? {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.first("SELECT \(sql: Rows.bucketColumns) FROM buckets WHERE name = \(name)").map(Rows.bucket)
         }
     }

@@ -27,7 +27,7 @@ extension SQLMetadataCore {
     }
 
     func job(id: Int64) async throws -> SyncJob? {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.first("SELECT \(sql: Rows.jobColumns) FROM sync_jobs WHERE id = \(id)").map(Rows.job)
         }
     }

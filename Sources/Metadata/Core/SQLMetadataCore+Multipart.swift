@@ -32,7 +32,7 @@ extension SQLMetadataCore {
     }
 
     func upload(id: String) async throws -> MultipartUpload? {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.first("SELECT \(sql: Rows.uploadColumns) FROM multipart_uploads WHERE upload_id = \(id)").map(Rows.upload)
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 
 extension SQLMetadataCore {
     func replicas(storageId: String) async throws -> [Replica] {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.query("""
                 SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id = \(storageId) ORDER BY zone
                 """).map(Rows.replica)

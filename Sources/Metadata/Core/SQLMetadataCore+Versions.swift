@@ -238,11 +238,11 @@ extension SQLMetadataCore {
     }
 
     func latestVersion(bucket: String, key: String) async throws -> ObjectVersion? {
-        try await engine.read { db in try await Self.latest(db, bucket: bucket, key: key) }
+        try await engine.pointRead { db in try await Self.latest(db, bucket: bucket, key: key) }
     }
 
     func version(bucket: String, key: String, versionId: String) async throws -> ObjectVersion? {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.first("""
                 SELECT \(sql: Rows.versionColumns) FROM object_versions
                 WHERE bucket = \(bucket) AND key = \(key) AND version_id = \(versionId)
@@ -251,7 +251,7 @@ extension SQLMetadataCore {
     }
 
     func version(storageId: String) async throws -> ObjectVersion? {
-        try await engine.read { db in
+        try await engine.pointRead { db in
             try await db.first("""
                 SELECT \(sql: Rows.versionColumns) FROM object_versions WHERE storage_id = \(storageId)
                 """).map(Rows.version)

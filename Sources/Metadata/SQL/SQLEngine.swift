@@ -15,12 +15,22 @@ extension SQLExecutor {
     }
 }
 
+extension SQLEngine {
+    func pointRead<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await read(body)
+    }
+}
+
 /// The database behind the shared store core: PostgreSQL or SQLite.
 protocol SQLEngine: Sendable {
     var dialect: SQLDialect { get }
 
     /// Runs `body` on a connection without a transaction (each statement autocommits).
     func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+
+    /// Runs `body`, a few lookups by key, like ``read(_:)``; an engine whose statements run
+    /// synchronously may run it on the caller's thread, which costs less than a hand-off.
+    func pointRead<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
 
     /// Runs `body` in a read-only transaction with one snapshot for all statements.
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result

@@ -105,6 +105,15 @@ final class SQLiteEngine: SQLEngine {
         }
     }
 
+    /// Runs `body` on an idle reader connection on the caller's own thread. A lookup by key takes
+    /// a few microseconds of SQLite's time, less than handing the task to the connection's
+    /// thread and back (two thread wake-ups); reads that may scan many rows use ``read(_:)``.
+    func pointRead<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try checkOpen()
+        guard !allReaders.isEmpty else { return try await write(body, begin: nil) }
+        return try await withReader { reader in try await body(SQLiteExecutor(handle: reader)) }
+    }
+
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try checkOpen()
         guard !allReaders.isEmpty else { return try await write(body, begin: "BEGIN") }
@@ -234,8 +243,8 @@ final class SQLiteEngine: SQLEngine {
     }
 }
 
-/// Runs statements on one SQLite connection, synchronously: the engine runs the transaction
-/// body on the connection's thread.
+/// Runs statements on one SQLite connection, synchronously: the engine runs a transaction's
+/// body on the connection's thread, a point read on the caller's.
 struct SQLiteExecutor: SQLExecutor {
     let handle: SQLiteHandle
     var dialect: SQLDialect { .sqlite }

@@ -92,8 +92,10 @@ extension SQLMetadataCore {
         guard try await db.first("SELECT name FROM buckets WHERE name = \(request.bucket)") != nil else {
             throw MetadataError.notFound("bucket \(request.bucket) does not exist")
         }
-        let current = try await latest(db, bucket: request.bucket, key: request.key)
-        try check(commit.precondition, current: current)
+        // The current version matters only to a conditional write.
+        if commit.precondition != WritePrecondition.none {
+            try check(commit.precondition, current: try await latest(db, bucket: request.bucket, key: request.key))
+        }
 
         var replaced: ObjectVersion?
         var deleteJobs: [SyncJob] = []

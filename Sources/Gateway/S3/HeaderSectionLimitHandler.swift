@@ -17,8 +17,10 @@ import S3Protocol
 /// at once would make the kernel reset the connection while the client is still sending, and
 /// the client would then never read the answer.
 ///
-/// A request already being answered on the connection (HTTP pipelining) keeps the server's
-/// default: the error goes on and the connection is closed, as no second answer can be sent.
+/// When the oversized head follows a request whose response is still being written (the
+/// client may send its next request as soon as it has read the last byte of a response, before
+/// the server's end of that response has passed this handler), the refusal waits for that
+/// response to end and follows it.
 final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -33,6 +35,8 @@ final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Requests whose head arrived and whose response has not ended.
     private var unanswered = 0
     private var refused = false
+    /// Refused while a response was still going out: answered once it has ended.
+    private var refusalWaits = false
 
     /// The HTTP decoder limits that make the decoder stop at ``maxSize``.
     static var decoderConfiguration: HTTP1Channel.Configuration.DecoderConfiguration {
@@ -46,8 +50,16 @@ final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { unanswered = max(0, unanswered - 1) }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        unanswered = max(0, unanswered - 1)
         context.write(data, promise: promise)
+        if refusalWaits && unanswered == 0 {
+            refusalWaits = false
+            refuse(context: context)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -61,11 +73,20 @@ final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if refused { return }  // the decoder reports every later read as an error: dropped
-        guard let parserError = error as? HTTPParserError, parserError == .headerOverflow, unanswered == 0 else {
+        guard let parserError = error as? HTTPParserError, parserError == .headerOverflow else {
             context.fireErrorCaught(error)
             return
         }
         refused = true
+        if unanswered > 0 {
+            refusalWaits = true
+        } else {
+            refuse(context: context)
+        }
+    }
+
+    /// Sends the S3 error, then closes the output and, after ``lingerTime``, the connection.
+    private func refuse(context: ChannelHandlerContext) {
         let requestID = GatewayState.newStorageId().uppercased()
         let body = S3Error(.requestHeaderSectionTooLarge)
             .adding("MaxSizeAllowed", String(Self.maxSize))

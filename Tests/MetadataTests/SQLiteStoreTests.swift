@@ -27,6 +27,49 @@ struct SQLiteStoreTests {
         await second.close()
     }
 
+    /// Commits run on the caller's thread without SQLite's automatic checkpoint; the engine's
+    /// checkpointer copies the WAL into the database file in the background. A copy of the
+    /// database file alone (no WAL) then holds what was committed.
+    @Test func checkpointsRunInTheBackground() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = SQLiteMetadataStore.Configuration(directory: directory.path)
+        let store = try await SQLiteMetadataStore.open(configuration: configuration, logger: quietLogger)
+        try await Fixture(store).bucket("checkpointed")
+        let automatic = try await store.engine.transaction { db in try await db.first("PRAGMA wal_autocheckpoint") }
+        #expect(try automatic?.int("wal_autocheckpoint") == 0)
+        try await Task.sleep(for: SQLiteEngine.checkpointInterval * 3)
+        let copy = directory.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: configuration.path, toPath: copy)
+        let reader = try await SQLiteHandle.open(path: copy, name: "copy-reader")
+        let rows = try reader.query("SELECT name FROM buckets")
+        #expect(try rows.map { try $0.string("name") } == ["checkpointed"])
+        reader.close()
+        reader.thread.stop()
+        await store.close()
+    }
+
+    /// A write transaction that finds the database locked by another process waits for it
+    /// (busy_timeout) instead of failing.
+    @Test func aWriteWaitsForAnotherProcesssLock() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = SQLiteMetadataStore.Configuration(directory: directory.path)
+        let store = try await SQLiteMetadataStore.open(configuration: configuration, logger: quietLogger)
+        let other = try await SQLiteHandle.open(path: configuration.path, name: "other-process")
+        _ = try other.query("BEGIN IMMEDIATE")
+        let write = Task { try await Fixture(store).bucket("after-the-lock") }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try other.query("COMMIT")
+        try await write.value
+        #expect(try await store.bucket(named: "after-the-lock") != nil)
+        // Later writes run inline again.
+        try await Fixture(store).bucket("inline-again")
+        other.close()
+        other.thread.stop()
+        await store.close()
+    }
+
     @Test func readsWorkWithoutReaderPool() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

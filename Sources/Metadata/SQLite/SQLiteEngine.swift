@@ -15,14 +15,31 @@ final class SQLiteEngine: SQLEngine {
     private let allReaders: [SQLiteHandle]
     private let closed = Locked(false)
     private let logger: Logger
+    /// With `synchronous = NORMAL` a commit appends to the WAL without waiting for the disk, so
+    /// a write transaction runs on the caller's thread (a hand-off to the writer's thread and
+    /// back costs more than the transaction). Checkpoints, which do fsync, then run on their
+    /// own connection and thread (``checkpointer``), not at the end of a commit. With `FULL`
+    /// every commit waits for the disk and runs on the writer's thread.
+    private let writesInline: Bool
+    private let checkpointer: SQLiteHandle?
+    private let checkpoints = Locked<Task<Void, Never>?>(nil)
+    /// `busy_timeout` of the writer when a transaction runs on its thread; inline, the writer
+    /// does not wait for a lock held by another process (it moves to its thread instead).
+    private let busyTimeout: Int
 
-    private init(writer: SQLiteHandle, readers: [SQLiteHandle], logger: Logger) {
+    private init(writer: SQLiteHandle, readers: [SQLiteHandle], checkpointer: SQLiteHandle?, busyTimeout: Int, logger: Logger) {
         self.writer = writer
         self.allReaders = readers
         self.idleReaders = Locked(readers)
         self.readGate = AsyncSemaphore(permits: readers.count)
+        self.checkpointer = checkpointer
+        self.writesInline = checkpointer != nil
+        self.busyTimeout = busyTimeout
         self.logger = logger
     }
+
+    /// How often the checkpointer copies the WAL into the database file.
+    static let checkpointInterval: Duration = .milliseconds(250)
 
     static func open(_ configuration: SQLiteMetadataStore.Configuration, logger: Logger) async throws -> SQLiteEngine {
         let url = URL(fileURLWithPath: configuration.path)
@@ -37,15 +54,24 @@ final class SQLiteEngine: SQLEngine {
             opened.append(writer)
             let busy = max(0, configuration.busyTimeoutMilliseconds)
             // PRAGMA arguments cannot be bound; these are integers and fixed words.
+            let inline = configuration.synchronous == .normal
             try await on(writer) { writer in
                 for pragma in [
-                    "PRAGMA busy_timeout = \(busy)",
+                    "PRAGMA busy_timeout = \(inline ? 0 : busy)",
                     "PRAGMA journal_mode = WAL",
                     "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
                     "PRAGMA foreign_keys = ON",
+                    "PRAGMA wal_autocheckpoint = \(inline ? 0 : 1000)",
                 ] {
                     _ = try writer.query(pragma)
                 }
+            }
+            var checkpointer: SQLiteHandle?
+            if inline {
+                let handle = try await SQLiteHandle.open(path: configuration.path, name: "sqlite-checkpoint")
+                opened.append(handle)
+                try await on(handle) { _ = try $0.query("PRAGMA busy_timeout = \(busy)") }
+                checkpointer = handle
             }
             var readers: [SQLiteHandle] = []
             for index in 0..<max(0, configuration.readConnections) {
@@ -57,17 +83,41 @@ final class SQLiteEngine: SQLEngine {
                 }
                 readers.append(reader)
             }
-            return SQLiteEngine(writer: writer, readers: readers, logger: logger)
+            let engine = SQLiteEngine(writer: writer, readers: readers, checkpointer: checkpointer, busyTimeout: busy, logger: logger)
+            engine.startCheckpoints()
+            return engine
         } catch {
             for handle in opened { await shut(handle) }
             throw SQLiteEngine.map(error)
         }
     }
 
+    /// Copies the WAL into the database file every ``checkpointInterval`` (`PASSIVE`: it never
+    /// waits for or blocks a reader or the writer), as SQLite's automatic checkpoint would at
+    /// the end of a commit.
+    private func startCheckpoints() {
+        guard let checkpointer else { return }
+        let logger = self.logger
+        checkpoints.withLock {
+            $0 = Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.checkpointInterval)
+                    if Task.isCancelled { break }
+                    do {
+                        try await Self.on(checkpointer) { _ = try $0.query("PRAGMA wal_checkpoint(PASSIVE)") }
+                    } catch {
+                        logger.warning("metadata checkpoint failed", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                }
+            }
+        }
+    }
+
     deinit {
+        checkpoints.withLock { $0?.cancel() }
         // A store dropped without close(): nothing can be using the connections any more.
         if !closed.withLock({ $0 }) {
-            for handle in allReaders + [writer] {
+            for handle in allReaders + [writer] + (checkpointer.map { [$0] } ?? []) {
                 handle.close()
                 handle.thread.stop()
             }
@@ -82,9 +132,15 @@ final class SQLiteEngine: SQLEngine {
         guard !wasClosed else { return }
         // Wait for the running write transaction and reads, then close everything; callers
         // that were waiting find the engine closed once they get their permit.
+        let checkpointing = checkpoints.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        checkpointing?.cancel()
+        await checkpointing?.value
         await writeGate.wait()
         for _ in allReaders { await readGate.wait() }
-        for handle in allReaders + [writer] { await Self.shut(handle) }
+        for handle in allReaders + [writer] + (checkpointer.map { [$0] } ?? []) { await Self.shut(handle) }
         for _ in allReaders { readGate.signal() }
         writeGate.signal()
     }
@@ -147,6 +203,17 @@ final class SQLiteEngine: SQLEngine {
         _ body: @Sendable (any SQLExecutor) async throws -> Result, begin: String?
     ) async throws -> Result {
         try checkOpen()
+        if writesInline, let begin {
+            do {
+                return try await writeGate.withPermit {
+                    try checkOpen()
+                    return try await Self.transactionInline(writer, begin: begin, logger: logger, body)
+                }
+            } catch is WriterBusy {
+                // Another process holds the database's write lock: wait for it on the writer's
+                // thread, as long as busy_timeout allows, not on the caller's.
+            }
+        }
         return try await Self.leavingConnectionThread {
             try await writeGate.withPermit {
                 try checkOpen()
@@ -155,7 +222,13 @@ final class SQLiteEngine: SQLEngine {
                         try await body(SQLiteExecutor(handle: writer))
                     }
                 }
-                return try await Self.inTransaction(writer, begin: begin, logger: logger, body)
+                guard writesInline else { return try await Self.inTransaction(writer, begin: begin, logger: logger, body) }
+                let (handle, timeout, log) = (writer, busyTimeout, logger)
+                return try await withTaskExecutorPreference(handle.thread) {
+                    _ = try? handle.query("PRAGMA busy_timeout = \(timeout)")
+                    defer { _ = try? handle.query("PRAGMA busy_timeout = 0") }
+                    return try await Self.transactionBody(handle, begin: begin, logger: log, body)
+                }
             }
         }
     }
@@ -179,24 +252,54 @@ final class SQLiteEngine: SQLEngine {
         _ body: @Sendable (any SQLExecutor) async throws -> Result
     ) async throws -> Result {
         try await withTaskExecutorPreference(handle.thread) {
-            let executor = SQLiteExecutor(handle: handle)
+            try await transactionBody(handle, begin: begin, logger: logger, body)
+        }
+    }
+
+    /// The BEGIN of an inline transaction found the database locked by another process.
+    private struct WriterBusy: Error {}
+
+    /// ``transactionBody(_:begin:logger:_:)`` on the caller's thread; throws ``WriterBusy``
+    /// (nothing begun) when another process holds the write lock.
+    private static func transactionInline<Result>(
+        _ handle: SQLiteHandle, begin: String, logger: Logger,
+        _ body: @Sendable (any SQLExecutor) async throws -> Result
+    ) async throws -> Result {
+        do {
+            _ = try handle.query(begin)
+        } catch let error as SQLiteResultError where error.primary == SQLITE_BUSY {
+            throw WriterBusy()
+        } catch {
+            throw map(error)
+        }
+        return try await transactionBody(handle, begin: nil, logger: logger, body)
+    }
+
+    /// BEGIN (unless `begin` is nil: already begun), `body`, then COMMIT, or ROLLBACK when it
+    /// throws, all on the current thread.
+    private static func transactionBody<Result>(
+        _ handle: SQLiteHandle, begin: String?, logger: Logger,
+        _ body: @Sendable (any SQLExecutor) async throws -> Result
+    ) async throws -> Result {
+        let executor = SQLiteExecutor(handle: handle)
+        if let begin {
             do {
                 _ = try handle.query(begin)
             } catch {
                 throw map(error)
             }
+        }
+        do {
+            let result = try await body(executor)
+            _ = try handle.query("COMMIT")
+            return result
+        } catch {
             do {
-                let result = try await body(executor)
-                _ = try handle.query("COMMIT")
-                return result
+                _ = try handle.query("ROLLBACK")
             } catch {
-                do {
-                    _ = try handle.query("ROLLBACK")
-                } catch {
-                    logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                throw map(error)
+                logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
             }
+            throw map(error)
         }
     }
 

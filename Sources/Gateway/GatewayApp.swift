@@ -56,7 +56,8 @@ enum GatewayApp {
     }
 
     static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration,
-                             httpClient: HTTPClient? = nil) throws -> [String: any ObjectBackend] {
+                             httpClients: BackendHTTPClients? = nil) throws -> [String: any ObjectBackend] {
+        let clients = httpClients ?? BackendHTTPClients(HTTPClient.shared)
         var backends: [String: any ObjectBackend] = [:]
         for d in definitions where d.enabled {
             if d.isLocalDisk {
@@ -67,7 +68,7 @@ enum GatewayApp {
                     backends[d.zoneCode] = try S3Backend(zone: d.zoneCode, endpoint: d.endpoint,
                                                          bucket: d.bucket ?? configuration.physicalBucket, region: d.region,
                                                          accessKey: d.accessKey, secretKey: d.secretKey,
-                                                         client: httpClient ?? HTTPClient.shared)
+                                                         clients: clients)
                 } catch {
                     throw StartupError(description: "backend '\(d.name)': \(error); use http(s)://HOST[:PORT] or file:PATH")
                 }
@@ -76,11 +77,11 @@ enum GatewayApp {
         return backends
     }
 
-    /// `httpClient` serves the S3 backends (`HTTPClient.shared` when nil).
+    /// `httpClients` serve the S3 backends (`HTTPClient.shared` when nil).
     static func makeState(_ configuration: GatewayConfiguration, store: any MetadataStore, logger: Logger,
-                          httpClient: HTTPClient? = nil) throws -> GatewayState {
+                          httpClients: BackendHTTPClients? = nil) throws -> GatewayState {
         let (policies, diagnostics, definitions) = try loadPolicies(configuration, logger: logger)
-        let backends = try makeBackends(definitions, configuration: configuration, httpClient: httpClient)
+        let backends = try makeBackends(definitions, configuration: configuration, httpClients: httpClients)
         let credentials = try CredentialStore.load(configuration) { path in
             String(decoding: try FileReader.read(path), as: UTF8.self)
         }
@@ -113,10 +114,10 @@ enum GatewayApp {
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         let store = try await makeStore(configuration, logger: logger)
-        let httpClient = S3Backend.makeHTTPClient(connectionsPerHost: configuration.backendConnectionsPerHost)
+        let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost)
         let state: GatewayState
         do {
-            state = try makeState(configuration, store: store, logger: logger, httpClient: httpClient)
+            state = try makeState(configuration, store: store, logger: logger, httpClients: httpClient)
         } catch {
             try? await httpClient.shutdown()
             throw error

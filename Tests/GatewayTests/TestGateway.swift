@@ -57,7 +57,8 @@ struct TestGateway {
         logger.logLevel = .warning
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
-        let state = try GatewayApp.makeState(configuration, store: store, logger: logger, httpClient: httpClient)
+        let state = try GatewayApp.makeState(configuration, store: store, logger: logger,
+                                             httpClients: httpClient.map { BackendHTTPClients($0) })
         try await GatewayApp.prepare(state)
         return TestGateway(directory: directory, state: state, store: store)
     }

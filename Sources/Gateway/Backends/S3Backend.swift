@@ -18,7 +18,9 @@ struct S3Backend: ObjectBackend {
     let endpoint: S3Endpoint
     let region: String
     let signer: SigV4Signer
-    let client: HTTPClient
+    let clients: BackendHTTPClients
+    /// The client of the event loop this task runs on (see ``BackendHTTPClients``).
+    var client: HTTPClient { clients.current }
     /// Deadline of requests without a body worth streaming (HEAD, DELETE, PUT bucket).
     var requestTimeout: TimeAmount = .seconds(30)
     /// Deadline of the cheap health probe.
@@ -32,6 +34,12 @@ struct S3Backend: ObjectBackend {
 
     init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
          client: HTTPClient) throws {
+        try self.init(zone: zone, endpoint: endpoint, bucket: bucket, region: region, accessKey: accessKey, secretKey: secretKey,
+                      clients: BackendHTTPClients(client))
+    }
+
+    init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
+         clients: BackendHTTPClients) throws {
         guard let parsed = S3Endpoint(endpoint) else {
             throw BackendError(code: .io, message: "\(zone): '\(endpoint)' is not an http(s) endpoint URL")
         }
@@ -41,18 +49,22 @@ struct S3Backend: ObjectBackend {
         self.region = region
         self.signer = SigV4Signer(credentials: SigV4Credentials(accessKeyID: accessKey, secretAccessKey: secretKey),
                                   region: region)
-        self.client = client
+        self.clients = clients
     }
 
     /// The shared client the gateway uses for its backends: connect 5 s, read 30 s.
     /// The client all S3 backends share. `connectionsPerHost` bounds the requests in flight to
     /// one backend: with a provider tens of milliseconds away, async-http-client's default of 8
     /// would cap a zone at a few hundred requests per second however many clients wait.
-    static func makeHTTPClient(connectionsPerHost: Int = 64) -> HTTPClient {
+    static func makeHTTPClient(connectionsPerHost: Int = 64, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) -> HTTPClient {
+        HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration(connectionsPerHost: connectionsPerHost))
+    }
+
+    static func clientConfiguration(connectionsPerHost: Int) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return configuration
     }
 
     // MARK: Requests

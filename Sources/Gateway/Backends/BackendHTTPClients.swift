@@ -13,12 +13,15 @@ final class BackendHTTPClients: Sendable {
     private let byLoop: [ObjectIdentifier: HTTPClient]
 
     /// One client per event loop of `MultiThreadedEventLoopGroup.singleton`; `connectionsPerHost`
-    /// is the limit of each (a backend host gets up to that many per loop).
+    /// is shared out among them (a backend host gets up to that many connections in all,
+    /// at least one per loop).
     init(connectionsPerHost: Int) {
         var clients: [HTTPClient] = []
         var byLoop: [ObjectIdentifier: HTTPClient] = [:]
-        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
-            let client = S3Backend.makeHTTPClient(connectionsPerHost: connectionsPerHost, eventLoopGroup: loop)
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let perLoop = max(1, (connectionsPerHost + loops.count - 1) / max(1, loops.count))
+        for loop in loops {
+            let client = S3Backend.makeHTTPClient(connectionsPerHost: perLoop, eventLoopGroup: loop)
             clients.append(client)
             byLoop[ObjectIdentifier(loop)] = client
         }

@@ -52,9 +52,8 @@ struct S3Backend: ObjectBackend {
         self.clients = clients
     }
 
-    /// The shared client the gateway uses for its backends: connect 5 s, read 30 s.
-    /// The client all S3 backends share. `connectionsPerHost` bounds the requests in flight to
-    /// one backend: with a provider tens of milliseconds away, async-http-client's default of 8
+    /// A client for the S3 backends: connect 5 s, read 30 s. `connectionsPerHost` bounds the
+    /// requests in flight to one backend: with a provider tens of milliseconds away, async-http-client's default of 8
     /// would cap a zone at a few hundred requests per second however many clients wait.
     static func makeHTTPClient(connectionsPerHost: Int = 64, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) -> HTTPClient {
         HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration(connectionsPerHost: connectionsPerHost))

@@ -92,7 +92,8 @@ enum GatewayApp {
                             backends: backends, backendDefinitions: definitions, credentials: credentials, logger: logger)
     }
 
-    /// Records the catalog and policy set, creates the zone folders.
+    /// Migrates the metadata store, records the catalog and policy set, creates the zone
+    /// buckets, then opens ``GatewayState/startup``.
     static func prepare(_ state: GatewayState) async throws {
         try await state.store.migrate()
         let policies = state.policyStore.current
@@ -110,6 +111,7 @@ enum GatewayApp {
                 state.setHealth(zone, false)
             }
         }
+        state.startup.open()
     }
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {

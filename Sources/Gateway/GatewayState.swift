@@ -20,6 +20,8 @@ final class GatewayState: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry
     /// A circuit breaker per backend (see ``CircuitBreaker``).
     let health: BackendHealth
+    /// Open once ``GatewayApp/prepare(_:)`` has run.
+    let startup = StartupGate()
 
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,
          policyDiagnostics: [Diagnostic], backends: [String: any ObjectBackend],

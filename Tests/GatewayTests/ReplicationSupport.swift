@@ -78,6 +78,7 @@ extension TestGateway {
         let newState = GatewayState(configuration: s.configuration, store: s.store, policies: s.policies,
                                     policyDiagnostics: s.policyDiagnostics, backends: backends,
                                     backendDefinitions: s.backendDefinitions, credentials: s.credentials, logger: s.logger)
+        if s.startup.isOpen { newState.startup.open() }
         return TestGateway(directory: directory, state: newState, store: store)
     }
 

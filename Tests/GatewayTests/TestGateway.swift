@@ -30,8 +30,9 @@ struct TestGateway {
     let credentials = SigV4Credentials(accessKeyID: "test-key", secretAccessKey: "test-secret")
 
     /// `backends` maps zones to S3 endpoints (region us-east-1, any keys); the other zones are folders.
+    /// `prepared: false` leaves start-up (``GatewayApp/prepare(_:)``) to the test.
     static func make(policies: String? = nil, backends endpoints: [String: String] = [:],
-                     httpClient: HTTPClient? = nil,
+                     httpClient: HTTPClient? = nil, prepared: Bool = true,
                      configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestGateway {
         let directory = NSTemporaryDirectory() + "gateway-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -59,7 +60,7 @@ struct TestGateway {
         let store = try await SQLiteMetadataStore.open(configuration: .init(directory: configuration.dataDirectory), logger: logger)
         let state = try GatewayApp.makeState(configuration, store: store, logger: logger,
                                              httpClients: httpClient.map { BackendHTTPClients($0) })
-        try await GatewayApp.prepare(state)
+        if prepared { try await GatewayApp.prepare(state) }
         return TestGateway(directory: directory, state: state, store: store)
     }
 

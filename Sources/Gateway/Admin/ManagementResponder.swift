@@ -70,9 +70,10 @@ struct ManagementResponder: HTTPResponder {
             state.health.recordProbe(zone, healthy: up)
             zones.append((zone, .string(up ? "ok" : "down")))
         }
-        let healthy = database == "ok" && zones.contains { $0.1 == .string("ok") }
+        let started = state.startup.isOpen
+        let healthy = started && database == "ok" && zones.contains { $0.1 == .string("ok") }
         return Self.json(.object([
-            ("status", .string(healthy ? "healthy" : "degraded")),
+            ("status", .string(!started ? "starting" : healthy ? "healthy" : "degraded")),
             ("database", .string(database)),
             ("metadataStore", .string(state.configuration.databaseURL == nil ? "sqlite" : "postgresql")),
             ("backends", .object(zones)),

@@ -53,7 +53,7 @@ struct Reconciler: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            // The first pass waits one interval: start-up migrates the schema meanwhile.
+            await state.startup.wait()
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }

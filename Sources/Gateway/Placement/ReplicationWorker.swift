@@ -35,6 +35,7 @@ struct ReplicationWorker: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            await state.startup.wait()
             var nextLateCheck = Date().addingTimeInterval(lateCheckInterval)
             while !Task.isCancelled {
                 var claimed = 0

@@ -26,6 +26,9 @@ struct S3Responder: HTTPResponder {
         var response: Response
         var call: S3Call?
         do {
+            guard state.startup.isOpen else {
+                throw S3Error(.serviceUnavailable, message: "The gateway is starting; retry shortly.")
+            }
             let parsed = try S3Call.parse(request, prefix: prefix, domain: state.configuration.domain)
             call = parsed
             let auth = try await authenticate(request, call: parsed)

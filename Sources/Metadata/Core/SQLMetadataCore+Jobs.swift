@@ -69,9 +69,7 @@ extension SQLMetadataCore {
                 RETURNING \(sql: Rows.jobColumns)
                 """
         }
-        return try await engine.transaction { db in
-            try await db.query(sql).map(Rows.job).sorted { ($0.notBefore, $0.id) < ($1.notBefore, $1.id) }
-        }
+        return try await engine.autocommit(sql).map(Rows.job).sorted { ($0.notBefore, $0.id) < ($1.notBefore, $1.id) }
     }
 
     /// `id, kind, ...` as `t.id, t.kind, ...` (for statements that join another relation).

@@ -10,14 +10,12 @@ extension SQLMetadataCore {
                 \(intent.backendKey), \(intent.createdAt))
             """
         try await mapping(unique: MetadataError(.alreadyExists, "storage id \(intent.storageId) already has an intent")) {
-            try await engine.transaction { db in try await db.execute(sql) }
+            _ = try await engine.autocommit(sql)
         }
     }
 
     func abandonIntent(storageId: String) async throws {
-        try await engine.transaction { db in
-            try await db.execute("DELETE FROM write_intents WHERE storage_id = \(storageId)")
-        }
+        _ = try await engine.autocommit("DELETE FROM write_intents WHERE storage_id = \(storageId)")
     }
 
     func staleIntents(olderThan date: Date, limit: Int) async throws -> [WriteIntent] {
@@ -89,9 +87,8 @@ extension SQLMetadataCore {
             """), try intent.optionalDate("reclaimed_at") != nil {
             throw MetadataError(.conflict, MetadataError.reclaimedWriteMessage)
         }
-        guard try await db.first("SELECT name FROM buckets WHERE name = \(request.bucket)") != nil else {
-            throw MetadataError.notFound("bucket \(request.bucket) does not exist")
-        }
+        // A missing bucket fails the INSERT below (object_versions.bucket references buckets),
+        // which the callers map to notFound; the whole transaction then rolls back.
         // The current version matters only to a conditional write.
         if commit.precondition != WritePrecondition.none {
             try check(commit.precondition, current: try await latest(db, bucket: request.bucket, key: request.key))

@@ -30,6 +30,13 @@ struct PostgresEngine: SQLEngine {
         }
     }
 
+    func autocommit(_ sql: SQL) async throws -> [SQLRow] {
+        let logger = self.logger
+        return try await run { connection in
+            try await PostgresExecutor(connection: connection, logger: logger).query(sql)
+        }
+    }
+
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await transaction { db in
             try await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

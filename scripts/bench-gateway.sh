@@ -17,7 +17,8 @@
 # Backends (env BACKEND): `moto` (default for small/fanout: moto servers, scripts/moto.sh) or
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
 # plain S3 servers; moto keeps large objects in Python memory and temp files and is far slower).
-# Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries).
+# Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries),
+# GATEWAY_LOG_LEVEL (notice).
 # --quick shortens every run (DURATION=3s, ROUNDS=1) to check the set-up.
 # After each load it prints the CPU seconds every server process (gateways, backend instances,
 # moto) used during it: with everything on one machine, that says which one is the bottleneck.
@@ -193,7 +194,7 @@ start_gateway() {
     env DATABASE_URL="$database_url" DATA_DIR="$dir/data" S3_BACKENDS_CONFIG="$backends_file" \
         PROVIDERS_FILE="$ROOT/providers_flat.csv" POLICIES_DIR="$policies_dir" GATEWAY_HOST=127.0.0.1 \
         GATEWAY_S3_PORT="$s3_port" GATEWAY_PORT="$mgmt_port" GATEWAY_ACCESS_KEY="$ACCESS_KEY" \
-        GATEWAY_SECRET_KEY="$SECRET_KEY" LOG_LEVEL=notice \
+        GATEWAY_SECRET_KEY="$SECRET_KEY" LOG_LEVEL="${GATEWAY_LOG_LEVEL:-notice}" \
         "$BIN/gateway" >"$dir/log" 2>&1 </dev/null &
     GW_PID=$!
     GATEWAY_PIDS+=("$GW_PID")

@@ -144,7 +144,7 @@ enum GatewayApp {
             logger: logger)
         let storeService = StoreService(store: store)
         let startup = StartupService(state: state, logger: logger)
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
                 .init(service: startup, successTerminationBehavior: .ignore),
@@ -158,7 +158,12 @@ enum GatewayApp {
                 .init(service: PolicyReloadService(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // A shutdown that hangs (a request or service that never ends) is escalated to
+        // cancellation, then to a crash, instead of keeping the process alive.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(max(1, configuration.shutdownGrace))
+        groupConfiguration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -88,6 +88,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
+    @Option(help: "Seconds a graceful shutdown waits for requests in flight before cancelling them (env GATEWAY_SHUTDOWN_GRACE).")
+    var shutdownGrace: Int = Int(environment["GATEWAY_SHUTDOWN_GRACE"] ?? "") ?? 60
+
     @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced) (env SQLITE_SYNCHRONOUS).")
     var sqliteSynchronous: String = environment["SQLITE_SYNCHRONOUS"] ?? "normal"
 
@@ -119,6 +122,7 @@ struct GatewayCommand: AsyncParsableCommand {
         guard backendConnections >= 1 else { throw ValidationError("--backend-connections must be at least 1") }
         configuration.backendConnectionsPerHost = backendConnections
         configuration.uploadExpiry = max(0, uploadExpiry)
+        configuration.shutdownGrace = max(1, shutdownGrace)
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

@@ -38,6 +38,10 @@ struct GatewayConfiguration: Sendable {
     var uploadExpiry: Int = 7 * 86400
     /// HTTP connections (requests in flight) per S3 backend host.
     var backendConnectionsPerHost: Int = 64
+    /// Seconds a graceful shutdown (SIGTERM, SIGINT) may take for requests in flight to end;
+    /// then what still runs is cancelled, and if that does not end within 10 s the process
+    /// stops with an error.
+    var shutdownGrace: Int = 60
     /// The embedded SQLite store's `PRAGMA synchronous` (see ``SQLiteMetadataStore/Configuration``).
     var sqliteSynchronous: SQLiteMetadataStore.Configuration.Synchronous = .normal
 }

@@ -76,43 +76,65 @@ struct PostgresEngine: SQLEngine {
     /// Closing fails the statement, so the stuck call ends and gives its lease back to the pool,
     /// which replaces the connection; otherwise every such call would keep one of the pool's
     /// connections until the server answered, if ever, and the pool would run dry.
-    ///
-    /// The connection wait is checked every ``connectionWaitTimeout`` (``outageWaitTimeout``
-    /// after an outage): a call still without a connection fails as `.unavailable`, unless
-    /// other calls got connections meanwhile (the pool is busy, not down).
     private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let client = pools.current
         let lease = LeasedConnection()
         let logger = self.logger
-        let acquired = AcquiredFlag()
-        let outage = self.outage
-        let waitTimeout = outage.isMarked ? outageWaitTimeout : connectionWaitTimeout
-        let watch = Deadline.Watch(interval: waitTimeout) {
-            if acquired.value.load(ordering: .acquiring) { return .stop }
-            // Others got connections during the wait: busy, not down.
-            if outage.acquiredWithin(waitTimeout) { return .again }
-            outage.mark()
-            return .fail(MetadataError(.unavailable, "no metadata database connection became available in time"))
-        }
         do {
             return try await Deadline.detached(
                 operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time"),
-                onTimeout: { lease.abandon(logger: logger) }, watch: watch
+                onTimeout: { lease.abandon(logger: logger) }
             ) {
-                try await client.withConnection { connection in
-                    acquired.value.store(true, ordering: .releasing)
-                    outage.clear()
-                    lease.hold(connection, logger: logger)
-                    let outcome: Swift.Result<Result, any Error>
-                    do { outcome = .success(try await work(connection)) } catch { outcome = .failure(error) }
-                    // An abandoned connection goes back to the pool only once it is closed,
-                    // so that the pool replaces it instead of handing it out again.
-                    if lease.isAbandoned { try? await connection.closeFuture.get() }
-                    return try outcome.get()
+                try await withConnectionDeadline { acquired in
+                    try await client.withConnection { connection in
+                        lease.hold(connection, logger: logger)
+                        acquired()
+                        let outcome: Swift.Result<Result, any Error>
+                        do { outcome = .success(try await work(connection)) } catch { outcome = .failure(error) }
+                        // An abandoned connection goes back to the pool only once it is closed,
+                        // so that the pool replaces it instead of handing it out again.
+                        if lease.isAbandoned { try? await connection.closeFuture.get() }
+                        return try outcome.get()
+                    }
                 }
             }
         } catch {
             throw Self.map(error)
+        }
+    }
+
+    /// Runs `operation`, which calls `acquired` once it holds a connection; if that has not
+    /// happened within the connection wait the wait is cancelled and `.unavailable` thrown.
+    func withConnectionDeadline<Result: Sendable>(
+        _ operation: @escaping @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> Result
+    ) async throws -> Result {
+        let flag = AcquiredFlag()
+        let outage = self.outage
+        let timeout = outage.isMarked ? outageWaitTimeout : connectionWaitTimeout
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await operation {
+                    flag.value.store(true, ordering: .releasing)
+                    outage.clear()
+                }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: timeout)
+                    if flag.value.load(ordering: .acquiring) { return nil }
+                    // Others got connections during the wait: busy, not down.
+                    if outage.acquiredWithin(timeout) { continue }
+                    outage.mark()
+                    throw MetadataError(.unavailable, "no metadata database connection became available in time")
+                }
+            }
+            while let next = try await group.next() {
+                if let result = next {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw MetadataError(.unavailable, "the metadata request was cancelled")
         }
     }
 

@@ -4,10 +4,10 @@ import NIOCore
 import PostgresNIO
 import Synchronization
 
-/// PostgreSQL behind ``SQLEngine``, on pooled `PostgresClient`s (``PostgresPools``). Statements
-/// are sent with bound parameters (extended protocol), never with values in the text.
+/// PostgreSQL behind ``SQLEngine``, on a pooled `PostgresClient`. Statements are sent with
+/// bound parameters (extended protocol), never with values in the text.
 struct PostgresEngine: SQLEngine {
-    let pools: PostgresPools
+    let client: PostgresClient
     let logger: Logger
     /// How long a statement may wait for a pooled connection while no other call gets one
     /// either. While the server is down the pool keeps retrying with back-off and a waiting
@@ -23,21 +23,6 @@ struct PostgresEngine: SQLEngine {
     var operationTimeout: Duration = .seconds(8)
     let outage = OutageMark()
     var dialect: SQLDialect { .postgres }
-
-    init(pools: PostgresPools, logger: Logger, connectionWaitTimeout: Duration = .seconds(3),
-         operationTimeout: Duration = .seconds(8)) {
-        self.pools = pools
-        self.logger = logger
-        self.connectionWaitTimeout = connectionWaitTimeout
-        self.operationTimeout = operationTimeout
-    }
-
-    /// On one pool.
-    init(client: PostgresClient, logger: Logger, connectionWaitTimeout: Duration = .seconds(3),
-         operationTimeout: Duration = .seconds(8)) {
-        self.init(pools: PostgresPools(client), logger: logger, connectionWaitTimeout: connectionWaitTimeout,
-                  operationTimeout: operationTimeout)
-    }
 
     func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await run { connection in
@@ -77,7 +62,7 @@ struct PostgresEngine: SQLEngine {
     /// which replaces the connection; otherwise every such call would keep one of the pool's
     /// connections until the server answered, if ever, and the pool would run dry.
     private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        let client = pools.current
+        let client = self.client
         let lease = LeasedConnection()
         let logger = self.logger
         do {

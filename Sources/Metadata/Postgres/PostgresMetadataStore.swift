@@ -14,8 +14,7 @@ import PostgresNIO
 /// ```
 public final class PostgresMetadataStore: Sendable {
     public struct Configuration: Sendable {
-        /// Connection and pool settings (`options.maximumConnections`, default 20, shared out
-        /// among one pool per event loop, see ``PostgresPools``).
+        /// Connection and pool settings (`options.maximumConnections`, default 20).
         public var client: PostgresClient.Configuration
         /// Schema for the tables (created by ``migrate()``); nil uses the server's
         /// `search_path` (normally `public`).
@@ -41,7 +40,7 @@ public final class PostgresMetadataStore: Sendable {
     }
 
     public let configuration: Configuration
-    let pools: PostgresPools
+    let client: PostgresClient
     let core: SQLMetadataCore
 
     /// Creates the store; nothing connects until ``run()`` runs.
@@ -55,9 +54,9 @@ public final class PostgresMetadataStore: Sendable {
             clientConfiguration.options.additionalStartupParameters.append(("search_path", schema))
         }
         self.configuration = configuration
-        self.pools = PostgresPools(configuration: clientConfiguration, logger: logger)
+        self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.core = SQLMetadataCore(
-            engine: PostgresEngine(pools: pools, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout),
+            engine: PostgresEngine(client: client, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout),
             logger: logger)
     }
 
@@ -71,7 +70,7 @@ public final class PostgresMetadataStore: Sendable {
     /// Runs the connection pool until the task is cancelled (or, under swift-service-lifecycle,
     /// until graceful shutdown). Queries wait for it to run.
     public func run() async {
-        await pools.run()
+        await client.run()
     }
 
     /// Creates the schema (when configured) and applies the missing migrations in one

@@ -30,11 +30,9 @@ struct PostgresEngine: SQLEngine {
         }
     }
 
+    /// Outside a transaction a statement commits by itself: one round trip.
     func autocommit(_ sql: SQL) async throws -> [SQLRow] {
-        let logger = self.logger
-        return try await run { connection in
-            try await PostgresExecutor(connection: connection, logger: logger).query(sql)
-        }
+        try await read { db in try await db.query(sql) }
     }
 
     func snapshot<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
@@ -214,7 +212,7 @@ private final class LeasedConnection: Sendable {
     }
 }
 
-/// Set once a call holds its connection (see ``PostgresEngine/run(_:)``).
+/// Set once a statement holds its connection (see ``PostgresEngine/withConnectionDeadline(_:)``).
 private final class AcquiredFlag: Sendable {
     let value = Atomic<Bool>(false)
 }

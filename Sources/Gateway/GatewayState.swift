@@ -75,9 +75,9 @@ final class GatewayState: Sendable {
             + String(repeating: "0", count: max(0, 13 - random.count)) + random
     }
 
-    /// Where a version's bytes live inside a backend's physical bucket: write-once, readable
-    /// with any S3 client.
+    /// Where a version's bytes live inside a backend's physical bucket (see
+    /// ``WriteIntent/backendKey(bucket:key:storageId:)``).
     static func backendKey(bucket: String, key: String, storageId: String) -> String {
-        "\(bucket)/\(key)/\(storageId)"
+        WriteIntent.backendKey(bucket: bucket, key: key, storageId: storageId)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Metadata
 import NIOCore
 import Testing
 
@@ -11,8 +12,9 @@ import Glibc
 
 @testable import Gateway
 
-/// The temporary files of local-disk writes: one folder per zone bucket, emptied by every
-/// finished write, and rid of what a crashed gateway left there by the reconciler.
+/// The files of local-disk writes: one file per version and no folder of its own; temporary
+/// files in one folder per zone bucket, emptied by every finished write, and rid of what a
+/// crashed gateway left there by the reconciler.
 @Suite("Local-disk temporary files")
 struct LocalDiskCleanupTests {
     func partials(_ disk: LocalDiskBackend) -> [String] {
@@ -61,6 +63,31 @@ struct LocalDiskCleanupTests {
         }
         // Nothing left to remove.
         #expect(try await Reconciler(state: gw.state, grace: 3600).reconcileOnce().removedPartials == 0)
+    }
+
+    /// A version is one file named after its key with the storage id as a suffix: new keys in a
+    /// folder that exists add files, not folders (each folder costs a `mkdir` and journal work
+    /// on every write to a file-based store).
+    @Test func aNewKeyAddsAFileAndNoFolder() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "docs")
+            #expect(try await gw.put(client, "/docs/reports/a.txt", Array("one".utf8)).status == .ok)
+            #expect(try await gw.put(client, "/docs/reports/b.txt", Array("two".utf8)).status == .ok)
+            #expect(try await gw.put(client, "/docs/reports/a.txt", Array("three".utf8)).status == .ok)
+        }
+        let disk = try #require(gw.state.backends["FI-HEL-ST-1"] as? LocalDiskBackend)
+        let folders = try FileManager.default.subpathsOfDirectory(atPath: disk.bucketPath).filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: disk.bucketPath + "/" + path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        #expect(folders.sorted() == ["%partial", "docs", "docs/reports"])
+        let files = gw.files(in: "FI-HEL-ST-1").filter { $0.hasPrefix("docs/") }
+        #expect(files.count == 3)
+        #expect(files.allSatisfy { $0.hasPrefix("docs/reports/a.txt.") || $0.hasPrefix("docs/reports/b.txt.") })
+        let latest = try #require(try await gw.state.store.latestVersion(bucket: "docs", key: "reports/b.txt"))
+        #expect(files.contains(GatewayState.backendKey(bucket: "docs", key: "reports/b.txt", storageId: latest.storageId)))
     }
 
     /// The temporary file used to sit next to the object with a suffix, which a key's last

@@ -255,9 +255,9 @@ def physical_body(zone, key):
 
 
 def backend_key(bucket, key, version_id):
-    """Where a version's bytes live in each zone (`<bucket>/<key>/<storage-id>`; with versioning
+    """Where a version's bytes live in each zone (`<bucket>/<key>.<storage-id>`; with versioning
     enabled by the policies the version id is the storage id)."""
-    return f"{bucket}/{key}/{version_id}"
+    return f"{bucket}/{key}.{version_id}"
 
 
 def zones_holding(key, zones=None):

@@ -59,7 +59,7 @@ def new_bucket():
 def backend_copies(zone, bucket, key):
     """The current objects the zone holds under the gateway's prefix for (bucket, key), as
     [(key, version id)]."""
-    prefix = f"{bucket}/{key}/"
+    prefix = f"{bucket}/{key}."
     listed = zones[zone].list_object_versions(Bucket=PHYSICAL_BUCKET, Prefix=prefix)
     return [(v["Key"], v["VersionId"]) for v in listed.get("Versions", []) if v["IsLatest"]]
 
@@ -69,7 +69,7 @@ def leftovers(zone, bucket, key):
     bucket is versioned (Object Lock needs it), so the gateway deletes what it no longer wants
     (such as a replica of a deleted version) version by version; a plain DELETE
     would only hide the bytes behind a delete marker."""
-    prefix = f"{bucket}/{key}/"
+    prefix = f"{bucket}/{key}."
     listed = zones[zone].list_object_versions(Bucket=PHYSICAL_BUCKET, Prefix=prefix)
     return ([(v["Key"], v["VersionId"]) for v in listed.get("Versions", []) if not v["IsLatest"]]
             + [(m["Key"], m["VersionId"]) for m in listed.get("DeleteMarkers", [])])
@@ -97,7 +97,7 @@ def test_put_get_round_trip_and_copy_on_both_zones():
     assert got["VersionId"] == put["VersionId"], (got["VersionId"], put["VersionId"])
     for zone, s3 in zones.items():
         copies = backend_copies(zone, bucket, key)
-        assert len(copies) == 1, f"{zone} holds {copies} under {bucket}/{key}/"
+        assert len(copies) == 1, f"{zone} holds {copies} under {bucket}/{key}."
         backend_key, backend_version = copies[0]
         direct = s3.get_object(Bucket=PHYSICAL_BUCKET, Key=backend_key, VersionId=backend_version)["Body"].read()
         assert sha256(direct) == sha256(body), f"the copy on {zone} differs from what was written"
@@ -167,7 +167,7 @@ def test_multipart_12mib_round_trip():
         # marker, no unfinished upload.
         left = leftovers(zone, bucket, key)
         assert not left, f"{zone} keeps {len(left)} other versions or markers: {left[:3]}"
-        unfinished = s3.list_multipart_uploads(Bucket=PHYSICAL_BUCKET, Prefix=f"{bucket}/{key}/").get("Uploads", [])
+        unfinished = s3.list_multipart_uploads(Bucket=PHYSICAL_BUCKET, Prefix=f"{bucket}/{key}.").get("Uploads", [])
         assert not unfinished, f"{zone} keeps unfinished uploads: {unfinished[:3]}"
 
 

@@ -81,7 +81,8 @@ extension SQLMetadataCore {
             var seen = Set<String>()
             let targets = zones.filter { !complete.contains($0) && !open.contains($0) && seen.insert($0).inserted }.prefix(needed)
             guard !targets.isEmpty else { return [] }
-            let backendKey = replicas.first?.backendKey ?? "\(version.bucket)/\(version.key)/\(version.storageId)"
+            let backendKey = replicas.first?.backendKey
+                ?? WriteIntent.backendKey(bucket: version.bucket, key: version.key, storageId: version.storageId)
             let source = version.placement.plannedZones.first(where: complete.contains) ?? complete.sorted().first
             for zone in targets {
                 try await db.execute("""

@@ -147,4 +147,13 @@ public struct WriteIntent: Sendable, Hashable, Codable {
         self.backendKey = backendKey
         self.createdAt = createdAt
     }
+    /// Where a version's bytes live inside a backend's physical bucket: `<bucket>/<key>.<storage
+    /// id>`, write-once and readable with any S3 client. The storage id is a suffix of the key's
+    /// name rather than a name inside a folder of the key: S3 servers that keep objects as files
+    /// (and the local-disk zones) then make no folder per object, and a new key costs one file.
+    /// Versions written before this layout keep the key they were recorded with
+    /// (`<bucket>/<key>/<storage id>`): every reader takes the key from the metadata.
+    public static func backendKey(bucket: String, key: String, storageId: String) -> String {
+        "\(bucket)/\(key).\(storageId)"
+    }
 }

@@ -13,6 +13,11 @@
 #   metadata  4 KiB PUTs on local-disk zones (no backend cost): SQLite vs PostgreSQL metadata,
 #             PostgreSQL at pool sizes 4, 10 and 20 (`max_connections` in DATABASE_URL)
 #   all       every mode above
+#   compare   this build against another build of the gateway (BASELINE_GATEWAY=PATH of its
+#             binary, e.g. an earlier commit built in a worktree with
+#             `swift build -c release --package-path Benchmarks --product gateway`), in the
+#             same run: 4 KiB PUT and GET at concurrency 16 and 1 (COMPARE_CONCURRENCY), each
+#             gateway on its own local-disk zone with SQLite (the embedded default)
 #
 # Backends (env BACKEND): `moto` (default for small/fanout: moto servers, scripts/moto.sh) or
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
@@ -31,7 +36,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,26p' "$0"; exit 2; }
+usage() { sed -n '2,31p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -47,7 +52,7 @@ while [[ $# -gt 0 ]]; do
         *) die "unknown argument: $1" ;;
     esac
 done
-case "$MODE" in small|fanout|large|metadata|all) ;; *) usage ;; esac
+case "$MODE" in small|fanout|large|metadata|all|compare) ;; *) usage ;; esac
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2s}"
@@ -181,8 +186,9 @@ backends() {
     } >"$file"
 }
 
-# start_gateway NAME BACKENDS_FILE POLICIES_DIR [DATABASE_URL]: starts a release gateway in
-# $WORK/NAME; sets GW_URL and GW_PID. Waits until it logs "gateway ready".
+# start_gateway NAME BACKENDS_FILE POLICIES_DIR [DATABASE_URL]: starts a release gateway (the
+# binary GATEWAY_BIN, default the one built here) in $WORK/NAME; sets GW_URL and GW_PID.
+# Waits until it logs "gateway ready".
 start_gateway() {
     local name="$1" backends_file="$2" policies_dir="$3" database_url="${4:-}"
     local dir="$WORK/$name"
@@ -195,7 +201,7 @@ start_gateway() {
         PROVIDERS_FILE="$ROOT/providers_flat.csv" POLICIES_DIR="$policies_dir" GATEWAY_HOST=127.0.0.1 \
         GATEWAY_S3_PORT="$s3_port" GATEWAY_PORT="$mgmt_port" GATEWAY_ACCESS_KEY="$ACCESS_KEY" \
         GATEWAY_SECRET_KEY="$SECRET_KEY" LOG_LEVEL="${GATEWAY_LOG_LEVEL:-notice}" \
-        "$BIN/gateway" >"$dir/log" 2>&1 </dev/null &
+        "${GATEWAY_BIN:-$BIN/gateway}" >"$dir/log" 2>&1 </dev/null &
     GW_PID=$!
     GATEWAY_PIDS+=("$GW_PID")
     CPU_WATCH+=("$name=$GW_PID")
@@ -325,6 +331,23 @@ mode_small() {
     stop_gateway "$GW_PID"
 }
 
+mode_compare() {
+    [[ -n "${BASELINE_GATEWAY:-}" && -x "${BASELINE_GATEWAY:-}" ]] || die "compare needs BASELINE_GATEWAY=PATH of a gateway binary"
+    echo
+    echo "### compare: this build vs $BASELINE_GATEWAY, 4 KiB, each on a local-disk zone with SQLite"
+    policies "$WORK/policies-1" 1 1
+    backends "$WORK/backends-baseline.json" "file:$WORK/zones-baseline"
+    backends "$WORK/backends-this.json" "file:$WORK/zones-this"
+    GATEWAY_BIN="$BASELINE_GATEWAY" start_gateway gateway-baseline "$WORK/backends-baseline.json" "$WORK/policies-1"
+    local targets=(--target "baseline=$GW_URL")
+    start_gateway gateway-this "$WORK/backends-this.json" "$WORK/policies-1"
+    targets+=(--target "this=$GW_URL" --baseline baseline)
+    for c in ${COMPARE_CONCURRENCY:-16 1}; do
+        load "compare-put-c$c" "${targets[@]}" --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"
+        load "compare-get-c$c" "${targets[@]}" --op get --size 4KiB --concurrency "$c" --objects 64 "${TIMED[@]}"
+    done
+}
+
 mode_fanout() {
     BACKEND_KIND="${BACKEND:-moto}"
     echo
@@ -416,6 +439,7 @@ build
 machine
 case "$MODE" in
     small) mode_small ;;
+    compare) mode_compare ;;
     fanout) mode_fanout ;;
     large) mode_large ;;
     metadata) mode_metadata ;;

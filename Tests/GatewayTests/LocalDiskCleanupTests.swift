@@ -65,6 +65,43 @@ struct LocalDiskCleanupTests {
         #expect(try await Reconciler(state: gw.state, grace: 3600).reconcileOnce().removedPartials == 0)
     }
 
+    /// A small body stays in memory until `finish`, which writes, fsyncs and renames it in one
+    /// thread-pool job; a larger one goes to its temporary file as it comes.
+    @Test func smallBodiesAreWrittenByFinishLargerOnesAsTheyCome() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ld-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let disk = LocalDiskBackend(zone: "FI-HEL-ST-1", root: root, bucket: "b")
+        try await disk.initialize(objectLock: false)
+        let temporarySize = { () -> Int in
+            let names = self.partials(disk)
+            return names.reduce(0) { total, name in
+                total + ((try? FileManager.default.attributesOfItem(atPath: disk.partialDirectory + "/" + name)[.size] as? Int) ?? 0)
+            }
+        }
+
+        let small = try await disk.makeWriter(key: "small", expectedSize: 6, lock: nil)
+        try await small.write(ByteBuffer(string: "abc"))
+        try await small.write(ByteBuffer(string: "def"))
+        #expect(partials(disk).count == 1 && temporarySize() == 0)
+        try await small.finish()
+        #expect(partials(disk).isEmpty)
+        #expect(try await collect(disk.read(key: "small", range: nil)) == Array("abcdef".utf8))
+
+        let size = Int(LocalDiskWriter.keptBodyLimit) + 10
+        let large = try await disk.makeWriter(key: "large", expectedSize: Int64(size), lock: nil)
+        try await large.write(ByteBuffer(repeating: 1, count: size - 10))
+        try await large.write(ByteBuffer(repeating: 2, count: 10))
+        #expect(temporarySize() == size)
+        try await large.finish()
+        #expect(try await disk.size(of: "large") == Int64(size))
+
+        let aborted = try await disk.makeWriter(key: "aborted", expectedSize: 3, lock: nil)
+        try await aborted.write(ByteBuffer(string: "abc"))
+        await aborted.abort()
+        #expect(partials(disk).isEmpty)
+        #expect(try await disk.size(of: "aborted") == nil)
+    }
+
     /// A version is one file named after its key with the storage id as a suffix: new keys in a
     /// folder that exists add files, not folders (each folder costs a `mkdir` and journal work
     /// on every write to a file-based store).

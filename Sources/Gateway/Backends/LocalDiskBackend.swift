@@ -68,7 +68,9 @@ struct LocalDiskBackend: ObjectBackend {
             try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
             return try createPartialFile()
         }
-        return LocalDiskWriter(fd: fd, temp: temp, final: final, threadPool: threadPool)
+        // A small body is written by the same thread-pool job that makes it durable.
+        let keep = expectedSize.map { $0 <= LocalDiskWriter.keptBodyLimit ? Int($0) : 0 } ?? 0
+        return LocalDiskWriter(fd: fd, temp: temp, final: final, keepingUpTo: keep, threadPool: threadPool)
     }
 
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
@@ -109,33 +111,58 @@ struct LocalDiskBackend: ObjectBackend {
 /// A write to a temporary file, fsynced and renamed into place by `finish`. An object's file
 /// is write-once (`finish` refuses to replace one); a multipart part's file replaces an
 /// earlier upload of the same part (`replacing`), and its folder being gone means the upload is.
+/// Up to `keepingUpTo` bytes are kept in memory and written by `finish`'s job: a small object
+/// costs one thread-pool hand-off after the file is open instead of one per buffer plus one.
 final class LocalDiskWriter: BackendWriter, @unchecked Sendable {
+    /// Bodies up to this size (known in advance) are kept until `finish`.
+    static let keptBodyLimit: Int64 = 64 * 1024
+
     // Mutated only from one task at a time (the write coordinator awaits each call).
     private let fd: Int32
     private let temp: String
     let final: String
     private let replacing: Bool
     private let threadPool: NIOThreadPool
+    private let keepingUpTo: Int
+    /// Buffers not written yet (at most `keepingUpTo` bytes).
+    private var kept: [ByteBuffer] = []
+    private var keptBytes = 0
     private var closed = false
 
-    init(fd: Int32, temp: String, final: String, replacing: Bool = false, threadPool: NIOThreadPool) {
+    init(fd: Int32, temp: String, final: String, replacing: Bool = false, keepingUpTo: Int = 0, threadPool: NIOThreadPool) {
         self.fd = fd
         self.temp = temp
         self.final = final
         self.replacing = replacing
+        self.keepingUpTo = keepingUpTo
         self.threadPool = threadPool
     }
 
     func write(_ buffer: ByteBuffer) async throws {
-        let fd = self.fd
-        try await threadPool.runIfActive { try Posix.writeAll(fd, buffer) }
+        if keptBytes + buffer.readableBytes <= keepingUpTo {
+            kept.append(buffer)
+            keptBytes += buffer.readableBytes
+            return
+        }
+        let (fd, pending) = (self.fd, kept + [buffer])
+        (kept, keptBytes) = ([], 0)
+        try await threadPool.runIfActive {
+            for buffer in pending { try Posix.writeAll(fd, buffer) }
+        }
     }
 
     func finish() async throws {
-        let (fd, temp, final, replacing) = (self.fd, self.temp, self.final, self.replacing)
+        let (fd, temp, final, replacing, pending) = (self.fd, self.temp, self.final, self.replacing, self.kept)
+        (kept, keptBytes) = ([], 0)
         closed = true
         try await threadPool.runIfActive {
             defer { close(fd) }
+            do {
+                for buffer in pending { try Posix.writeAll(fd, buffer) }
+            } catch {
+                unlink(temp)
+                throw error
+            }
             guard fsync(fd) == 0 else { throw Posix.error("fsync") }
             if !replacing && Posix.exists(final) {
                 unlink(temp)
@@ -152,6 +179,7 @@ final class LocalDiskWriter: BackendWriter, @unchecked Sendable {
 
     func abort() async {
         let (fd, temp, wasClosed) = (self.fd, self.temp, closed)
+        (kept, keptBytes) = ([], 0)
         closed = true
         _ = try? await threadPool.runIfActive {
             if !wasClosed { close(fd) }

@@ -74,10 +74,4 @@ final class GatewayState: Sendable {
         return String(repeating: "0", count: max(0, 9 - time.count)) + time
             + String(repeating: "0", count: max(0, 13 - random.count)) + random
     }
-
-    /// Where a version's bytes live inside a backend's physical bucket (see
-    /// ``WriteIntent/backendKey(bucket:key:storageId:)``).
-    static func backendKey(bucket: String, key: String, storageId: String) -> String {
-        WriteIntent.backendKey(bucket: bucket, key: key, storageId: storageId)
-    }
 }

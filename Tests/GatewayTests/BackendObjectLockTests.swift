@@ -46,7 +46,7 @@ struct BackendObjectLockTests {
         let version = try #require(try await gw.store.latestVersion(bucket: bucket, key: key))
         let retention = try #require(version.retention)
         #expect(retention.mode == .compliance)
-        let backendKey = GatewayState.backendKey(bucket: bucket, key: key, storageId: version.storageId)
+        let backendKey = WriteIntent.backendKey(bucket: bucket, key: key, storageId: version.storageId)
         let stLock = try await Self.lockHeaders(st, backendKey)
         #expect(stLock.mode == "COMPLIANCE")
         #expect(stLock.until.flatMap(ISO8601Timestamp.parse).map { abs($0.timeIntervalSince(retention.retainUntil)) < 1 } == true,
@@ -64,7 +64,7 @@ struct BackendObjectLockTests {
         gw.state.setHealth("FI-HEL-ST-1", true)
         let copied = try #require(try await gw.store.latestVersion(bucket: bucket, key: later))
         #expect(try await ReplicationWorker(state: gw.state).runOnce() == 1)
-        let copyKey = GatewayState.backendKey(bucket: bucket, key: later, storageId: copied.storageId)
+        let copyKey = WriteIntent.backendKey(bucket: bucket, key: later, storageId: copied.storageId)
         #expect(try await Self.lockHeaders(st, copyKey).mode == "COMPLIANCE")
     }
 }

@@ -124,7 +124,7 @@ struct LocalDiskCleanupTests {
         #expect(files.count == 3)
         #expect(files.allSatisfy { $0.hasPrefix("docs/reports/a.txt.") || $0.hasPrefix("docs/reports/b.txt.") })
         let latest = try #require(try await gw.state.store.latestVersion(bucket: "docs", key: "reports/b.txt"))
-        #expect(files.contains(GatewayState.backendKey(bucket: "docs", key: "reports/b.txt", storageId: latest.storageId)))
+        #expect(files.contains(WriteIntent.backendKey(bucket: "docs", key: "reports/b.txt", storageId: latest.storageId)))
     }
 
     /// The temporary file used to sit next to the object with a suffix, which a key's last

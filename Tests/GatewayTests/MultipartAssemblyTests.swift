@@ -50,7 +50,7 @@ struct MultipartAssemblyTests {
         #expect(try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120)) == 2)
         replicas = try await gw.store.replicas(storageId: v.storageId)
         #expect(replicas.filter { $0.status == .complete }.map(\.zone).sorted() == planned.sorted())
-        let copy = gw.file(zone: planned[1], key: GatewayState.backendKey(bucket: "media", key: "videos/joined.bin", storageId: v.storageId))
+        let copy = gw.file(zone: planned[1], key: WriteIntent.backendKey(bucket: "media", key: "videos/joined.bin", storageId: v.storageId))
         #expect(FileManager.default.contents(atPath: copy).map(Array.init) == MultipartTests.big + MultipartTests.small)
         for zone in TestGateway.zones { #expect(gw.uploadFiles(in: zone).isEmpty) }
         #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts(done: 2))
@@ -226,10 +226,10 @@ struct MultipartAssemblyOnMotoTests {
         #expect(replicas.filter { $0.status == .complete }.map(\.zone).sorted() == planned.sorted())
         let copy = try #require(backends[planned[1]])
         #expect(try await Moto.list(copy, prefix: bucket + "/") == [version.storageId].map {
-            GatewayState.backendKey(bucket: bucket, key: key, storageId: $0)
+            WriteIntent.backendKey(bucket: bucket, key: key, storageId: $0)
         })
         #expect(try await Moto.uploads(copy, prefix: bucket + "/").isEmpty)
-        #expect(try await collect(copy.read(key: GatewayState.backendKey(bucket: bucket, key: key, storageId: version.storageId),
+        #expect(try await collect(copy.read(key: WriteIntent.backendKey(bucket: bucket, key: key, storageId: version.storageId),
                                             range: nil)) == MultipartTests.big + MultipartTests.small)
     }
 }

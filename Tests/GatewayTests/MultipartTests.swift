@@ -121,7 +121,7 @@ struct MultipartTests {
         #expect(replicas.count == 2 && replicas.allSatisfy { $0.status == .complete })
         for zone in TestGateway.zones {
             #expect(gw.uploadFiles(in: zone).isEmpty)
-            #expect(gw.files(in: zone) == (replicas.contains { $0.zone == zone } ? [GatewayState.backendKey(bucket: "media", key: "videos/clip.bin", storageId: version.storageId)] : []))
+            #expect(gw.files(in: zone) == (replicas.contains { $0.zone == zone } ? [WriteIntent.backendKey(bucket: "media", key: "videos/clip.bin", storageId: version.storageId)] : []))
         }
         #expect(try await gw.store.jobCounts(now: Date()) == SyncJobCounts())
     }

@@ -63,7 +63,7 @@ struct PolicyReloadTests {
 
     /// Whether the zone's folder holds a copy of `bucket/key`.
     static func holds(_ gw: TestGateway, _ zone: String, _ bucket: String, _ key: String) -> Bool {
-        gw.files(in: zone).contains { $0.hasPrefix(GatewayState.backendKey(bucket: bucket, key: key, storageId: "")) }
+        gw.files(in: zone).contains { $0.hasPrefix(WriteIntent.backendKey(bucket: bucket, key: key, storageId: "")) }
     }
 
     @Test func newWritesFollowTheReloadedSetAndOldVersionsKeepTheirHash() async throws {
@@ -97,8 +97,8 @@ struct PolicyReloadTests {
             #expect(Self.holds(gw, "FI-HEL-HZ-1", "data", "b.txt"))
             #expect(!Self.holds(gw, "FI-HEL-ST-1", "data", "b.txt"))
             // a.txt: the first version stays in Spacetime, the new one goes to Hetzner.
-            #expect(gw.files(in: "FI-HEL-ST-1").filter { $0.hasPrefix(GatewayState.backendKey(bucket: "data", key: "a.txt", storageId: "")) }.count == 1)
-            #expect(gw.files(in: "FI-HEL-HZ-1").filter { $0.hasPrefix(GatewayState.backendKey(bucket: "data", key: "a.txt", storageId: "")) }.count == 1)
+            #expect(gw.files(in: "FI-HEL-ST-1").filter { $0.hasPrefix(WriteIntent.backendKey(bucket: "data", key: "a.txt", storageId: "")) }.count == 1)
+            #expect(gw.files(in: "FI-HEL-HZ-1").filter { $0.hasPrefix(WriteIntent.backendKey(bucket: "data", key: "a.txt", storageId: "")) }.count == 1)
 
             let first = try #require(try await gw.store.version(bucket: "data", key: "a.txt", versionId: firstVersion))
             #expect(first.placement.policySetHash == oldHash)

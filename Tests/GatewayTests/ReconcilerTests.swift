@@ -13,7 +13,7 @@ import Testing
 /// commit: what a gateway that crashed mid-write leaves behind.
 func simulateCrashedWrite(_ gw: TestGateway, bucket: String, key: String, zones: [String], age: TimeInterval) async throws -> WriteIntent {
     let storageId = GatewayState.newStorageId()
-    let backendKey = GatewayState.backendKey(bucket: bucket, key: key, storageId: storageId)
+    let backendKey = WriteIntent.backendKey(bucket: bucket, key: key, storageId: storageId)
     let intent = WriteIntent(storageId: storageId, bucket: bucket, key: key, zones: zones, backendKey: backendKey,
                              createdAt: Date().addingTimeInterval(-age))
     try await gw.store.recordIntent(intent)
@@ -142,7 +142,7 @@ struct ReconcilerTests {
         // A gateway recorded its intent, started the backend uploads (one part sent) and died
         // before the upload was recorded: no metadata names these backend uploads.
         let storageId = GatewayState.newStorageId()
-        let backendKey = GatewayState.backendKey(bucket: "media", key: "big.bin", storageId: storageId)
+        let backendKey = WriteIntent.backendKey(bucket: "media", key: "big.bin", storageId: storageId)
         let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
         try await gw.store.recordIntent(WriteIntent(storageId: storageId, bucket: "media", key: "big.bin", zones: zones,
                                                     backendKey: backendKey, createdAt: Date().addingTimeInterval(-7200)))
@@ -199,7 +199,7 @@ struct ReconcilerTests {
         }
 
         #expect(try await ReplicationWorker(state: gw.state, workerId: "w2").runOnce(now: later) == 1)
-        let copy = gw.file(zone: planned[1], key: GatewayState.backendKey(bucket: "data", key: key, storageId: version.storageId))
+        let copy = gw.file(zone: planned[1], key: WriteIntent.backendKey(bucket: "data", key: key, storageId: version.storageId))
         #expect(FileManager.default.contents(atPath: copy).map(Array.init) == body)
         #expect(try await gw.store.underReplicated(afterSequence: nil, limit: 10).isEmpty)
         try await gw.withClient { client in
@@ -301,7 +301,7 @@ struct ReconcilerOnMotoTests {
         let bucket = Moto.uniqueName("crash")
         try await gw.withClient { client in try await gw.createBucket(client, bucket) }
         let storageId = GatewayState.newStorageId()
-        let backendKey = GatewayState.backendKey(bucket: bucket, key: "big.bin", storageId: storageId)
+        let backendKey = WriteIntent.backendKey(bucket: bucket, key: "big.bin", storageId: storageId)
         let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
         try await gw.store.recordIntent(WriteIntent(storageId: storageId, bucket: bucket, key: "big.bin", zones: zones,
                                                     backendKey: backendKey, createdAt: Date().addingTimeInterval(-7200)))

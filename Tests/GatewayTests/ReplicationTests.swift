@@ -120,7 +120,7 @@ struct ReplicationTests {
             #expect(try await gw.put(client, "/hr-data/\(key)", body).status == .ok)
         }
         let version = try #require(try await gw.store.latestVersion(bucket: "hr-data", key: key))
-        let backendKey = GatewayState.backendKey(bucket: "hr-data", key: key, storageId: version.storageId)
+        let backendKey = WriteIntent.backendKey(bucket: "hr-data", key: key, storageId: version.storageId)
 
         // The first zone in plan order lost its copy: the read goes to the next, byte-identical.
         let first = gw.file(zone: planned[0], key: backendKey)

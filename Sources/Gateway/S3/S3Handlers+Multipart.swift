@@ -36,7 +36,7 @@ extension S3Handlers {
         let uploadId = GatewayState.newStorageId(now: now) + GatewayState.newStorageId(now: now).suffix(13)
         var upload = MultipartUpload(
             uploadId: uploadId, bucket: bucketName, key: key, storageId: storageId,
-            backendKey: GatewayState.backendKey(bucket: bucketName, key: key, storageId: storageId),
+            backendKey: WriteIntent.backendKey(bucket: bucketName, key: key, storageId: storageId),
             initiatedAt: now, initiator: principal.accessKey, headers: objectHeaders(), userMetadata: try userMetadata(),
             tags: tags, checksumAlgorithm: checksum?.rawValue, checksumType: checksum == nil ? nil : .composite,
             placement: placementInfo(plan, now: now), retention: lock.retention, legalHold: lock.legalHold)

@@ -47,7 +47,7 @@ extension S3Handlers {
         let now = Date()
         let storageId = GatewayState.newStorageId(now: now)
         let versionId = Self.versionId(plan: plan, bucket: bucket, storageId: storageId)
-        let backendKey = GatewayState.backendKey(bucket: bucket.name, key: key, storageId: storageId)
+        let backendKey = WriteIntent.backendKey(bucket: bucket.name, key: key, storageId: storageId)
         let coordinator = WriteCoordinator(state: state)
         let intent = WriteIntent(storageId: storageId, bucket: bucket.name, key: key,
                                  zones: coordinator.intentZones(for: plan), backendKey: backendKey, createdAt: now)

@@ -147,6 +147,7 @@ public struct WriteIntent: Sendable, Hashable, Codable {
         self.backendKey = backendKey
         self.createdAt = createdAt
     }
+
     /// Where a version's bytes live inside a backend's physical bucket: `<bucket>/<key>.<storage
     /// id>`, write-once and readable with any S3 client. The storage id is a suffix of the key's
     /// name rather than a name inside a folder of the key: S3 servers that keep objects as files

@@ -44,7 +44,7 @@ struct SQLiteStoreTests {
         var names: [String] = []
         let deadline = ContinuousClock.now + .seconds(10)
         while names.isEmpty, ContinuousClock.now < deadline {
-            try await Task.sleep(for: SQLiteEngine.checkpointInterval)
+            try await Task.sleep(for: configuration.checkpointInterval)
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: configuration.path, toPath: copy)
             let reader = try await SQLiteHandle.open(path: copy, name: "copy-reader")
@@ -53,6 +53,41 @@ struct SQLiteStoreTests {
             reader.thread.stop()
         }
         #expect(names == ["checkpointed"])
+        await store.close()
+    }
+
+    /// Under writes that never pause, a checkpoint beside the writer never copies every frame,
+    /// and SQLite restarts the WAL only after one has: the engine finishes such a checkpoint
+    /// under the write gate once the WAL is past `walRestartFrames`, so the WAL is written from
+    /// its start again (its header counts the restarts) instead of growing with every commit.
+    @Test func theWALRestartsUnderContinuousWrites() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = SQLiteMetadataStore.Configuration(directory: directory.path)
+        configuration.checkpointInterval = .milliseconds(10)
+        configuration.walRestartFrames = 50
+        let store = try await SQLiteMetadataStore.open(configuration: configuration, logger: quietLogger)
+        try await Fixture(store).bucket("busy")
+        let writers = 4, commits = 400
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    for index in 0..<commits {
+                        try await Fixture(store).put(bucket: "busy", key: "w\(writer)/\(index)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let wal = try Data(contentsOf: URL(fileURLWithPath: configuration.path + "-wal"))
+        try #require(wal.count >= 32)
+        // WAL header: magic, version, page size, then the checkpoint sequence (big-endian).
+        let restarts = wal[12..<16].reduce(0) { $0 << 8 | Int($1) }
+        let pageSize = wal[8..<12].reduce(0) { $0 << 8 | Int($1) }
+        #expect(restarts >= 2, "the WAL restarted \(restarts) times")
+        // Each commit writes several pages; without restarts the WAL would hold them all.
+        #expect(wal.count < writers * commits * pageSize, "WAL of \(wal.count) bytes")
+        #expect(try await store.latestVersion(bucket: "busy", key: "w3/399") != nil)
         await store.close()
     }
 

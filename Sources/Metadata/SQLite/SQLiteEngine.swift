@@ -27,7 +27,10 @@ final class SQLiteEngine: SQLEngine {
     /// does not wait for a lock held by another process (it moves to its thread instead).
     private let busyTimeout: Int
 
-    private init(writer: SQLiteHandle, readers: [SQLiteHandle], checkpointer: SQLiteHandle?, busyTimeout: Int, logger: Logger) {
+    private init(
+        writer: SQLiteHandle, readers: [SQLiteHandle], checkpointer: SQLiteHandle?, busyTimeout: Int,
+        configuration: SQLiteMetadataStore.Configuration, logger: Logger
+    ) {
         self.writer = writer
         self.allReaders = readers
         self.idleReaders = Locked(readers)
@@ -35,11 +38,15 @@ final class SQLiteEngine: SQLEngine {
         self.checkpointer = checkpointer
         self.writesInline = checkpointer != nil
         self.busyTimeout = busyTimeout
+        self.checkpointInterval = configuration.checkpointInterval
+        self.walRestartFrames = configuration.walRestartFrames
         self.logger = logger
     }
 
-    /// How often the checkpointer copies the WAL into the database file.
-    static let checkpointInterval: Duration = .milliseconds(250)
+    /// How often the checkpointer copies the WAL into the database file, and from which WAL
+    /// size (frames) it finishes a checkpoint under the write gate.
+    private let checkpointInterval: Duration
+    private let walRestartFrames: Int64
 
     static func open(_ configuration: SQLiteMetadataStore.Configuration, logger: Logger) async throws -> SQLiteEngine {
         let url = URL(fileURLWithPath: configuration.path)
@@ -62,6 +69,8 @@ final class SQLiteEngine: SQLEngine {
                     "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
                     "PRAGMA foreign_keys = ON",
                     "PRAGMA wal_autocheckpoint = \(inline ? 0 : 1000)",
+                    // A WAL that a burst of writes made large is cut back when it restarts.
+                    "PRAGMA journal_size_limit = \(64 << 20)",
                 ] {
                     _ = try writer.query(pragma)
                 }
@@ -83,7 +92,8 @@ final class SQLiteEngine: SQLEngine {
                 }
                 readers.append(reader)
             }
-            let engine = SQLiteEngine(writer: writer, readers: readers, checkpointer: checkpointer, busyTimeout: busy, logger: logger)
+            let engine = SQLiteEngine(writer: writer, readers: readers, checkpointer: checkpointer, busyTimeout: busy,
+                                      configuration: configuration, logger: logger)
             engine.startCheckpoints()
             return engine
         } catch {
@@ -92,24 +102,45 @@ final class SQLiteEngine: SQLEngine {
         }
     }
 
-    /// Copies the WAL into the database file every ``checkpointInterval`` (`PASSIVE`: it never
+    /// Copies the WAL into the database file every `checkpointInterval` (`PASSIVE`: it never
     /// waits for or blocks a reader or the writer), as SQLite's automatic checkpoint would at
     /// the end of a commit.
+    ///
+    /// SQLite writes the WAL from its beginning again only when a write transaction starts
+    /// after a checkpoint has copied *every* frame. Under a steady stream of writes a checkpoint
+    /// beside the writer never catches up (a transaction begins while it copies and appends
+    /// after it), and the WAL would grow without end: gigabytes within minutes, each new frame
+    /// allocating file space. So once the WAL is past `walRestartFrames`, the frames written
+    /// during the passive checkpoint are copied under the write gate, and the next write
+    /// transaction restarts the WAL.
     private func startCheckpoints() {
         guard let checkpointer else { return }
-        let logger = self.logger
+        let (logger, writeGate) = (self.logger, self.writeGate)
+        let (interval, restartFrames) = (checkpointInterval, walRestartFrames)
         checkpoints.withLock {
             $0 = Task.detached {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: Self.checkpointInterval)
+                    try? await Task.sleep(for: interval)
                     if Task.isCancelled { break }
                     do {
-                        try await Self.on(checkpointer) { _ = try $0.query("PRAGMA wal_checkpoint(PASSIVE)") }
+                        let wal = try await Self.checkpoint(checkpointer)
+                        if wal.frames >= restartFrames {
+                            _ = try await writeGate.withPermit { try await Self.checkpoint(checkpointer) }
+                        }
                     } catch {
                         logger.warning("metadata checkpoint failed", metadata: ["error": "\(String(reflecting: error))"])
                     }
                 }
             }
+        }
+    }
+
+    /// `PRAGMA wal_checkpoint(PASSIVE)` on the checkpointer: the WAL's frames, and how many of
+    /// them are in the database file now.
+    private static func checkpoint(_ handle: SQLiteHandle) async throws -> (frames: Int64, copied: Int64) {
+        try await on(handle) { handle in
+            guard let row = try handle.query("PRAGMA wal_checkpoint(PASSIVE)").first else { return (0, 0) }
+            return (try row.int("log"), try row.int("checkpointed"))
         }
     }
 

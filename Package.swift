@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PolicyEngine", targets: ["PolicyEngine"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "S3Protocol", targets: ["S3Protocol"]),
+        .library(name: "Metadata", targets: ["Metadata"]),
         .executable(name: "policyctl", targets: ["policyctl"]),
         .executable(name: "gateway", targets: ["Gateway"]),
     ],

@@ -53,6 +53,32 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Unversioned: every PUT replaces the key's "null" version. Racing from two gateways, each
+    /// commit removes the one before it and queues the deletion of its copy; one version is left.
+    @Test func concurrentOverwritesOfANullVersionLeaveOne() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 4)
+        try await withPostgresStores(Array(repeating: base, count: 2)) { stores in
+            try await Fixture(stores[0]).bucket("photos")
+            let replaced = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<40 {
+                    let store = stores[i % 2]
+                    group.addTask {
+                        let result = try await Fixture(store).put(key: "hot", versionId: nullVersionID, time: i)
+                        #expect(result.version.isLatest)
+                        #expect(result.replaced == nil || result.deleteJobs.count == 1)
+                        return result.replaced == nil ? 0 : 1
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(replaced == 39)
+            let versions = try await stores[1].listVersions(ListVersionsRequest(bucket: "photos"))
+            #expect(versions.versions.count == 1)
+            #expect(versions.versions.first?.isLatest == true)
+            #expect(try await stores[0].jobCounts(now: at(0)).queued == 39)
+        }
+    }
+
     @Test func twoGatewaysRepairingTogetherQueueEachMissingCopyOnce() async throws {
         let base = try PostgresTestEnvironment.configuration(maximumConnections: 4)
         try await withPostgresStores([base, base]) { stores in

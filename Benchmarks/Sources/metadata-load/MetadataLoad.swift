@@ -34,6 +34,15 @@ struct MetadataLoad: AsyncParsableCommand {
     var rounds = 3
 
     mutating func run() async throws {
+        do {
+            try await load()
+        } catch {
+            print("metadata-load: \(String(reflecting: error))")
+            throw ExitCode.failure
+        }
+    }
+
+    func load() async throws {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let logger = Logger(label: "metadata-load")
         let store: any MetadataStore

@@ -2,19 +2,24 @@ import Foundation
 
 extension SQLMetadataCore {
     static func insertLog(_ entry: OperationLogEntry, in db: any SQLExecutor) async throws -> Int64 {
-        guard let row = try await db.first("""
-            INSERT INTO operations_log (
-                logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
-                policy_set_hash, bytes, duration_ms, detail
-            ) VALUES (
-                \(entry.time), \(entry.requestId), \(entry.principal), \(entry.operation), \(entry.bucket),
-                \(entry.key), \(entry.versionId), \(entry.httpStatus), \(JSONColumn.encode(entry.zones)),
-                \(entry.policySetHash), \(entry.bytes), \(entry.durationMs), \(entry.detail)
-            ) RETURNING id
-            """) else {
+        guard let row = try await db.first(logInsert(entry)) else {
             throw MetadataError(.internal, "appending to the operations log failed", details: "INSERT returned no row")
         }
         return try row.int("id")
+    }
+
+    /// The INSERT of one log row, returning its id.
+    static func logInsert(_ entry: OperationLogEntry) -> SQL {
+        """
+        INSERT INTO operations_log (
+            logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
+            policy_set_hash, bytes, duration_ms, detail
+        ) VALUES (
+            \(entry.time), \(entry.requestId), \(entry.principal), \(entry.operation), \(entry.bucket),
+            \(entry.key), \(entry.versionId), \(entry.httpStatus), \(JSONColumn.encode(entry.zones)),
+            \(entry.policySetHash), \(entry.bytes), \(entry.durationMs), \(entry.detail)
+        ) RETURNING id
+        """
     }
 
     func appendLog(_ entry: OperationLogEntry) async throws -> Int64 {

@@ -77,6 +77,9 @@ extension SQLMetadataCore {
 
     /// The commit transaction body (also used by CompleteMultipartUpload).
     static func commit(_ commit: VersionCommit, in db: any SQLExecutor) async throws -> CommitResult {
+        if db.dialect == .postgres, commit.precondition == WritePrecondition.none {
+            return try await commitInTwoStatements(commit, in: db)
+        }
         let request = commit.version
         let now = request.createdAt
         try await lockKey(db, bucket: request.bucket, key: request.key)
@@ -147,22 +150,133 @@ extension SQLMetadataCore {
             try await db.execute("""
                 INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: SQL.joined(rows, separator: ", "))
                 """)
-            let complete = Set(replicas.filter { $0.status == .complete }.map(\.zone))
-            let source = version.placement.plannedZones.first(where: complete.contains) ?? replicas.first { $0.status == .complete }?.zone
-            let copies = replicas.filter { $0.status == .pending || $0.status == .failed }.map {
-                NewSyncJob(
-                    kind: .replicate, storageId: version.storageId, zone: $0.zone, sourceZone: source,
-                    bucket: version.bucket, key: version.key, backendKey: $0.backendKey, notBefore: now,
-                    deadline: version.placement.replicationDeadline
-                )
-            }
-            replicationJobs = try await insertJobs(copies, now: now, in: db)
+            replicationJobs = try await insertJobs(Self.replicationJobs(for: version, replicas: replicas, now: now), now: now, in: db)
         }
         let logId = try await commit.log.asyncMap { try await insertLog($0, in: db) }
         return CommitResult(
             version: version, replaced: replaced, replicationJobs: replicationJobs,
             deleteJobs: deleteJobs, logId: logId
         )
+    }
+
+    /// An unconditional commit on PostgreSQL, where every statement is a round trip to the
+    /// server: the same steps as the general path in two statements instead of six to eight.
+    /// The first takes the key's lock and removes the intent; the second, which must start
+    /// after the lock is held (its snapshot then sees every earlier commit of the key), removes
+    /// a replaced "null" version, demotes the latest version and inserts the new one with its
+    /// replicas and log row. Within one statement, sub-statements run in no fixed order: the
+    /// insert reads the counts of the removal and the demotion first, so both are done before
+    /// the new row meets the unique indexes (rows deleted or updated by the same transaction
+    /// no longer conflict). Jobs for pending copies and for the replaced version's replicas
+    /// follow as before, in the same transaction.
+    static func commitInTwoStatements(_ commit: VersionCommit, in db: any SQLExecutor) async throws -> CommitResult {
+        let request = commit.version
+        let now = request.createdAt
+        let lockName = request.bucket + "/" + request.key
+        let intent = try await db.first("""
+            WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))),
+            removed AS (DELETE FROM write_intents WHERE storage_id = \(request.storageId) RETURNING reclaimed_at)
+            SELECT (SELECT count(*) FROM locked) AS locks, (SELECT reclaimed_at FROM removed) AS reclaimed_at
+            """)
+        if try intent?.optionalDate("reclaimed_at") != nil {
+            throw MetadataError(.conflict, MetadataError.reclaimedWriteMessage)
+        }
+
+        let replacesNull = request.versionId == nullVersionID
+        let replicas = request.isDeleteMarker ? [] : commit.replicas
+        let completeCopies = replicas.filter { $0.status == .complete }.count
+        var parts: [SQL] = []
+        if replacesNull {
+            parts.append("""
+                nulled AS (
+                    DELETE FROM object_versions
+                    WHERE bucket = \(request.bucket) AND key = \(request.key) AND version_id = \(nullVersionID)
+                    RETURNING \(sql: Rows.versionColumns))
+                """)
+        }
+        // The null version, if latest, is removed above; a row must not be changed twice.
+        let notNull: SQL = replacesNull ? " AND version_id <> \(nullVersionID)" : ""
+        parts.append("""
+            demoted AS (
+                UPDATE object_versions SET is_latest = FALSE
+                WHERE bucket = \(request.bucket) AND key = \(request.key) AND is_latest\(sql: notNull)
+                RETURNING seq)
+            """)
+        let before: SQL = replacesNull
+            ? "(SELECT count(*) FROM demoted) + (SELECT count(*) FROM nulled)"
+            : "(SELECT count(*) FROM demoted)"
+        parts.append("""
+            inserted AS (
+                INSERT INTO object_versions (
+                    storage_id, bucket, key, version_id, is_latest, is_delete_marker, size, etag,
+                    content_type, cache_control, content_disposition, content_encoding, content_language, expires,
+                    user_metadata, tags, checksums, checksum_type, parts_count, created_at, policy_set_hash,
+                    residency_policies, replication_policy, planned_zones, required_copies, write_quorum,
+                    replication_deadline, complete_copies, retention_mode, retain_until, legal_hold
+                )
+                SELECT
+                    \(request.storageId), \(request.bucket), \(request.key), \(request.versionId), TRUE,
+                    \(request.isDeleteMarker), \(request.size), \(request.etag),
+                    \(sql: headerValues(request.headers)),
+                    \(JSONColumn.encode(request.userMetadata)), \(JSONColumn.encode(request.tags)),
+                    \(JSONColumn.encode(request.checksums.values)), \(request.checksums.type?.rawValue),
+                    \(request.partsCount), \(request.createdAt),
+                    \(sql: placementValues(request.placement)),
+                    \(completeCopies), \(request.retention?.mode.rawValue), \(request.retention?.retainUntil),
+                    \(request.legalHold)
+                WHERE \(sql: before) >= 0
+                RETURNING \(sql: Rows.versionColumns))
+            """)
+        if !replicas.isEmpty {
+            let rows = replicas.map {
+                Rows.replicaValues(Replica(
+                    storageId: request.storageId, zone: $0.zone, status: $0.status, backendKey: $0.backendKey,
+                    size: request.size, etag: $0.etag, checksum: $0.checksum, updatedAt: now, lastError: $0.lastError
+                ))
+            }
+            parts.append("""
+                replicas AS (
+                    INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: SQL.joined(rows, separator: ", ")))
+                """)
+        }
+        var logId: SQL = "NULL::bigint"
+        if let entry = commit.log {
+            parts.append("logged AS (\(sql: logInsert(entry)))")
+            logId = "(SELECT id FROM logged)"
+        }
+        let replacedRow: SQL = replacesNull ? "UNION ALL SELECT FALSE, NULL::bigint, \(sql: Rows.versionColumns) FROM nulled" : ""
+        var rows = try await db.query("""
+            WITH \(sql: SQL.joined(parts, separator: ",\n"))
+            SELECT TRUE AS is_new, \(sql: logId) AS log_id, \(sql: Rows.versionColumns) FROM inserted
+            \(sql: replacedRow)
+            """)
+        guard let index = try rows.firstIndex(where: { try $0.bool("is_new") }) else {
+            throw MetadataError(.internal, "commit failed", details: "INSERT returned no row")
+        }
+        let inserted = rows.remove(at: index)
+        // As stored (sequence assigned, dates at the database's precision).
+        let version = try Rows.version(inserted)
+        let replaced = try rows.first.map(Rows.version)
+        let deleteJobs = try await replaced.asyncMap { try await retireReplicas(of: $0, now: now, in: db) } ?? []
+        let replicationJobs = try await insertJobs(replicationJobs(for: version, replicas: replicas, now: now), now: now, in: db)
+        return CommitResult(
+            version: version, replaced: replaced, replicationJobs: replicationJobs,
+            deleteJobs: deleteJobs, logId: try inserted.optionalInt("log_id")
+        )
+    }
+
+    /// A `replicate` job for each copy still to make, copied from a complete one (the first
+    /// complete zone in the plan's order).
+    static func replicationJobs(for version: ObjectVersion, replicas: [CommitReplica], now: Date) -> [NewSyncJob] {
+        let complete = Set(replicas.filter { $0.status == .complete }.map(\.zone))
+        let source = version.placement.plannedZones.first(where: complete.contains) ?? replicas.first { $0.status == .complete }?.zone
+        return replicas.filter { $0.status == .pending || $0.status == .failed }.map {
+            NewSyncJob(
+                kind: .replicate, storageId: version.storageId, zone: $0.zone, sourceZone: source,
+                bucket: version.bucket, key: version.key, backendKey: $0.backendKey, notBefore: now,
+                deadline: version.placement.replicationDeadline
+            )
+        }
     }
 
     static func check(_ precondition: WritePrecondition, current: ObjectVersion?) throws {

@@ -91,6 +91,50 @@ struct SQLiteStoreTests {
         await store.close()
     }
 
+    /// A database written by an earlier version (migrations 1 and 2) keeps its intents and
+    /// replicas when migration 3 rebuilds both tables as WITHOUT ROWID tables.
+    @Test func migrationThreeKeepsIntentsAndReplicas() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = SQLiteMetadataStore.Configuration(directory: directory.path)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let old = try await SQLiteHandle.open(path: configuration.path, name: "version-2")
+        _ = try old.query("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for migration in Schema.migrations(.sqlite) where migration.version <= 2 {
+            for statement in migration.statements { _ = try old.query(statement) }
+            _ = try old.query("INSERT INTO schema_migrations VALUES (?1, '2026-01-01T00:00:00Z')", [.int(Int64(migration.version))])
+        }
+        _ = try old.query("""
+            INSERT INTO write_intents (storage_id, bucket, key, zones, backend_key, created_at, reclaimed_at)
+            VALUES ('s-1', 'photos', 'a.jpg', '["FI-HEL-ST-1"]', 'photos/a.jpg.s-1', 1000000, 2000000)
+            """)
+        _ = try old.query("""
+            INSERT INTO object_replicas (storage_id, zone, status, backend_key, size, etag, checksum, updated_at, last_error)
+            VALUES ('s-2', 'FI-HEL-ST-1', 'complete', 'photos/b.jpg.s-2', 11, '"e"', NULL, 3000000, NULL)
+            """)
+        old.close()
+        old.thread.stop()
+
+        let store = try await SQLiteMetadataStore.open(configuration: configuration, logger: quietLogger)
+        let intents = try await store.staleIntents(olderThan: Date(timeIntervalSince1970: 10), limit: 10)
+        #expect(intents.map(\.storageId) == ["s-1"])
+        #expect(intents.first?.backendKey == "photos/a.jpg.s-1")
+        let replicas = try await store.replicas(storageId: "s-2")
+        #expect(replicas.map(\.zone) == ["FI-HEL-ST-1"])
+        #expect(replicas.first?.status == .complete)
+        let tables = try await store.engine.read { db in
+            try await db.query("SELECT name, sql FROM sqlite_schema WHERE name IN ('write_intents', 'object_replicas')")
+        }
+        #expect(tables.count == 2)
+        for table in tables { #expect(try table.string("sql").contains("WITHOUT ROWID")) }
+        // The intent keeps working: a reclaimed intent blocks its commit.
+        await expectError(.conflict) {
+            try await Fixture(store).bucket("photos")
+            _ = try await store.commit(VersionCommit(version: Fixture(store).version(key: "a.jpg", storageId: "s-1")))
+        }
+        await store.close()
+    }
+
     /// A write transaction that finds the database locked by another process waits for it
     /// (busy_timeout) instead of failing.
     @Test func aWriteWaitsForAnotherProcesssLock() async throws {

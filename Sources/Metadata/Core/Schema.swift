@@ -220,6 +220,53 @@ enum Schema {
                 "ALTER TABLE write_intents ADD COLUMN reclaimed_at \(t.time)",
                 "ALTER TABLE write_intents ADD COLUMN cleaned_at \(t.time)",
             ]),
+            // Fewer pages per PUT. write_intents holds only the writes in flight and a few
+            // tombstones, so its scans need no index on created_at; on SQLite, the intents and
+            // the replicas become WITHOUT ROWID tables, stored in their primary key's b-tree
+            // instead of a table plus an index of the key (each change writes one page, not
+            // two, to the WAL).
+            Migration(version: 3, statements: dialect == .postgres ? [
+                "DROP INDEX write_intents_created",
+            ] : [
+                """
+                CREATE TABLE write_intents_v3 (
+                    storage_id TEXT PRIMARY KEY,
+                    bucket TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    zones TEXT NOT NULL,
+                    backend_key TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    reclaimed_at INTEGER,
+                    cleaned_at INTEGER
+                ) STRICT, WITHOUT ROWID
+                """,
+                """
+                INSERT INTO write_intents_v3
+                SELECT storage_id, bucket, key, zones, backend_key, created_at, reclaimed_at, cleaned_at FROM write_intents
+                """,
+                "DROP TABLE write_intents",
+                "ALTER TABLE write_intents_v3 RENAME TO write_intents",
+                """
+                CREATE TABLE object_replicas_v3 (
+                    storage_id TEXT NOT NULL,
+                    zone TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    backend_key TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    etag TEXT,
+                    checksum TEXT,
+                    updated_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    PRIMARY KEY (storage_id, zone)
+                ) STRICT, WITHOUT ROWID
+                """,
+                """
+                INSERT INTO object_replicas_v3
+                SELECT storage_id, zone, status, backend_key, size, etag, checksum, updated_at, last_error FROM object_replicas
+                """,
+                "DROP TABLE object_replicas",
+                "ALTER TABLE object_replicas_v3 RENAME TO object_replicas",
+            ]),
         ]
     }
 

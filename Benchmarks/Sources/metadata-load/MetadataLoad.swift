@@ -65,7 +65,7 @@ struct MetadataLoad: AsyncParsableCommand {
         try await store.createBucket(Bucket(name: bucket, createdAt: Date(), owner: "bench", region: "eu-north-1"))
 
         print("store \(name), concurrency \(concurrency), \(count) PUTs per task and round")
-        print("round      puts    puts/s  intent p50 µs  p99 µs   commit p50 µs  p99 µs")
+        print("round      puts    puts/s  intent p50 µs  p99 µs   commit p50 µs  p99 µs  p99.9 µs  max µs")
         for round in 0...rounds {
             let measured = round > 0
             let perTask = measured ? count : warmup
@@ -97,9 +97,9 @@ struct MetadataLoad: AsyncParsableCommand {
             let puts = perTask * concurrency
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let (intents, commits) = histograms
-            print(String(format: "%5d %9d %9.0f %14d %7d %15d %7d", round, puts, Double(puts) / seconds,
+            print(String(format: "%5d %9d %9.0f %14d %7d %15d %7d %9d %7d", round, puts, Double(puts) / seconds,
                          intents.valueAtPercentile(50), intents.valueAtPercentile(99),
-                         commits.valueAtPercentile(50), commits.valueAtPercentile(99)))
+                         commits.valueAtPercentile(50), commits.valueAtPercentile(99), commits.valueAtPercentile(99.9), commits.max))
         }
         if let sqlite = store as? SQLiteMetadataStore { await sqlite.close() }
     }

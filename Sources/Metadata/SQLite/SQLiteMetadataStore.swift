@@ -27,9 +27,9 @@ public final class SQLiteMetadataStore: Sendable {
         public var synchronous: Synchronous = .normal
         /// How often the WAL is copied into the database file (with `synchronous = NORMAL`).
         var checkpointInterval: Duration = .milliseconds(250)
-        /// WAL size, in frames of one page, from which a checkpoint that could not copy every
-        /// frame beside the writer finishes while no write runs, so that the WAL restarts.
-        var walRestartFrames: Int64 = 1000
+        /// WAL size, in frames of one page (32 MiB of 4 KiB pages), from which a checkpoint
+        /// finishes while no write runs, so that the WAL restarts (see ``SQLiteEngine``).
+        var walRestartFrames: Int64 = 8192
 
         public init(path: String) {
             self.path = path

@@ -43,7 +43,7 @@ struct KeyOrderTests {
         let hostile = "x'; DROP TABLE buckets; --"
         let sql: SQL = "SELECT * FROM buckets WHERE name = \(hostile) AND n = \(42)"
         let postgres = sql.render(.postgres)
-        #expect(postgres.text == "SELECT * FROM buckets WHERE name = $1 AND n = $2")
+        #expect(postgres.text == "SELECT * FROM buckets WHERE name = $1::text AND n = $2::int8")
         #expect(postgres.binds == [.text(hostile), .int(42)])
         #expect(sql.render(.sqlite).text == "SELECT * FROM buckets WHERE name = ?1 AND n = ?2")
     }

@@ -53,6 +53,37 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Statements are prepared once per connection and reused: more PUTs with the same
+    /// statements add no prepared statement on the server.
+    @Test func statementsArePreparedOncePerConnection() async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 1)
+        try await withPostgresStores([base]) { stores in
+            let store = stores[0]
+            try await Fixture(store).bucket("photos")
+            let prepared: @Sendable () async throws -> Int64 = {
+                try await store.core.engine.read { db in
+                    try await db.first("SELECT count(*) AS n FROM pg_prepared_statements")?.int("n") ?? -1
+                }
+            }
+            for i in 0..<3 { try await Fixture(store).put(key: "k\(i)") }
+            let first = try await prepared()
+            for i in 3..<10 { try await Fixture(store).put(key: "k\(i)") }
+            #expect(first >= 3)
+            #expect(try await prepared() == first)
+            #expect(try await store.latestVersion(bucket: "photos", key: "k9") != nil)
+        }
+        var unprepared = base
+        unprepared.preparedStatements = false
+        try await withPostgresStores([unprepared]) { stores in
+            try await Fixture(stores[0]).bucket("photos")
+            for i in 0..<3 { try await Fixture(stores[0]).put(key: "k\(i)") }
+            let count = try await stores[0].core.engine.read { db in
+                try await db.first("SELECT count(*) AS n FROM pg_prepared_statements")?.int("n")
+            }
+            #expect(count == 0)
+        }
+    }
+
     /// Unversioned: every PUT replaces the key's "null" version. Racing from two gateways, each
     /// commit removes the one before it and queues the deletion of its copy; one version is left.
     @Test func concurrentOverwritesOfANullVersionLeaveOne() async throws {
@@ -183,8 +214,14 @@ struct PostgresConfigurationTests {
         #expect(full.schema == "gateway")
         #expect(full.maximumConnections == 7)
 
+        #expect(full.preparedStatements)
+
         let minimal = try PostgresMetadataStore.Configuration(url: "postgresql://me@localhost/db")
         #expect(minimal.client.port == 5432 && minimal.client.password == nil && minimal.schema == nil)
+        #expect(try !PostgresMetadataStore.Configuration(url: "postgres://me@localhost/db?prepared_statements=off").preparedStatements)
+        #expect(throws: MetadataError.self) {
+            try PostgresMetadataStore.Configuration(url: "postgres://me@localhost/db?prepared_statements=maybe")
+        }
 
         let socket = try PostgresMetadataStore.Configuration(url: "postgres://me@/db?host=/tmp/pg")
         #expect(socket.client.unixSocketPath == "/tmp/pg/.s.PGSQL.5432")

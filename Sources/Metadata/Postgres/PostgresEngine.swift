@@ -22,11 +22,14 @@ struct PostgresEngine: SQLEngine {
     /// Bound on one call (a transaction or a read) from asking for a connection to its end.
     var operationTimeout: Duration = .seconds(8)
     let outage = OutageMark()
+    /// Server-side prepared statements of the pool's connections; nil runs every statement
+    /// unnamed (parsed and planned at each call).
+    var statements: PreparedStatements? = PreparedStatements()
     var dialect: SQLDialect { .postgres }
 
     func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await run { connection in
-            try await body(PostgresExecutor(connection: connection, logger: logger))
+            try await body(PostgresExecutor(connection: connection, logger: logger, statements: statements))
         }
     }
 
@@ -46,7 +49,7 @@ struct PostgresEngine: SQLEngine {
         let logger = self.logger
         return try await run { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await body(PostgresExecutor(connection: connection, logger: logger))
+                try await body(PostgresExecutor(connection: connection, logger: logger, statements: statements))
             }
         }
     }
@@ -130,6 +133,8 @@ struct PostgresEngine: SQLEngine {
             return MetadataError(.internal, "metadata database error", details: String(reflecting: error))
         case let error as PSQLError:
             return map(error)
+        case let error as PostgresError:
+            return map(error)
         case is CancellationError:
             return MetadataError(.unavailable, "the metadata request was cancelled")
         default:
@@ -145,32 +150,49 @@ struct PostgresEngine: SQLEngine {
         let details = String(reflecting: error)
         switch error.code {
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            switch state {
-            case "23505":
-                return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
-            case "23503":
-                return MetadataError(.conflict, "a referenced record does not exist or is still referenced", details: details, violation: .foreignKey)
-            case "23514", "23502":
-                return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
-            case "40001", "40P01", "55P03":
-                return MetadataError(.conflict, "a concurrent change interfered; retry", details: details)
-            case "57P01", "57P02", "57P03", "53300", "53200", "53100":
-                return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
-            default:
-                if state.hasPrefix("22") {
-                    // Data exception, e.g. a NUL character in a key.
-                    return MetadataError(.invalidArgument, "a value cannot be stored", details: details)
-                }
-                if state.hasPrefix("08") {
-                    return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
-                }
-                return MetadataError(.internal, "metadata database error", details: details)
-            }
+            return map(sqlState: error.serverInfo?[.sqlState] ?? "", details: details)
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed,
              .uncleanShutdown, .queryCancelled, .sslUnsupported, .failedToAddSSLHandler:
             return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
         default:
+            return MetadataError(.internal, "metadata database error", details: details)
+        }
+    }
+}
+
+extension PostgresEngine {
+    /// Prepared statements (postgres-nio's older API) fail with ``PostgresError``.
+    static func map(_ error: PostgresError) -> MetadataError {
+        let details = String(reflecting: error)
+        switch error {
+        case .server(let message):
+            return map(sqlState: message.fields[.sqlState] ?? "", details: details)
+        case .connectionClosed, .protocol:
+            return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+        }
+    }
+
+    /// What a server error (by SQLSTATE) means to the caller.
+    static func map(sqlState state: String, details: String) -> MetadataError {
+        switch state {
+        case "23505":
+            return MetadataError(.conflict, "a record with this identity already exists", details: details, violation: .unique)
+        case "23503":
+            return MetadataError(.conflict, "a referenced record does not exist or is still referenced", details: details, violation: .foreignKey)
+        case "23514", "23502":
+            return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
+        case "40001", "40P01", "55P03":
+            return MetadataError(.conflict, "a concurrent change interfered; retry", details: details)
+        case "57P01", "57P02", "57P03", "53300", "53200", "53100":
+            return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+        default:
+            if state.hasPrefix("22") {
+                // Data exception, e.g. a NUL character in a key.
+                return MetadataError(.invalidArgument, "a value cannot be stored", details: details)
+            }
+            if state.hasPrefix("08") {
+                return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
+            }
             return MetadataError(.internal, "metadata database error", details: details)
         }
     }
@@ -247,6 +269,8 @@ final class OutageMark: Sendable {
 struct PostgresExecutor: SQLExecutor {
     let connection: PostgresConnection
     let logger: Logger
+    /// Prepared statements to use; nil runs every statement unnamed.
+    var statements: PreparedStatements? = nil
     var dialect: SQLDialect { .postgres }
 
     func query(_ sql: SQL) async throws -> [SQLRow] {
@@ -261,6 +285,10 @@ struct PostgresExecutor: SQLExecutor {
             }
         }
         do {
+            if let statements, let prepared = try await statements.statement(text, on: connection) {
+                // The rows come in binary, though their description (from the prepare) says text.
+                return try await prepared.execute(values.map(Self.data)).get().map { try Self.row($0, binary: true) }
+            }
             var rows: [SQLRow] = []
             for try await row in try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) {
                 rows.append(try Self.row(row))
@@ -271,17 +299,31 @@ struct PostgresExecutor: SQLExecutor {
         }
     }
 
-    private static func row(_ row: PostgresRow) throws -> SQLRow {
+    /// A bound value for a prepared statement (typed, binary, as ``PostgresBindings`` would).
+    private static func data(_ value: SQLValue) -> PostgresData {
+        switch value {
+        case .text(let v): return v.map { PostgresData(string: $0) } ?? PostgresData(type: .text)
+        case .int(let v): return v.map { PostgresData(int64: $0) } ?? PostgresData(type: .int8)
+        case .bool(let v): return v.map { PostgresData(bool: $0) } ?? PostgresData(type: .bool)
+        case .date(let v):
+            guard let v else { return PostgresData(type: .timestamptz) }
+            var buffer = ByteBuffer()
+            buffer.writeInteger(PostgresMicros(v).micros - PostgresMicros.epochOffset)
+            return PostgresData(type: .timestamptz, formatCode: .binary, value: buffer)
+        }
+    }
+
+    private static func row(_ row: PostgresRow, binary: Bool = false) throws -> SQLRow {
         var values: [String: SQLValue] = [:]
         for cell in row {
-            values[cell.columnName] = try value(cell)
+            values[cell.columnName] = try value(cell, binary: binary)
         }
         return SQLRow(values)
     }
 
     /// Reads the binary wire format directly (much cheaper than the generic decoders for the
     /// 30-column rows of a listing); anything unusual goes through postgres-nio's decoders.
-    private static func value(_ cell: PostgresCell) throws -> SQLValue {
+    private static func value(_ cell: PostgresCell, binary: Bool) throws -> SQLValue {
         let type = cell.dataType
         guard let bytes = cell.bytes else {
             switch type {
@@ -291,7 +333,7 @@ struct PostgresExecutor: SQLExecutor {
             default: return .text(nil)
             }
         }
-        if cell.format == .binary {
+        if binary || cell.format == .binary {
             let index = bytes.readerIndex
             switch (type, bytes.readableBytes) {
             case (.int8, 8): return .int(bytes.getInteger(at: index, as: Int64.self))

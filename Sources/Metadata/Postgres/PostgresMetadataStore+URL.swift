@@ -5,8 +5,9 @@ extension PostgresMetadataStore.Configuration {
     /// Parses `postgres://user[:password]@host[:port]/database[?options]` (also `postgresql://`).
     ///
     /// Options: `sslmode` = `disable`, `prefer` (default, as libpq) or `require`;
-    /// `schema` (see ``schema``); `max_connections` (pool size); `host=/path/to/socket/dir` for a
-    /// unix socket (then `.s.PGSQL.<port>` in it).
+    /// `schema` (see ``schema``); `max_connections` (pool size); `prepared_statements` = `on`
+    /// (default) or `off` (see ``preparedStatements``); `host=/path/to/socket/dir` for a unix
+    /// socket (then `.s.PGSQL.<port>` in it).
     public init(url: String) throws {
         guard let components = URLComponents(string: url),
               components.scheme == "postgres" || components.scheme == "postgresql"
@@ -44,5 +45,10 @@ extension PostgresMetadataStore.Configuration {
             client.options.maximumConnections = max
         }
         self.init(client: client, schema: query["schema"].flatMap { $0.isEmpty ? nil : $0 })
+        switch query["prepared_statements"] ?? "on" {
+        case "on", "true", "1": preparedStatements = true
+        case "off", "false", "0": preparedStatements = false
+        case let value: throw MetadataError.invalid("prepared_statements must be on or off, not \(value)")
+        }
     }
 }

@@ -26,6 +26,10 @@ public final class PostgresMetadataStore: Sendable {
         /// (while the database is down). Default 3 s; once a wait has timed out, 0.5 s until a
         /// connection is had again.
         public var connectionWaitTimeout: Duration = .seconds(3)
+        /// Server-side prepared statements, per connection (parsed once instead of at every
+        /// call). Turn off behind a pooler that does not keep them (PgBouncer in transaction
+        /// mode before 1.21). Default on.
+        public var preparedStatements = true
 
         public init(client: PostgresClient.Configuration, schema: String? = nil) {
             self.client = client
@@ -56,7 +60,9 @@ public final class PostgresMetadataStore: Sendable {
         self.configuration = configuration
         self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.core = SQLMetadataCore(
-            engine: PostgresEngine(client: client, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout),
+            engine: PostgresEngine(
+                client: client, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout,
+                statements: configuration.preparedStatements ? PreparedStatements() : nil),
             logger: logger)
     }
 

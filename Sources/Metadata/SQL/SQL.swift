@@ -14,6 +14,16 @@ enum SQLValue: Sendable, Hashable {
     case bool(Bool?)
     case date(Date?)
 
+    /// `::type` of the value's PostgreSQL parameter.
+    var postgresCast: String {
+        switch self {
+        case .text: "::text"
+        case .int: "::int8"
+        case .bool: "::bool"
+        case .date: "::timestamptz"
+        }
+    }
+
     var isNull: Bool {
         switch self {
         case .text(let v): v == nil
@@ -132,7 +142,15 @@ struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation {
                 text += fragment
             case .bind(let value):
                 binds.append(value)
-                text += (dialect == .postgres ? "$" : "?") + String(binds.count)
+                switch dialect {
+                case .sqlite:
+                    text += "?" + String(binds.count)
+                case .postgres:
+                    // The type in the text: a statement prepared from it (see
+                    // `PreparedStatements`) types each parameter as it is bound, even where
+                    // the context alone would not say (`SELECT $1`).
+                    text += "$" + String(binds.count) + value.postgresCast
+                }
             }
         }
         return (text, binds)

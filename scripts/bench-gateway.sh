@@ -17,7 +17,8 @@
 #             binary, e.g. an earlier commit built in a worktree with
 #             `swift build -c release --package-path Benchmarks --product gateway`), in the
 #             same run: 4 KiB PUT and GET at concurrency 16 and 1 (COMPARE_CONCURRENCY), each
-#             gateway on its own local-disk zone with SQLite (the embedded default)
+#             gateway on its own local-disk zone with SQLite (the embedded default); with
+#             BACKEND=moto or gateway-disk, both on one such backend, also measured directly
 #
 # Backends (env BACKEND): `moto` (default for small/fanout: moto servers, scripts/moto.sh) or
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
@@ -334,14 +335,25 @@ mode_small() {
 mode_compare() {
     [[ -n "${BASELINE_GATEWAY:-}" && -x "${BASELINE_GATEWAY:-}" ]] || die "compare needs BASELINE_GATEWAY=PATH of a gateway binary"
     echo
-    echo "### compare: this build vs $BASELINE_GATEWAY, 4 KiB, each on a local-disk zone with SQLite"
     policies "$WORK/policies-1" 1 1
-    backends "$WORK/backends-baseline.json" "file:$WORK/zones-baseline"
-    backends "$WORK/backends-this.json" "file:$WORK/zones-this"
+    local direct=()
+    if [[ -n "${BACKEND:-}" ]]; then
+        # Both gateways write to one backend, which is also measured directly.
+        BACKEND_KIND="$BACKEND"
+        echo "### compare: this build vs $BASELINE_GATEWAY, 4 KiB, both on one $BACKEND_KIND backend"
+        start_backends 1
+        backends "$WORK/backends-baseline.json" "${BACKEND_URLS[0]}"
+        backends "$WORK/backends-this.json" "${BACKEND_URLS[0]}"
+        direct=(--target "direct=${BACKEND_URLS[0]}")
+    else
+        echo "### compare: this build vs $BASELINE_GATEWAY, 4 KiB, each on a local-disk zone with SQLite"
+        backends "$WORK/backends-baseline.json" "file:$WORK/zones-baseline"
+        backends "$WORK/backends-this.json" "file:$WORK/zones-this"
+    fi
     GATEWAY_BIN="$BASELINE_GATEWAY" start_gateway gateway-baseline "$WORK/backends-baseline.json" "$WORK/policies-1"
     local targets=(--target "baseline=$GW_URL")
     start_gateway gateway-this "$WORK/backends-this.json" "$WORK/policies-1"
-    targets+=(--target "this=$GW_URL" --baseline baseline)
+    targets+=(--target "this=$GW_URL" "${direct[@]}" --baseline baseline)
     for c in ${COMPARE_CONCURRENCY:-16 1}; do
         load "compare-put-c$c" "${targets[@]}" --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"
         load "compare-get-c$c" "${targets[@]}" --op get --size 4KiB --concurrency "$c" --objects 64 "${TIMED[@]}"

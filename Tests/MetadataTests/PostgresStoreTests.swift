@@ -53,8 +53,8 @@ struct PostgresStoreTests {
         }
     }
 
-    /// Statements are prepared once per connection and reused: more PUTs with the same
-    /// statements add no prepared statement on the server.
+    /// Statements are prepared on their second use on a connection and reused: more PUTs with
+    /// the same statements add no prepared statement on the server, nor does a text run once.
     @Test func statementsArePreparedOncePerConnection() async throws {
         let base = try PostgresTestEnvironment.configuration(maximumConnections: 1)
         try await withPostgresStores([base]) { stores in
@@ -66,8 +66,10 @@ struct PostgresStoreTests {
                 }
             }
             for i in 0..<3 { try await Fixture(store).put(key: "k\(i)") }
+            _ = try await prepared()
             let first = try await prepared()
             for i in 3..<10 { try await Fixture(store).put(key: "k\(i)") }
+            _ = try await store.core.engine.read { db in try await db.query("SELECT 12345 AS once") }
             #expect(first >= 3)
             #expect(try await prepared() == first)
             #expect(try await store.latestVersion(bucket: "photos", key: "k9") != nil)

@@ -117,23 +117,9 @@ extension SQLMetadataCore {
         let replicas = request.isDeleteMarker ? [] : commit.replicas
         let completeCopies = replicas.filter { $0.status == .complete }.count
         let inserted = try await db.first("""
-            INSERT INTO object_versions (
-                storage_id, bucket, key, version_id, is_latest, is_delete_marker, size, etag,
-                content_type, cache_control, content_disposition, content_encoding, content_language, expires,
-                user_metadata, tags, checksums, checksum_type, parts_count, created_at, policy_set_hash,
-                residency_policies, replication_policy, planned_zones, required_copies, write_quorum,
-                replication_deadline, complete_copies, retention_mode, retain_until, legal_hold
-            ) VALUES (
-                \(request.storageId), \(request.bucket), \(request.key), \(request.versionId), TRUE,
-                \(request.isDeleteMarker), \(request.size), \(request.etag),
-                \(sql: headerValues(request.headers)),
-                \(JSONColumn.encode(request.userMetadata)), \(JSONColumn.encode(request.tags)),
-                \(JSONColumn.encode(request.checksums.values)), \(request.checksums.type?.rawValue),
-                \(request.partsCount), \(request.createdAt),
-                \(sql: placementValues(request.placement)),
-                \(completeCopies), \(request.retention?.mode.rawValue), \(request.retention?.retainUntil),
-                \(request.legalHold)
-            ) RETURNING \(sql: Rows.versionColumns)
+            INSERT INTO object_versions (\(sql: versionInsertColumns))
+            VALUES (\(sql: versionInsertValues(request, completeCopies: completeCopies)))
+            RETURNING \(sql: Rows.versionColumns)
             """)
         guard let inserted else { throw MetadataError(.internal, "commit failed", details: "INSERT returned no row") }
         // As stored (sequence assigned, dates at the database's precision).
@@ -141,14 +127,9 @@ extension SQLMetadataCore {
 
         var replicationJobs: [SyncJob] = []
         if !replicas.isEmpty {
-            let rows = replicas.map {
-                Rows.replicaValues(Replica(
-                    storageId: version.storageId, zone: $0.zone, status: $0.status, backendKey: $0.backendKey,
-                    size: version.size, etag: $0.etag, checksum: $0.checksum, updatedAt: now, lastError: $0.lastError
-                ))
-            }
             try await db.execute("""
-                INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: SQL.joined(rows, separator: ", "))
+                INSERT INTO object_replicas (\(sql: Rows.replicaColumns))
+                VALUES \(sql: replicaRows(replicas, of: version.storageId, size: version.size, now: now))
                 """)
             replicationJobs = try await insertJobs(Self.replicationJobs(for: version, replicas: replicas, now: now), now: now, in: db)
         }
@@ -207,36 +188,16 @@ extension SQLMetadataCore {
             : "(SELECT count(*) FROM demoted)"
         parts.append("""
             inserted AS (
-                INSERT INTO object_versions (
-                    storage_id, bucket, key, version_id, is_latest, is_delete_marker, size, etag,
-                    content_type, cache_control, content_disposition, content_encoding, content_language, expires,
-                    user_metadata, tags, checksums, checksum_type, parts_count, created_at, policy_set_hash,
-                    residency_policies, replication_policy, planned_zones, required_copies, write_quorum,
-                    replication_deadline, complete_copies, retention_mode, retain_until, legal_hold
-                )
-                SELECT
-                    \(request.storageId), \(request.bucket), \(request.key), \(request.versionId), TRUE,
-                    \(request.isDeleteMarker), \(request.size), \(request.etag),
-                    \(sql: headerValues(request.headers)),
-                    \(JSONColumn.encode(request.userMetadata)), \(JSONColumn.encode(request.tags)),
-                    \(JSONColumn.encode(request.checksums.values)), \(request.checksums.type?.rawValue),
-                    \(request.partsCount), \(request.createdAt),
-                    \(sql: placementValues(request.placement)),
-                    \(completeCopies), \(request.retention?.mode.rawValue), \(request.retention?.retainUntil),
-                    \(request.legalHold)
+                INSERT INTO object_versions (\(sql: versionInsertColumns))
+                SELECT \(sql: versionInsertValues(request, completeCopies: completeCopies))
                 WHERE \(sql: before) >= 0
                 RETURNING \(sql: Rows.versionColumns))
             """)
         if !replicas.isEmpty {
-            let rows = replicas.map {
-                Rows.replicaValues(Replica(
-                    storageId: request.storageId, zone: $0.zone, status: $0.status, backendKey: $0.backendKey,
-                    size: request.size, etag: $0.etag, checksum: $0.checksum, updatedAt: now, lastError: $0.lastError
-                ))
-            }
             parts.append("""
                 replicas AS (
-                    INSERT INTO object_replicas (\(sql: Rows.replicaColumns)) VALUES \(sql: SQL.joined(rows, separator: ", ")))
+                    INSERT INTO object_replicas (\(sql: Rows.replicaColumns))
+                    VALUES \(sql: replicaRows(replicas, of: request.storageId, size: request.size, now: now)))
                 """)
         }
         var logId: SQL = "NULL::bigint"
@@ -297,6 +258,39 @@ extension SQLMetadataCore {
     static func sameETag(_ a: String, _ b: String) -> Bool {
         let strip: (String) -> Substring = { $0.hasPrefix("\"") && $0.hasSuffix("\"") && $0.count >= 2 ? $0.dropFirst().dropLast() : Substring($0) }
         return strip(a) == strip(b)
+    }
+
+    /// The columns a commit inserts into `object_versions`, and their values for `request`.
+    static let versionInsertColumns: SQL = """
+        storage_id, bucket, key, version_id, is_latest, is_delete_marker, size, etag,
+        content_type, cache_control, content_disposition, content_encoding, content_language, expires,
+        user_metadata, tags, checksums, checksum_type, parts_count, created_at, policy_set_hash,
+        residency_policies, replication_policy, planned_zones, required_copies, write_quorum,
+        replication_deadline, complete_copies, retention_mode, retain_until, legal_hold
+        """
+
+    static func versionInsertValues(_ request: ObjectVersion, completeCopies: Int) -> SQL {
+        """
+        \(request.storageId), \(request.bucket), \(request.key), \(request.versionId), TRUE,
+        \(request.isDeleteMarker), \(request.size), \(request.etag),
+        \(sql: headerValues(request.headers)),
+        \(JSONColumn.encode(request.userMetadata)), \(JSONColumn.encode(request.tags)),
+        \(JSONColumn.encode(request.checksums.values)), \(request.checksums.type?.rawValue),
+        \(request.partsCount), \(request.createdAt),
+        \(sql: placementValues(request.placement)),
+        \(completeCopies), \(request.retention?.mode.rawValue), \(request.retention?.retainUntil),
+        \(request.legalHold)
+        """
+    }
+
+    /// `(...), (...)`: the replica rows a commit inserts.
+    static func replicaRows(_ replicas: [CommitReplica], of storageId: String, size: Int64, now: Date) -> SQL {
+        SQL.joined(replicas.map {
+            Rows.replicaValues(Replica(
+                storageId: storageId, zone: $0.zone, status: $0.status, backendKey: $0.backendKey,
+                size: size, etag: $0.etag, checksum: $0.checksum, updatedAt: now, lastError: $0.lastError
+            ))
+        }, separator: ", ")
     }
 
     static func headerValues(_ h: ObjectHeaders) -> SQL {

@@ -7,35 +7,62 @@ import Synchronization
 /// Server-side prepared statements, per connection and statement text. An unnamed statement is
 /// parsed and planned by the server at every execution: ~0.3 ms for the commit's statement,
 /// more than a round trip. A prepared one is parsed once per connection, and after a few
-/// executions the server may keep a generic plan. The store's statements are a small fixed
-/// set of texts (values are always bound), so each connection keeps at most ``limit``.
+/// executions the server may keep a generic plan.
+///
+/// A text is prepared the second time a connection runs it, so that one-off texts (a batch of
+/// jobs of some size) take no place; each connection keeps at most ``limit`` statements, and
+/// runs further texts unnamed.
 final class PreparedStatements: Sendable {
     static let limit = 128
+    /// Texts run once, remembered per connection until this many (then forgotten at once).
+    static let seenLimit = 1024
 
-    private let statements = Mutex<[ObjectIdentifier: [String: PreparedQuery]]>([:])
-
-    /// The prepared statement for `text` on `connection`, preparing it on first use; nil when
-    /// the connection already holds ``limit`` of them (run it unnamed then).
-    func statement(_ text: String, on connection: PostgresConnection) async throws -> PreparedQuery? {
-        let id = ObjectIdentifier(connection)
-        let (known, count) = statements.withLock { ($0[id]?[text], $0[id]?.count ?? 0) }
-        if let known { return known }
-        guard count < Self.limit else { return nil }
-        let prepared = try await connection.prepare(query: text).get()
-        let first = statements.withLock { all -> Bool in
-            let first = all[id] == nil
-            all[id, default: [:]][text] = prepared
-            return first
-        }
-        if first {
-            // The connection's statements end with it (and its identifier may be reused).
-            connection.closeFuture.whenComplete { [weak self] _ in
-                self?.statements.withLock { _ = $0.removeValue(forKey: id) }
-            }
-        }
-        return prepared
+    private struct Connection {
+        var prepared: [String: PreparedQuery] = [:]
+        var seen: Set<String> = []
     }
 
-    /// How many connections have prepared statements (for tests).
-    var connections: Int { statements.withLock { $0.count } }
+    private enum Lookup {
+        case prepared(PreparedQuery)
+        case prepare
+        case unnamed
+    }
+
+    private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
+
+    /// The prepared statement for `text` on `connection`, preparing it on its second use; nil
+    /// when the text is to run unnamed. A connection runs one call at a time.
+    func statement(_ text: String, on connection: PostgresConnection) async throws -> PreparedQuery? {
+        let id = ObjectIdentifier(connection)
+        let (lookup, isNew) = connections.withLock { all -> (Lookup, Bool) in
+            let isNew = all[id] == nil
+            var state = all[id] ?? Connection()
+            defer { all[id] = state }
+            if let known = state.prepared[text] { return (.prepared(known), isNew) }
+            if state.prepared.count >= Self.limit { return (.unnamed, isNew) }
+            if state.seen.remove(text) != nil { return (.prepare, isNew) }
+            if state.seen.count >= Self.seenLimit { state.seen.removeAll() }
+            state.seen.insert(text)
+            return (.unnamed, isNew)
+        }
+        if isNew {
+            // The connection's statements end with it (and its identifier may be reused).
+            connection.closeFuture.whenComplete { [weak self] _ in
+                self?.connections.withLock { _ = $0.removeValue(forKey: id) }
+            }
+        }
+        switch lookup {
+        case .prepared(let statement):
+            return statement
+        case .unnamed:
+            return nil
+        case .prepare:
+            let prepared = try await connection.prepare(query: text).get()
+            connections.withLock { $0[id]?.prepared[text] = prepared }
+            return prepared
+        }
+    }
+
+    /// The number of statements prepared on all connections (for tests).
+    var count: Int { connections.withLock { $0.values.reduce(0) { $0 + $1.prepared.count } } }
 }

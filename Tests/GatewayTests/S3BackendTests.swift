@@ -142,6 +142,35 @@ struct UploadChannelTests {
         try await sender.value
         #expect(received == ["0", "1", "2"])
     }
+
+    /// Whichever side comes first (a reader already waiting, or a buffer already pending),
+    /// every buffer arrives once and in order, and the end after the last one.
+    @Test func aWaitingReaderAndAPendingBufferBothHandOver() async throws {
+        let channel = UploadChannel()
+        let reader = Task { () -> [String] in
+            var received: [String] = []
+            for try await buffer in channel { received.append(String(buffer: buffer)) }
+            return received
+        }
+        try await Task.sleep(for: .milliseconds(20))  // the reader waits first
+        try await channel.send(ByteBuffer(string: "a"))
+        let late = Task { try await channel.send(ByteBuffer(string: "b")) }  // may be pending
+        try await late.value
+        try await channel.send(ByteBuffer(string: "c"))
+        channel.finish()
+        #expect(try await reader.value == ["a", "b", "c"])
+    }
+
+    @Test func aFailedChannelFailsBothSides() async throws {
+        let channel = UploadChannel()
+        channel.fail(BackendError(code: .io, message: "aborted"))
+        await #expect(throws: BackendError.self) { try await channel.send(ByteBuffer(string: "x")) }
+        await #expect(throws: BackendError.self) { try await channel.receive() }
+        let finished = UploadChannel()
+        finished.finish()
+        #expect(try await finished.receive() == nil)
+        await #expect(throws: BackendError.self) { try await finished.send(ByteBuffer(string: "x")) }
+    }
 }
 
 final class ManagedCounter: @unchecked Sendable {

@@ -23,6 +23,19 @@ final class UploadChannel: AsyncSequence, Sendable {
 
     /// Hands `buffer` to the reader; returns when it has been taken.
     func send(_ buffer: ByteBuffer) async throws {
+        // A reader already waiting takes the buffer at once, and the writer goes on without
+        // suspending (a continuation resumed at once still goes through the executor's queue).
+        let waiting: Result<CheckedContinuation<ByteBuffer?, any Error>, any Error>? = state.withLock { s in
+            if let failure = s.failure { return .failure(failure) }
+            if s.finished { return .failure(BackendError(code: .io, message: "write after finish")) }
+            guard let receiver = s.receiver else { return nil }
+            s.receiver = nil
+            return .success(receiver)
+        }
+        if let waiting {
+            try waiting.get().resume(returning: buffer)
+            return
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             enum Action { case fail(any Error), handOver(CheckedContinuation<ByteBuffer?, any Error>), wait }
             let action: Action = state.withLock { s in
@@ -74,7 +87,27 @@ final class UploadChannel: AsyncSequence, Sendable {
 
     /// The reader's side: the next buffer, nil at the end.
     func receive() async throws -> ByteBuffer? {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+        // A buffer already pending (or the end, or a failure) is returned without suspending.
+        enum Ready { case fail(any Error), take(ByteBuffer, CheckedContinuation<Void, any Error>?), end }
+        let ready: Ready? = state.withLock { s in
+            if let failure = s.failure { return .fail(failure) }
+            if let pending = s.pending {
+                s.pending = nil
+                let sender = s.sender
+                s.sender = nil
+                return .take(pending, sender)
+            }
+            return s.finished ? .end : nil
+        }
+        switch ready {
+        case .fail(let error)?: throw error
+        case .take(let buffer, let sender)?:
+            sender?.resume()
+            return buffer
+        case .end?: return nil
+        case nil: break
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
             enum Action { case fail(any Error), take(ByteBuffer, CheckedContinuation<Void, any Error>?), end, wait }
             let action: Action = state.withLock { s in
                 if let failure = s.failure { return .fail(failure) }

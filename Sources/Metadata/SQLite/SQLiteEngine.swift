@@ -116,7 +116,7 @@ final class SQLiteEngine: SQLEngine {
     /// frames of one whole pass took 22 ms; after catching up first, 2–3 ms.
     private func startCheckpoints() {
         guard let checkpointer else { return }
-        let (logger, writeGate) = (self.logger, self.writeGate)
+        let (logger, writeGate, stats) = (self.logger, self.writeGate, self.checkpointStats)
         let (interval, restartFrames) = (checkpointInterval, walRestartFrames)
         checkpoints.withLock {
             $0 = Task.detached {
@@ -124,20 +124,28 @@ final class SQLiteEngine: SQLEngine {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { break }
                     do {
-                        var wal = try await Self.checkpoint(checkpointer)
+                        var wal = try await Self.checkpoint(checkpointer, stats)
                         // Catch up beside the writer until a pass finds few new frames, so
                         // that the pass under the gate (which fsyncs) holds writes up briefly.
                         var passes = 1
                         while wal.frames >= restartFrames, passes < 5 {
-                            let next = try await Self.checkpoint(checkpointer)
+                            let next = try await Self.checkpoint(checkpointer, stats)
                             passes += 1
                             defer { wal = next }
                             if next.frames - wal.frames < 256 { break }
                         }
                         if wal.frames >= restartFrames {
-                            _ = try await writeGate.withPermit { try await Self.checkpoint(checkpointer) }
+                            let gated = try await writeGate.withPermit { try await Self.checkpoint(checkpointer, stats) }
+                            stats.withLock {
+                                $0.gatedPasses += 1
+                                $0.lastGated = gated
+                            }
                         }
                     } catch {
+                        stats.withLock {
+                            $0.failures += 1
+                            $0.lastError = String(reflecting: error)
+                        }
                         logger.warning("metadata checkpoint failed", metadata: ["error": "\(String(reflecting: error))"])
                     }
                 }
@@ -145,13 +153,37 @@ final class SQLiteEngine: SQLEngine {
         }
     }
 
+    /// What the checkpointer did so far (for tests and diagnostics).
+    struct CheckpointStats: Sendable, CustomStringConvertible {
+        var passes = 0
+        var gatedPasses = 0
+        var failures = 0
+        var last: (frames: Int64, copied: Int64)?
+        var lastGated: (frames: Int64, copied: Int64)?
+        var lastError: String?
+
+        var description: String {
+            "\(passes) passes, \(gatedPasses) under the gate, \(failures) failed; last \(last.map { "\($0)" } ?? "none"), "
+                + "last under the gate \(lastGated.map { "\($0)" } ?? "none"), last error \(lastError ?? "none")"
+        }
+    }
+
+    let checkpointStats = Locked(CheckpointStats())
+
     /// `PRAGMA wal_checkpoint(PASSIVE)` on the checkpointer: the WAL's frames, and how many of
     /// them are in the database file now.
-    private static func checkpoint(_ handle: SQLiteHandle) async throws -> (frames: Int64, copied: Int64) {
-        try await on(handle) { handle in
+    private static func checkpoint(
+        _ handle: SQLiteHandle, _ stats: Locked<CheckpointStats>
+    ) async throws -> (frames: Int64, copied: Int64) {
+        let wal = try await on(handle) { handle -> (frames: Int64, copied: Int64) in
             guard let row = try handle.query("PRAGMA wal_checkpoint(PASSIVE)").first else { return (0, 0) }
             return (try row.int("log"), try row.int("checkpointed"))
         }
+        stats.withLock {
+            $0.passes += 1
+            $0.last = wal
+        }
+        return wal
     }
 
     deinit {

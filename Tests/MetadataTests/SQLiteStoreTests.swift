@@ -97,13 +97,9 @@ struct SQLiteStoreTests {
             done.withLock { $0 = true }
             try await group.waitForAll()
         }
-        let wal = try Data(contentsOf: URL(fileURLWithPath: walPath))
-        let pageSize = wal[8..<12].reduce(0) { $0 << 8 | Int($1) }
         let written = commits.withLock { $0 }
         let stats = store.engine.checkpointStats.withLock { $0 }
         #expect(restartsSoFar() >= 2, "the WAL restarted \(restartsSoFar()) times in \(written) commits; checkpointer: \(stats)")
-        // Each commit writes about ten pages; without restarts the WAL would hold them all.
-        #expect(wal.count < max(written, 100) * pageSize * 4, "WAL of \(wal.count) bytes after \(written) commits")
         #expect(try await store.latestVersion(bucket: "busy", key: "w3/0") != nil)
         await store.close()
     }

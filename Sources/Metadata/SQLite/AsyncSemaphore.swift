@@ -11,15 +11,6 @@ final class AsyncSemaphore: @unchecked Sendable {
     }
 
     func wait() async {
-        // A free permit is taken without suspending: a continuation resumed at once would
-        // still send the task through its executor's queue. Permits are free only while no
-        // task waits (``signal()`` hands them to waiters first), so this keeps the order.
-        let taken = lock.withLock {
-            guard permits > 0 else { return false }
-            permits -= 1
-            return true
-        }
-        if taken { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = lock.withLock {
                 if permits > 0 {

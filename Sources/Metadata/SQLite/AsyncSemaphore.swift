@@ -11,6 +11,10 @@ final class AsyncSemaphore: @unchecked Sendable {
     }
 
     func wait() async {
+        // Always through a continuation, even with a free permit: the task then passes through
+        // its executor's queue, so a loop of transactions (which run on the caller's thread)
+        // gives way to other tasks at every one. Taking a free permit directly starved the WAL
+        // checkpointer under four tasks committing in a loop.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = lock.withLock {
                 if permits > 0 {

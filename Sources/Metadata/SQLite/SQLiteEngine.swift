@@ -119,7 +119,9 @@ final class SQLiteEngine: SQLEngine {
         let (logger, writeGate, stats) = (self.logger, self.writeGate, self.checkpointStats)
         let (interval, restartFrames) = (checkpointInterval, walRestartFrames)
         checkpoints.withLock {
-            $0 = Task.detached {
+            // The whole loop runs on the checkpointer's own thread: it neither waits for nor
+            // takes a thread of the shared pool (where busy writers could hold it up).
+            $0 = Task.detached(executorPreference: checkpointer.thread) {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { break }

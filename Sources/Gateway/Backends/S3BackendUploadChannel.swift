@@ -15,6 +15,18 @@ final class UploadChannel: AsyncSequence, Sendable {
         var receiver: CheckedContinuation<ByteBuffer?, any Error>?
         var finished = false
         var failure: (any Error)?
+
+        /// A failure, else the pending buffer (taken, with its writer), else the end; nil when
+        /// the reader has to wait.
+        fileprivate mutating func ready() -> Ready? {
+            if let failure { return .fail(failure) }
+            if let buffer = pending {
+                pending = nil
+                defer { sender = nil }
+                return .take(buffer, sender)
+            }
+            return finished ? .end : nil
+        }
     }
 
     private let state = Mutex(State())
@@ -85,50 +97,39 @@ final class UploadChannel: AsyncSequence, Sendable {
         receiver?.resume(throwing: error)
     }
 
-    /// The reader's side: the next buffer, nil at the end.
+    /// The reader's side: the next buffer, nil at the end. What is ready already (a pending
+    /// buffer, the end, a failure) is returned without suspending.
     func receive() async throws -> ByteBuffer? {
-        // A buffer already pending (or the end, or a failure) is returned without suspending.
-        enum Ready { case fail(any Error), take(ByteBuffer, CheckedContinuation<Void, any Error>?), end }
-        let ready: Ready? = state.withLock { s in
-            if let failure = s.failure { return .fail(failure) }
-            if let pending = s.pending {
-                s.pending = nil
-                let sender = s.sender
-                s.sender = nil
-                return .take(pending, sender)
+        if let ready = state.withLock({ $0.ready() }) { return try Self.deliver(ready) }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+            let ready: Ready? = state.withLock { s in
+                if let ready = s.ready() { return ready }
+                s.receiver = continuation
+                return nil
             }
-            return s.finished ? .end : nil
+            guard let ready else { return }
+            continuation.resume(with: Result { try Self.deliver(ready) })
         }
+    }
+
+    /// What the reader can have without waiting.
+    fileprivate enum Ready {
+        case fail(any Error)
+        /// The pending buffer, and the writer waiting for it to be taken.
+        case take(ByteBuffer, CheckedContinuation<Void, any Error>?)
+        case end
+    }
+
+    /// Releases the writer of a taken buffer; returns the buffer (nil at the end) or throws.
+    private static func deliver(_ ready: Ready) throws -> ByteBuffer? {
         switch ready {
-        case .fail(let error)?: throw error
-        case .take(let buffer, let sender)?:
+        case .fail(let error):
+            throw error
+        case .take(let buffer, let sender):
             sender?.resume()
             return buffer
-        case .end?: return nil
-        case nil: break
-        }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-            enum Action { case fail(any Error), take(ByteBuffer, CheckedContinuation<Void, any Error>?), end, wait }
-            let action: Action = state.withLock { s in
-                if let failure = s.failure { return .fail(failure) }
-                if let pending = s.pending {
-                    s.pending = nil
-                    let sender = s.sender
-                    s.sender = nil
-                    return .take(pending, sender)
-                }
-                if s.finished { return .end }
-                s.receiver = continuation
-                return .wait
-            }
-            switch action {
-            case .fail(let error): continuation.resume(throwing: error)
-            case .take(let buffer, let sender):
-                continuation.resume(returning: buffer)
-                sender?.resume()
-            case .end: continuation.resume(returning: nil)
-            case .wait: break
-            }
+        case .end:
+            return nil
         }
     }
 

@@ -275,19 +275,19 @@ struct PostgresExecutor: SQLExecutor {
 
     func query(_ sql: SQL) async throws -> [SQLRow] {
         let (text, values) = sql.render(.postgres)
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case .text(let v): bindings.append(v)
-            case .int(let v): bindings.append(v)
-            case .bool(let v): bindings.append(v)
-            case .date(let v): bindings.append(v.map(PostgresMicros.init))
-            }
-        }
         do {
             if let statements, let prepared = try await statements.statement(text, on: connection) {
                 // The rows come in binary, though their description (from the prepare) says text.
                 return try await prepared.execute(values.map(Self.data)).get().map { try Self.row($0, binary: true) }
+            }
+            var bindings = PostgresBindings(capacity: values.count)
+            for value in values {
+                switch value {
+                case .text(let v): bindings.append(v)
+                case .int(let v): bindings.append(v)
+                case .bool(let v): bindings.append(v)
+                case .date(let v): bindings.append(v.map(PostgresMicros.init))
+                }
             }
             var rows: [SQLRow] = []
             for try await row in try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) {

@@ -62,7 +62,4 @@ final class PreparedStatements: Sendable {
             return prepared
         }
     }
-
-    /// The number of statements prepared on all connections (for tests).
-    var count: Int { connections.withLock { $0.values.reduce(0) { $0 + $1.prepared.count } } }
 }

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Benchmarks kept out of the main package so that its build stays lean (see ../BENCHMARKS.md):
-// the policy engine's (run from this directory: `swift package --disable-sandbox benchmark`)
+// the policy engine's and SigV4's (run from this directory: `swift package --disable-sandbox benchmark`)
 // and `s3-load`, the S3 load tool behind `scripts/bench-gateway.sh`.
 let package = Package(
     name: "PolicyEngineBenchmarks",
@@ -37,6 +37,17 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/PolicyEngineBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        .executableTarget(
+            name: "SigV4Benchmarks",
+            dependencies: [
+                .product(name: "SigV4", package: "sovereign-s3-gateway"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SigV4Benchmarks",
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]

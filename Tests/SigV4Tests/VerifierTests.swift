@@ -248,6 +248,12 @@ import Testing
         "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request, Credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=\(signature)",
         "AWS4-HMAC-SHA256 Credential",
         "AWS4-HMAC-SHA256 ",
+        "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request, Stray, SignedHeaders=host, Signature=\(signature)",
+        "AWS4-HMAC-SHA256 =AKIDVERIFY/20231114/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=\(signature)",
+        "AWS4-HMAC-SHA256 credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=\(signature)",
+        "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request, SignedHeaders=host;HOST, Signature=\(signature)",
+        "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/2023111\u{00E9}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=\(signature)",
+        "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231114/us-east-1/s3/aws4_request/, SignedHeaders=host, Signature=\(signature)",
         "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231115/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=\(signature)",
         "AWS4-HMAC-SHA256 Credential=AKIDVERIFY/20231114/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=\(signature)",
     ])

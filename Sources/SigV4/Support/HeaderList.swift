@@ -3,6 +3,9 @@ package enum HeaderList {
     /// ASCII case-insensitive comparison of a header name with a lowercase name.
     @inlinable
     package static func namesEqual(_ name: some StringProtocol, _ lowercaseName: some StringProtocol) -> Bool {
+        // Most names looked at are not the one sought, and most of those differ in length
+        // (a native string knows its UTF-8 count).
+        guard name.utf8.count == lowercaseName.utf8.count else { return false }
         var left = name.utf8.makeIterator()
         var right = lowercaseName.utf8.makeIterator()
         while true {

@@ -17,12 +17,23 @@ public struct SigV4AuthorizationHeader: Sendable, Hashable {
     /// - Throws: `AccessDenied` for other schemes (Signature Version 2, SigV4a),
     ///   `AuthorizationHeaderMalformed` for a malformed value.
     public init(parsing value: String) throws(SigV4Error) {
-        let trimmed = value.drop { $0 == " " || $0 == "\t" }
-        guard trimmed.hasPrefix(CanonicalRequest.algorithm),
-            let separator = trimmed.dropFirst(CanonicalRequest.algorithm.count).first,
-            separator == " " || separator == "\t"
-        else {
-            let scheme = trimmed.prefix { $0 != " " }
+        // Scanned as UTF-8 bytes: every delimiter is ASCII, so each index found is also a
+        // `Character` boundary, and slicing by `Character` (grapheme breaking) would cost
+        // several times the whole parse.
+        let bytes = value.utf8
+        let end = bytes.endIndex
+        var cursor = bytes.startIndex
+        while cursor < end, Self.isBlank(bytes[cursor]) { bytes.formIndex(after: &cursor) }
+        let schemeStart = cursor
+        for expected in CanonicalRequest.algorithm.utf8 {
+            guard cursor < end, bytes[cursor] == expected else {
+                cursor = end
+                break
+            }
+            bytes.formIndex(after: &cursor)
+        }
+        guard cursor < end, Self.isBlank(bytes[cursor]) else {
+            let scheme = value[schemeStart...].prefix { $0 != " " }
             throw SigV4Error(
                 .accessDenied,
                 "Unsupported authorization type \"\(scheme)\"; only AWS4-HMAC-SHA256 (Signature Version 4) is supported."
@@ -31,24 +42,28 @@ public struct SigV4AuthorizationHeader: Sendable, Hashable {
         var credential: Substring?
         var signedHeaders: Substring?
         var signature: Substring?
-        let components = trimmed.dropFirst(CanonicalRequest.algorithm.count).split {
-            $0 == "," || $0 == " " || $0 == "\t"
-        }
-        for component in components {
-            guard let equals = component.firstIndex(of: "=") else { throw Self.malformed() }
-            let name = component[..<equals]
-            let value = component[component.index(after: equals)...]
-            switch name {
-            case "Credential":
+        while true {
+            while cursor < end, Self.isSeparator(bytes[cursor]) { bytes.formIndex(after: &cursor) }
+            guard cursor < end else { break }
+            let nameStart = cursor
+            var equals: String.Index?
+            while cursor < end, !Self.isSeparator(bytes[cursor]) {
+                if equals == nil, bytes[cursor] == UInt8(ascii: "=") { equals = cursor }
+                bytes.formIndex(after: &cursor)
+            }
+            guard let equals else { throw Self.malformed() }
+            let component = value[bytes.index(after: equals)..<cursor]
+            let name = bytes[nameStart..<equals]
+            if name.elementsEqual("Credential".utf8) {
                 guard credential == nil else { throw Self.malformed() }
-                credential = value
-            case "SignedHeaders":
+                credential = component
+            } else if name.elementsEqual("SignedHeaders".utf8) {
                 guard signedHeaders == nil else { throw Self.malformed() }
-                signedHeaders = value
-            case "Signature":
+                signedHeaders = component
+            } else if name.elementsEqual("Signature".utf8) {
                 guard signature == nil else { throw Self.malformed() }
-                signature = value
-            default:
+                signature = component
+            } else {
                 throw Self.malformed()
             }
         }
@@ -71,6 +86,10 @@ public struct SigV4AuthorizationHeader: Sendable, Hashable {
         self.signedHeaders = names
         self.signature = String(signature)
     }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    private static func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ",") || isBlank(byte) }
 
     private static func malformed() -> SigV4Error {
         SigV4Error(
@@ -108,14 +127,16 @@ package struct CredentialField: Sendable {
     }
 
     package static func parse(_ text: Substring) -> Result<CredentialField, Problem> {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = split(text, at: UInt8(ascii: "/"))
         guard parts.count == 5, !parts[0].isEmpty, !parts[3].isEmpty else { return .failure(.malformed) }
         let date = parts[1]
         guard date.utf8.count == 8, date.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             return .failure(.invalidDate(String(date)))
         }
         guard !parts[2].isEmpty else { return .failure(.emptyRegion) }
-        guard parts[4] == SigV4Scope.terminator[...] else { return .failure(.invalidTerminal(String(parts[4]))) }
+        guard parts[4].utf8.elementsEqual(SigV4Scope.terminator.utf8) else {
+            return .failure(.invalidTerminal(String(parts[4])))
+        }
         return .success(
             CredentialField(
                 accessKeyID: String(parts[0]),
@@ -124,8 +145,32 @@ package struct CredentialField: Sendable {
 
     /// Lowercased names from a `SignedHeaders` value; `nil` if empty or with empty or repeated names.
     package static func signedHeaderNames(_ text: Substring) -> [String]? {
-        let names = text.split(separator: ";", omittingEmptySubsequences: false).map { HeaderList.lowercase($0) }
-        guard !names.isEmpty, !names.contains(where: \.isEmpty), Set(names).count == names.count else { return nil }
+        let names = split(text, at: UInt8(ascii: ";")).map { HeaderList.lowercase($0) }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else { return nil }
+        // A request signs a handful of headers: comparing each pair beats hashing them.
+        if names.count <= 16 {
+            for i in names.indices.dropLast() where names[(i + 1)...].contains(names[i]) { return nil }
+        } else if Set(names).count != names.count {
+            return nil
+        }
         return names
+    }
+
+    /// `text` split at every `separator` (an ASCII byte), keeping empty pieces, found on its
+    /// UTF-8 bytes rather than by `Character`.
+    private static func split(_ text: Substring, at separator: UInt8) -> [Substring] {
+        var pieces: [Substring] = []
+        var start = text.startIndex
+        var cursor = start
+        let bytes = text.utf8
+        while cursor < bytes.endIndex {
+            if bytes[cursor] == separator {
+                pieces.append(text[start..<cursor])
+                start = bytes.index(after: cursor)
+            }
+            bytes.formIndex(after: &cursor)
+        }
+        pieces.append(text[start...])
+        return pieces
     }
 }

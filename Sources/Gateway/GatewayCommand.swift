@@ -98,6 +98,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var logLevel: String = environment["LOG_LEVEL"] ?? "info"
 
     func run() async throws {
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label) }
         var configuration = GatewayConfiguration()
         configuration.databaseURL = databaseURL.flatMap { $0.isEmpty ? nil : $0 }
         configuration.dataDirectory = dataDir

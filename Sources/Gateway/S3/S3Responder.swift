@@ -7,6 +7,7 @@ import Metrics
 import NIOCore
 import S3Protocol
 import SigV4
+import Synchronization
 
 /// The S3 API: authenticates every request (SigV4 header or presigned URL), dispatches it to
 /// its operation and renders S3 errors as XML with the request id.
@@ -17,6 +18,7 @@ struct S3Responder: HTTPResponder {
     /// `""` on the S3 port, `"/s3"` on the management port.
     let prefix: String
     let verifier = SigV4Verifier()
+    let metrics = S3RequestMetrics()
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = GatewayState.newStorageId().uppercased()
@@ -51,10 +53,7 @@ struct S3Responder: HTTPResponder {
         }
         response.headers[.init("x-amz-request-id")!] = requestID
         response.headers[.init("x-amz-id-2")!] = requestID
-        let status = String(response.status.code)
-        Counter(label: "gateway_s3_requests_total", dimensions: [("method", request.method.rawValue), ("status", status)]).increment()
-        Metrics.Timer(label: "gateway_s3_request_duration_seconds", dimensions: [("method", request.method.rawValue)])
-            .record(duration: ContinuousClock.now - started)
+        metrics.record(method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
         logger.info("s3 request", metadata: [
             "http.method": "\(request.method)", "s3.bucket": "\(call?.bucket ?? "")", "s3.key": "\(call?.key ?? "")",
             "http.status": "\(response.status.code)",
@@ -95,5 +94,32 @@ struct S3Responder: HTTPResponder {
         let body = error.xmlBody(requestId: requestID, hostId: requestID)
         headers[.contentLength] = String(body.utf8.count)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// `gateway_s3_requests_total{method,status}` and `gateway_s3_request_duration_seconds{method}`.
+/// The handles are made once per method and status and kept: making one asks the metrics
+/// factory, which validates the name and looks it up in its registry under a lock, every time.
+final class S3RequestMetrics: Sendable {
+    private struct Key: Hashable {
+        var method: String
+        var status: Int
+    }
+
+    private let handles = Mutex<[Key: (requests: Counter, duration: Metrics.Timer)]>([:])
+
+    func record(method: String, status: Int, duration: Duration) {
+        let key = Key(method: method, status: status)
+        let (requests, timer) = handles.withLock { handles in
+            if let made = handles[key] { return made }
+            let made = (
+                requests: Counter(label: "gateway_s3_requests_total", dimensions: [("method", method), ("status", String(status))]),
+                duration: Metrics.Timer(label: "gateway_s3_request_duration_seconds", dimensions: [("method", method)])
+            )
+            handles[key] = made
+            return made
+        }
+        requests.increment()
+        timer.record(duration: duration)
     }
 }

@@ -134,22 +134,37 @@ struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation {
 
     /// The statement text with numbered placeholders, and the values in placeholder order.
     func render(_ dialect: SQLDialect) -> (text: String, binds: [SQLValue]) {
+        // Sized up front and appended piece by piece: statements run on every request, and
+        // growing the text (or concatenating temporaries) showed in profiles.
+        var capacity = 0
+        var bindCount = 0
+        for part in parts {
+            switch part {
+            case .text(let fragment): capacity += fragment.utf8.count
+            case .bind: bindCount += 1
+            }
+        }
         var text = ""
+        text.reserveCapacity(capacity + bindCount * (dialect == .sqlite ? 4 : 16))
         var binds: [SQLValue] = []
+        binds.reserveCapacity(bindCount)
         for part in parts {
             switch part {
             case .text(let fragment):
-                text += fragment
+                text.append(fragment)
             case .bind(let value):
                 binds.append(value)
                 switch dialect {
                 case .sqlite:
-                    text += "?" + String(binds.count)
+                    text.append("?")
+                    text.append(String(binds.count))
                 case .postgres:
                     // The type in the text: a statement prepared from it (see
                     // `PreparedStatements`) types each parameter as it is bound, even where
                     // the context alone would not say (`SELECT $1`).
-                    text += "$" + String(binds.count) + value.postgresCast
+                    text.append("$")
+                    text.append(String(binds.count))
+                    text.append(value.postgresCast)
                 }
             }
         }

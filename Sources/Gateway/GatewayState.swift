@@ -66,11 +66,12 @@ final class GatewayState: Sendable {
         policies.catalog.zone(zone)?.has("object_lock") ?? false
     }
 
-    /// A new, unique, time-ordered id for a version's storage (and its S3 version id).
-    static func newStorageId(now: Date = Date()) -> String {
+    /// A new, unique, time-ordered id for a version's storage (and its S3 version id);
+    /// upper case for a request id, as S3 writes them.
+    static func newStorageId(now: Date = Date(), uppercase: Bool = false) -> String {
         let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        let time = String(millis, radix: 36)
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let time = String(millis, radix: 36, uppercase: uppercase)
+        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36, uppercase: uppercase)
         return String(repeating: "0", count: max(0, 9 - time.count)) + time
             + String(repeating: "0", count: max(0, 13 - random.count)) + random
     }

@@ -87,7 +87,7 @@ final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHan
 
     /// Sends the S3 error, then closes the output and, after ``lingerTime``, the connection.
     private func refuse(context: ChannelHandlerContext) {
-        let requestID = GatewayState.newStorageId().uppercased()
+        let requestID = GatewayState.newStorageId(uppercase: true)
         let body = S3Error(.requestHeaderSectionTooLarge)
             .adding("MaxSizeAllowed", String(Self.maxSize))
             .xmlByteBuffer(requestId: requestID, hostId: requestID, allocator: context.channel.allocator)
@@ -95,8 +95,8 @@ final class HeaderSectionLimitHandler: ChannelDuplexHandler, RemovableChannelHan
         headers[.contentType] = "application/xml"
         headers[.contentLength] = String(body.readableBytes)
         headers[.connection] = "close"
-        headers[HTTPField.Name("x-amz-request-id")!] = requestID
-        headers[HTTPField.Name("x-amz-id-2")!] = requestID
+        headers[.amzRequestID] = requestID
+        headers[.amzID2] = requestID
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .badRequest, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)

@@ -292,7 +292,7 @@ extension S3Handlers {
             location: location, bucket: bucketName, key: key, eTag: "\"\(etag)\"",
             checksums: Self.s3Checksums(checksums)))
         if result.version.versionId != nullVersionID || bucket.versioning == .suspended {
-            response.headers[.init("x-amz-version-id")!] = result.version.versionId
+            response.headers[.amzVersionID] = result.version.versionId
         }
         return response
     }

@@ -29,7 +29,7 @@ extension S3Handlers {
         headers[.eTag] = "\"\(version.etag)\""
         for (name, value) in version.checksums.values { if let field = HTTPField.Name(name) { headers[field] = value } }
         if version.versionId != nullVersionID || bucket.versioning == .suspended {
-            headers[.init("x-amz-version-id")!] = version.versionId
+            headers[.amzVersionID] = version.versionId
         }
         return Self.empty(headers: headers)
     }
@@ -228,7 +228,7 @@ extension S3Handlers {
         } catch let marker as DeleteMarkerError {
             var response = S3Responder.errorResponse(marker.error, requestID: requestID, resource: call.rawPath, head: head)
             response.headers[.init("x-amz-delete-marker")!] = "true"
-            response.headers[.init("x-amz-version-id")!] = marker.versionId
+            response.headers[.amzVersionID] = marker.versionId
             return response
         }
         var headers = responseHeaders(for: version)
@@ -274,7 +274,7 @@ extension S3Handlers {
         if let x = v.headers.contentEncoding { h[.contentEncoding] = x }
         if let x = v.headers.contentLanguage { h[.contentLanguage] = x }
         if let x = v.headers.expires { h[.expires] = x }
-        if v.versionId != nullVersionID { h[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { h[.amzVersionID] = v.versionId }
         for (name, value) in v.userMetadata.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name("x-amz-meta-" + name) { h[field] = value }
         }
@@ -313,7 +313,7 @@ extension S3Handlers {
     func deleteObject(_ bucketName: String, _ key: String) async throws -> Response {
         let result = try await deleteOne(bucketName, key, versionId: call.value("versionId"))
         var headers = HTTPFields()
-        if let v = result.versionId { headers[.init("x-amz-version-id")!] = v }
+        if let v = result.versionId { headers[.amzVersionID] = v }
         if result.deleteMarker { headers[.init("x-amz-delete-marker")!] = "true" }
         return Self.empty(.noContent, headers: headers)
     }
@@ -407,7 +407,7 @@ extension S3Handlers {
     func getObjectTagging(_ bucket: String, _ key: String) async throws -> Response {
         let v = try await resolveVersion(bucket, key)
         var response = Self.xml(Tagging(v.tags.map { .init(key: $0.key, value: $0.value) }))
-        if v.versionId != nullVersionID { response.headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { response.headers[.amzVersionID] = v.versionId }
         return response
     }
 
@@ -425,7 +425,7 @@ extension S3Handlers {
         }
         _ = try await store.updateTags(bucket: bucket, key: key, versionId: v.versionId, tags: newTags)
         var headers = HTTPFields()
-        if v.versionId != nullVersionID { headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { headers[.amzVersionID] = v.versionId }
         return Self.empty(headers: headers)
     }
 
@@ -488,7 +488,7 @@ extension S3Handlers {
             headers: replace ? objectHeaders() : src.headers, userMetadata: replace ? try userMetadata() : src.userMetadata,
             body: body, expectedSize: src.size, operation: "CopyObject")
         var response = Self.xml(CopyObjectResult(lastModified: version.createdAt, eTag: "\"\(version.etag)\""))
-        if version.versionId != nullVersionID { response.headers[.init("x-amz-version-id")!] = version.versionId }
+        if version.versionId != nullVersionID { response.headers[.amzVersionID] = version.versionId }
         if src.versionId != nullVersionID { response.headers[.init("x-amz-copy-source-version-id")!] = src.versionId }
         return response
     }

@@ -132,7 +132,7 @@ extension S3Handlers {
         }
         var response = Self.xml(S3Protocol.ObjectRetention(mode: r.mode == .compliance ? .compliance : .governance,
                                                            retainUntilDate: r.retainUntil))
-        if v.versionId != nullVersionID { response.headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { response.headers[.amzVersionID] = v.versionId }
         return response
     }
 
@@ -172,7 +172,7 @@ extension S3Handlers {
         _ = try? await store.appendLog(log("PutObjectRetention", bucket: bucketName, key: key, versionId: v.versionId, status: 200,
                                            detail: retention.map { "\($0.mode.rawValue) until \(ISO8601Timestamp.format($0.retainUntil))" } ?? "removed"))
         var headers = HTTPFields()
-        if v.versionId != nullVersionID { headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { headers[.amzVersionID] = v.versionId }
         return Self.empty(headers: headers)
     }
 
@@ -181,7 +181,7 @@ extension S3Handlers {
     func getObjectLegalHold(_ bucket: String, _ key: String) async throws -> Response {
         let v = try await resolveVersion(bucket, key)
         var response = Self.xml(ObjectLegalHold(status: v.legalHold ? .on : .off))
-        if v.versionId != nullVersionID { response.headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { response.headers[.amzVersionID] = v.versionId }
         return response
     }
 
@@ -196,7 +196,7 @@ extension S3Handlers {
         _ = try? await store.appendLog(log("PutObjectLegalHold", bucket: bucketName, key: key, versionId: v.versionId, status: 200,
                                            detail: hold.status.rawValue))
         var headers = HTTPFields()
-        if v.versionId != nullVersionID { headers[.init("x-amz-version-id")!] = v.versionId }
+        if v.versionId != nullVersionID { headers[.amzVersionID] = v.versionId }
         return Self.empty(headers: headers)
     }
 }

@@ -21,7 +21,7 @@ struct S3Responder: HTTPResponder {
     let metrics = S3RequestMetrics()
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let requestID = GatewayState.newStorageId().uppercased()
+        let requestID = GatewayState.newStorageId(uppercase: true)
         var logger = context.logger
         logger[metadataKey: "request.id"] = .string(requestID)
         let started = ContinuousClock.now
@@ -51,8 +51,8 @@ struct S3Responder: HTTPResponder {
             response = Self.errorResponse(S3Error(.internalError), requestID: requestID, resource: request.uri.path,
                                           head: request.method == .head)
         }
-        response.headers[.init("x-amz-request-id")!] = requestID
-        response.headers[.init("x-amz-id-2")!] = requestID
+        response.headers[.amzRequestID] = requestID
+        response.headers[.amzID2] = requestID
         metrics.record(method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
         logger.info("s3 request", metadata: [
             "http.method": "\(request.method)", "s3.bucket": "\(call?.bucket ?? "")", "s3.key": "\(call?.key ?? "")",

@@ -1,0 +1,9 @@
+import HTTPTypes
+
+/// Header names set on most responses, made once: `HTTPField.Name(_:)` checks the name's
+/// characters every time it is called.
+extension HTTPField.Name {
+    static let amzRequestID = HTTPField.Name("x-amz-request-id")!
+    static let amzID2 = HTTPField.Name("x-amz-id-2")!
+    static let amzVersionID = HTTPField.Name("x-amz-version-id")!
+}

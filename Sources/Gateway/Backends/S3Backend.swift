@@ -88,7 +88,10 @@ struct S3Backend: ObjectBackend {
     }
 
     /// Sends a request; connection failures and timeouts become `.unavailable`.
-    func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+    /// With `closedConnection`, a failure on a connection closed under the request
+    /// (``isClosedConnection(_:)``) is thrown as ``ClosedConnection``.
+    func send(_ request: HTTPClientRequest, timeout: TimeAmount, closedConnection: Bool = false) async throws
+        -> HTTPClientResponse {
         do {
             return try await client.execute(request, timeout: timeout)
         } catch let error as BackendError {
@@ -96,7 +99,9 @@ struct S3Backend: ObjectBackend {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
+            let failure = BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
+            if closedConnection, Self.isClosedConnection(error) { throw ClosedConnection(error: failure) }
+            throw failure
         }
     }
 
@@ -165,20 +170,45 @@ struct S3Backend: ObjectBackend {
 
     /// One streamed PUT of `key` (an object, or with `query` a part of a multipart upload);
     /// `afterwards` runs once the provider has accepted the bytes.
+    ///
+    /// A body of known length up to ``replayLimit`` is also kept, and sent again on a new
+    /// connection when the request dies on a connection the provider had closed (see
+    /// ``isClosedConnection(_:)``), at most ``attempts`` times in all.
     func streamingPut(key: String, query: [(name: String, value: String)] = [], expectedSize: Int64?,
                       afterwards: @escaping @Sendable () async throws -> Void = {}) -> S3Writer {
         let channel = UploadChannel()
+        let copy = expectedSize.flatMap { $0 <= Self.replayLimit ? BodyCopy() : nil }
         // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
-        var request = self.request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")],
-                                   payload: .unsigned)
+        var request = putRequest(key: key, query: query)
         request.body = .stream(channel, length: expectedSize.map { .known($0) } ?? .unknown)
         let task = Task { [self] () throws -> String? in
             do {
-                let response = try await send(request, timeout: transferTimeout)
+                var attempt = 1
+                var response: HTTPClientResponse
+                do {
+                    response = try await send(request, timeout: transferTimeout, closedConnection: copy != nil)
+                } catch let closed as ClosedConnection {
+                    // The rest of the body is only copied from now on; once it is complete,
+                    // the copy goes out on another connection.
+                    guard let copy else { throw closed.error }
+                    channel.discard()
+                    try await channel.waitUntilFinished()
+                    var failure = closed
+                    while true {
+                        attempt += 1
+                        guard attempt <= attempts else { throw failure.error }
+                        var again = putRequest(key: key, query: query)
+                        again.body = .bytes(copy.joined())
+                        do {
+                            response = try await send(again, timeout: transferTimeout, closedConnection: true)
+                            break
+                        } catch let closed as ClosedConnection {
+                            failure = closed
+                        }
+                    }
+                }
                 guard (200..<300).contains(response.status.code) else {
-                    let error = await failure(response, "PUT \(key)")
-                    channel.fail(error)
-                    throw error
+                    throw await self.failure(response, "PUT \(key)")
                 }
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 try await afterwards()
@@ -188,7 +218,39 @@ struct S3Backend: ObjectBackend {
                 throw error
             }
         }
-        return S3Writer(zone: zone, key: key, channel: channel, upload: task)
+        return S3Writer(zone: zone, key: key, channel: channel, upload: task, copy: copy)
+    }
+
+    private func putRequest(key: String, query: [(name: String, value: String)]) -> HTTPClientRequest {
+        request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
+    }
+
+    /// Bodies up to this size are kept while they stream, to be sent again after a closed connection.
+    static let replayLimit: Int64 = 256 * 1024
+
+    /// A request that failed on a connection that was closed under it, before any answer.
+    struct ClosedConnection: Error {
+        let error: BackendError
+    }
+
+    /// Whether `error` says the connection was closed or reset under the request, before any
+    /// answer: typically a kept-alive connection that the provider closed when it had been idle
+    /// for its timeout, at the moment the client took it for a new request. Sending the request
+    /// again on another connection is then safe for an idempotent request.
+    static func isClosedConnection(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return error == .remoteConnectionClosed
+        }
+        if let error = error as? IOError {
+            return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .ioOnClosedChannel, .eof, .outputClosed, .alreadyClosed: return true
+            default: return false
+            }
+        }
+        return false
     }
 
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
@@ -407,15 +469,19 @@ final class S3Writer: BackendWriter, Sendable {
     let key: String
     let channel: UploadChannel
     let upload: Task<String?, any Error>
+    /// The body so far, for a body small enough to be sent again (see ``S3Backend/streamingPut``).
+    let copy: BodyCopy?
 
-    init(zone: String, key: String, channel: UploadChannel, upload: Task<String?, any Error>) {
+    init(zone: String, key: String, channel: UploadChannel, upload: Task<String?, any Error>, copy: BodyCopy? = nil) {
         self.zone = zone
         self.key = key
         self.channel = channel
         self.upload = upload
+        self.copy = copy
     }
 
     func write(_ buffer: ByteBuffer) async throws {
+        copy?.append(buffer)
         try await channel.send(buffer)
     }
 
@@ -434,6 +500,24 @@ final class S3Writer: BackendWriter, Sendable {
         channel.fail(BackendError(code: .io, message: "\(zone): upload of \(key) aborted"))
         upload.cancel()
         _ = try? await upload.value
+    }
+}
+
+/// The buffers of a small body, kept while it streams (they share storage with the buffers
+/// sent, so this costs no copy until ``joined()``).
+final class BodyCopy: Sendable {
+    private let buffers = Mutex<[ByteBuffer]>([])
+
+    func append(_ buffer: ByteBuffer) { buffers.withLock { $0.append(buffer) } }
+
+    /// The whole body in one buffer.
+    func joined() -> ByteBuffer {
+        buffers.withLock { parts in
+            var whole = ByteBuffer()
+            whole.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes })
+            for part in parts { whole.writeImmutableBuffer(part) }
+            return whole
+        }
     }
 }
 

@@ -15,6 +15,11 @@ final class UploadChannel: AsyncSequence, Sendable {
         var receiver: CheckedContinuation<ByteBuffer?, any Error>?
         var finished = false
         var failure: (any Error)?
+        /// The request reading the body failed but the upload goes on (it will be sent again):
+        /// buffers are taken from the writer and dropped.
+        var discarding = false
+        /// Waiting in ``waitUntilFinished()``.
+        var finishWaiter: CheckedContinuation<Void, any Error>?
 
         /// A failure, else the pending buffer (taken, with its writer), else the end; nil when
         /// the reader has to wait.
@@ -37,22 +42,24 @@ final class UploadChannel: AsyncSequence, Sendable {
     func send(_ buffer: ByteBuffer) async throws {
         // A reader already waiting takes the buffer at once, and the writer goes on without
         // suspending (a continuation resumed at once still goes through the executor's queue).
-        let waiting: Result<CheckedContinuation<ByteBuffer?, any Error>, any Error>? = state.withLock { s in
+        let waiting: Result<CheckedContinuation<ByteBuffer?, any Error>?, any Error>? = state.withLock { s in
             if let failure = s.failure { return .failure(failure) }
             if s.finished { return .failure(BackendError(code: .io, message: "write after finish")) }
+            if s.discarding { return .success(nil) }
             guard let receiver = s.receiver else { return nil }
             s.receiver = nil
             return .success(receiver)
         }
         if let waiting {
-            try waiting.get().resume(returning: buffer)
+            try waiting.get()?.resume(returning: buffer)
             return
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enum Action { case fail(any Error), handOver(CheckedContinuation<ByteBuffer?, any Error>), wait }
+            enum Action { case fail(any Error), handOver(CheckedContinuation<ByteBuffer?, any Error>), dropped, wait }
             let action: Action = state.withLock { s in
                 if let failure = s.failure { return .fail(failure) }
                 if s.finished { return .fail(BackendError(code: .io, message: "write after finish")) }
+                if s.discarding { return .dropped }
                 if let receiver = s.receiver {
                     s.receiver = nil
                     return .handOver(receiver)
@@ -66,6 +73,7 @@ final class UploadChannel: AsyncSequence, Sendable {
             case .handOver(let receiver):
                 receiver.resume(returning: buffer)
                 continuation.resume()
+            case .dropped: continuation.resume()
             case .wait: break
             }
         }
@@ -73,28 +81,61 @@ final class UploadChannel: AsyncSequence, Sendable {
 
     /// Ends the body: the reader gets nil once the pending buffer is taken.
     func finish() {
-        let receiver: CheckedContinuation<ByteBuffer?, any Error>? = state.withLock { s in
+        let (receiver, waiter): (CheckedContinuation<ByteBuffer?, any Error>?, CheckedContinuation<Void, any Error>?) = state.withLock { s in
             s.finished = true
-            guard s.pending == nil else { return nil }
+            let waiter = s.finishWaiter
+            s.finishWaiter = nil
+            guard s.pending == nil else { return (nil, waiter) }
             let r = s.receiver
             s.receiver = nil
-            return r
+            return (r, waiter)
         }
         receiver?.resume(returning: nil)
+        waiter?.resume()
     }
 
-    /// Fails both sides (the upload failed or was aborted).
-    func fail(_ error: any Error) {
+    /// The reading request failed, and the body will be sent again from a copy: from now on
+    /// the writer's buffers are taken and dropped, so that the writer can finish its body.
+    func discard() {
         let (sender, receiver): (CheckedContinuation<Void, any Error>?, CheckedContinuation<ByteBuffer?, any Error>?) = state.withLock { s in
-            if s.failure == nil { s.failure = error }
+            s.discarding = true
             s.pending = nil
             let pair = (s.sender, s.receiver)
             s.sender = nil
             s.receiver = nil
             return pair
         }
+        sender?.resume()
+        receiver?.resume(throwing: BackendError(code: .io, message: "upload restarted"))
+    }
+
+    /// Returns once the writer has ended the body; throws if the upload fails first.
+    func waitUntilFinished() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let result: Result<Void, any Error>? = state.withLock { s in
+                if let failure = s.failure { return .failure(failure) }
+                if s.finished { return .success(()) }
+                s.finishWaiter = continuation
+                return nil
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    /// Fails both sides (the upload failed or was aborted).
+    func fail(_ error: any Error) {
+        let (sender, receiver, waiter) = state.withLock { s in
+            if s.failure == nil { s.failure = error }
+            s.pending = nil
+            let waiting = (s.sender, s.receiver, s.finishWaiter)
+            s.sender = nil
+            s.receiver = nil
+            s.finishWaiter = nil
+            return waiting
+        }
         sender?.resume(throwing: error)
         receiver?.resume(throwing: error)
+        waiter?.resume(throwing: error)
     }
 
     /// The reader's side: the next buffer, nil at the end. What is ready already (a pending

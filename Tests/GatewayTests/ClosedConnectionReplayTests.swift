@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@testable import Gateway
+
+/// An HTTP server that answers the first request on a connection and closes the connection as
+/// soon as the head of a second request arrives on it: what a kept-alive connection looks like
+/// when the provider closed it (its idle timeout) just as the client took it for a new request.
+final class ClosingKeepAliveServer: Sendable {
+    struct Received: Sendable {
+        var connection: Int
+        var path: String
+        var body: [UInt8]
+    }
+
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let state = NIOLockedValueBox<(connections: Int, received: [Received])>((0, []))
+    private(set) nonisolated(unsafe) var channel: (any Channel)?
+
+    var port: Int { channel?.localAddress?.port ?? 0 }
+    /// Complete requests answered, in order.
+    var received: [Received] { state.withLockedValue { $0.received } }
+    var connections: Int { state.withLockedValue { $0.connections } }
+
+    init() throws {
+        let state = self.state
+        channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                let number = state.withLockedValue { s in
+                    s.connections += 1
+                    return s.connections
+                }
+                return channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(Handler(connection: number, state: state))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    func stop() async throws {
+        try await channel?.close()
+        try await group.shutdownGracefully()
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let connection: Int
+        let state: NIOLockedValueBox<(connections: Int, received: [Received])>
+        var requests = 0
+        var path = ""
+        var body: [UInt8] = []
+
+        init(connection: Int, state: NIOLockedValueBox<(connections: Int, received: [Received])>) {
+            self.connection = connection
+            self.state = state
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                requests += 1
+                if requests == 2 {
+                    context.close(promise: nil)
+                    return
+                }
+                path = head.uri
+                body = []
+            case .body(var buffer):
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            case .end:
+                guard context.channel.isActive else { return }
+                let received = Received(connection: connection, path: path, body: body)
+                state.withLockedValue { $0.received.append(received) }
+                var headers = HTTPHeaders()
+                headers.add(name: "ETag", value: "\"etag-\(connection)\"")
+                headers.add(name: "Content-Length", value: "0")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                              promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}
+
+@Suite("Backend PUT after a closed kept-alive connection")
+struct ClosedConnectionReplayTests {
+    /// A backend on a fresh server, with a client of one connection per host.
+    func withBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
+        let server = try ClosingKeepAliveServer()
+        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        do {
+            let backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
+                                        region: "us-east-1", accessKey: "key", secretKey: "secret", client: client)
+            try await body(backend, server)
+        } catch {
+            try? await client.shutdown()
+            try? await server.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await server.stop()
+    }
+
+    func put(_ backend: S3Backend, key: String, body: [UInt8], chunk: Int = 1500) async throws -> String? {
+        let writer = backend.streamingPut(key: key, expectedSize: Int64(body.count))
+        var offset = 0
+        while offset < body.count {
+            let end = min(offset + chunk, body.count)
+            try await writer.write(ByteBuffer(bytes: body[offset..<end]))
+            offset = end
+        }
+        return try await writer.finishReturningETag()
+    }
+
+    @Test func aSmallBodyIsSentAgainOnANewConnection() async throws {
+        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+            let first = (0..<4096).map { UInt8($0 % 251) }
+            let firstTag = try await put(backend, key: "one", body: first)
+            #expect(firstTag == "etag-1")
+            // The pool hands out the kept-alive connection, which the server closes on the head.
+            let second = (0..<10_000).map { UInt8(($0 * 7) % 253) }
+            let secondTag = try await put(backend, key: "two", body: second)
+            #expect(secondTag == "etag-2")
+            let received = server.received
+            #expect(received.count == 2)
+            #expect(received.last?.connection == 2)
+            #expect(received.last?.path == "/b/two")
+            #expect(received.last?.body == second)
+        }
+    }
+
+    @Test func aBodyOverTheLimitIsNotKeptAndFails() async throws {
+        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+            let tag = try await put(backend, key: "one", body: [1, 2, 3])
+            #expect(tag == "etag-1")
+            let large = [UInt8](repeating: 7, count: Int(S3Backend.replayLimit) + 1)
+            await #expect(throws: (any Error).self) { try await put(backend, key: "big", body: large, chunk: 64 * 1024) }
+            #expect(server.received.count == 1)
+        }
+    }
+
+    @Test(arguments: [
+        (HTTPClientError.remoteConnectionClosed as any Error, true),
+        (IOError(errnoCode: ECONNRESET, reason: "read") as any Error, true),
+        (IOError(errnoCode: EPIPE, reason: "write") as any Error, true),
+        (ChannelError.ioOnClosedChannel as any Error, true),
+        (IOError(errnoCode: ECONNREFUSED, reason: "connect") as any Error, false),
+        (HTTPClientError.readTimeout as any Error, false),
+        (CancellationError() as any Error, false),
+    ])
+    func whichFailuresMeanAClosedConnection(error: any Error, closed: Bool) {
+        #expect(S3Backend.isClosedConnection(error) == closed)
+    }
+}

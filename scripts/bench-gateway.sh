@@ -24,7 +24,9 @@
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
 # plain S3 servers; moto keeps large objects in Python memory and temp files and is far slower).
 # Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries),
-# GATEWAY_LOG_LEVEL (notice).
+# GATEWAY_LOG_LEVEL (notice), GATEWAY_DATA_ROOT (where the gateways under test, not the
+# gateway-disk backends, keep their metadata: e.g. /dev/shm, to take them off a disk they would
+# share with the backends).
 # --quick shortens every run (DURATION=3s, ROUNDS=1) to check the set-up.
 # After each load it prints the CPU seconds every server process (gateways, backend instances,
 # moto) used during it: with everything on one machine, that says which one is the bottleneck.
@@ -37,7 +39,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,31p' "$0"; exit 2; }
+usage() { sed -n '2,35p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -74,6 +76,8 @@ GATEWAY_PIDS=()
 CPU_WATCH=()
 MOTO_DIRS=()
 PG_DIR=""
+# Metadata folders made under GATEWAY_DATA_ROOT, removed on exit.
+DATA_DIRS=()
 
 cleanup() {
     local pid
@@ -86,6 +90,7 @@ cleanup() {
     local dir
     for dir in "${MOTO_DIRS[@]}"; do scripts/moto.sh stop "$dir" >/dev/null 2>&1 || true; done
     [[ -n "$PG_DIR" ]] && scripts/postgres.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+    for dir in "${DATA_DIRS[@]}"; do rm -rf "$dir"; done
     if [[ $KEEP -eq 1 ]]; then
         echo "kept $WORK" >&2
     else
@@ -194,11 +199,16 @@ start_gateway() {
     local name="$1" backends_file="$2" policies_dir="$3" database_url="${4:-}"
     local dir="$WORK/$name"
     mkdir -p "$dir/data"
+    local data="$dir/data"
+    if [[ -n "${GATEWAY_DATA_ROOT:-}" && "$name" != backend-* ]]; then
+        data="$(mktemp -d "$GATEWAY_DATA_ROOT/bench-gateway-$name.XXXXXX")"
+        DATA_DIRS+=("$data")
+    fi
     local s3_port mgmt_port
     s3_port="$(free_port)"
     mgmt_port="$(free_port)"
     while [[ "$mgmt_port" == "$s3_port" ]]; do mgmt_port="$(free_port)"; done
-    env DATABASE_URL="$database_url" DATA_DIR="$dir/data" S3_BACKENDS_CONFIG="$backends_file" \
+    env DATABASE_URL="$database_url" DATA_DIR="$data" S3_BACKENDS_CONFIG="$backends_file" \
         PROVIDERS_FILE="$ROOT/providers_flat.csv" POLICIES_DIR="$policies_dir" GATEWAY_HOST=127.0.0.1 \
         GATEWAY_S3_PORT="$s3_port" GATEWAY_PORT="$mgmt_port" GATEWAY_ACCESS_KEY="$ACCESS_KEY" \
         GATEWAY_SECRET_KEY="$SECRET_KEY" LOG_LEVEL="${GATEWAY_LOG_LEVEL:-notice}" \

@@ -100,15 +100,19 @@ struct S3Responder: HTTPResponder {
 /// `gateway_s3_requests_total{method,status}` and `gateway_s3_request_duration_seconds{method}`.
 /// The handles are made once per method and status and kept: making one asks the metrics
 /// factory, which validates the name and looks it up in its registry under a lock, every time.
+/// A method S3 does not use is counted as `OTHER`, so that clients cannot add labels at will.
 final class S3RequestMetrics: Sendable {
     private struct Key: Hashable {
         var method: String
         var status: Int
     }
 
+    static let methods: Set<String> = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]
+
     private let handles = Mutex<[Key: (requests: Counter, duration: Metrics.Timer)]>([:])
 
     func record(method: String, status: Int, duration: Duration) {
+        let method = Self.methods.contains(method) ? method : "OTHER"
         let key = Key(method: method, status: status)
         let (requests, timer) = handles.withLock { handles in
             if let made = handles[key] { return made }
@@ -122,4 +126,7 @@ final class S3RequestMetrics: Sendable {
         requests.increment()
         timer.record(duration: duration)
     }
+
+    /// How many method and status pairs have handles.
+    var pairs: Int { handles.withLock { $0.count } }
 }

@@ -38,3 +38,16 @@ struct GatewayLogHandlerTests {
         #expect(stamp.last?.isNumber == true)
     }
 }
+
+@Suite("S3 request metrics")
+struct S3RequestMetricsTests {
+    @Test func handlesAreKeptPerMethodAndStatusAndUnknownMethodsShareOne() {
+        let metrics = S3RequestMetrics()
+        metrics.record(method: "GET", status: 200, duration: .milliseconds(1))
+        metrics.record(method: "GET", status: 200, duration: .milliseconds(2))
+        metrics.record(method: "PUT", status: 200, duration: .milliseconds(1))
+        #expect(metrics.pairs == 2)
+        for i in 0..<100 { metrics.record(method: "X-METHOD-\(i)", status: 405, duration: .zero) }
+        #expect(metrics.pairs == 3)
+    }
+}

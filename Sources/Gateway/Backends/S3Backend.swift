@@ -183,7 +183,6 @@ struct S3Backend: ObjectBackend {
         request.body = .stream(channel, length: expectedSize.map { .known($0) } ?? .unknown)
         let task = Task { [self] () throws -> String? in
             do {
-                var attempt = 1
                 var response: HTTPClientResponse
                 do {
                     response = try await send(request, timeout: transferTimeout, closedConnection: copy != nil)
@@ -193,19 +192,7 @@ struct S3Backend: ObjectBackend {
                     guard let copy else { throw closed.error }
                     channel.discard()
                     try await channel.waitUntilFinished()
-                    var failure = closed
-                    while true {
-                        attempt += 1
-                        guard attempt <= attempts else { throw failure.error }
-                        var again = putRequest(key: key, query: query)
-                        again.body = .bytes(copy.joined())
-                        do {
-                            response = try await send(again, timeout: transferTimeout, closedConnection: true)
-                            break
-                        } catch let closed as ClosedConnection {
-                            failure = closed
-                        }
-                    }
+                    response = try await resend(copy.joined(), key: key, query: query, after: closed)
                 }
                 guard (200..<300).contains(response.status.code) else {
                     throw await self.failure(response, "PUT \(key)")
@@ -219,6 +206,23 @@ struct S3Backend: ObjectBackend {
             }
         }
         return S3Writer(zone: zone, key: key, channel: channel, upload: task, copy: copy)
+    }
+
+    /// Sends `body` again in new PUTs, until one gets an answer or ``attempts`` were made in all.
+    private func resend(_ body: ByteBuffer, key: String, query: [(name: String, value: String)],
+                        after first: ClosedConnection) async throws -> HTTPClientResponse {
+        guard attempts >= 2 else { throw first.error }
+        var failure = first
+        for _ in 2...attempts {
+            var request = putRequest(key: key, query: query)
+            request.body = .bytes(body)
+            do {
+                return try await send(request, timeout: transferTimeout, closedConnection: true)
+            } catch let closed as ClosedConnection {
+                failure = closed
+            }
+        }
+        throw failure.error
     }
 
     private func putRequest(key: String, query: [(name: String, value: String)]) -> HTTPClientRequest {

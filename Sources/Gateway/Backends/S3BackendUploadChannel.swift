@@ -32,6 +32,13 @@ final class UploadChannel: AsyncSequence, Sendable {
             }
             return finished ? .end : nil
         }
+
+        /// Drops the pending buffer and takes both waiting sides, to be resumed outside the lock.
+        fileprivate mutating func takeWaiters() -> (CheckedContinuation<Void, any Error>?, CheckedContinuation<ByteBuffer?, any Error>?) {
+            pending = nil
+            defer { (sender, receiver) = (nil, nil) }
+            return (sender, receiver)
+        }
     }
 
     private let state = Mutex(State())
@@ -97,13 +104,9 @@ final class UploadChannel: AsyncSequence, Sendable {
     /// The reading request failed, and the body will be sent again from a copy: from now on
     /// the writer's buffers are taken and dropped, so that the writer can finish its body.
     func discard() {
-        let (sender, receiver): (CheckedContinuation<Void, any Error>?, CheckedContinuation<ByteBuffer?, any Error>?) = state.withLock { s in
+        let (sender, receiver) = state.withLock { s in
             s.discarding = true
-            s.pending = nil
-            let pair = (s.sender, s.receiver)
-            s.sender = nil
-            s.receiver = nil
-            return pair
+            return s.takeWaiters()
         }
         sender?.resume()
         receiver?.resume(throwing: BackendError(code: .io, message: "upload restarted"))
@@ -126,12 +129,9 @@ final class UploadChannel: AsyncSequence, Sendable {
     func fail(_ error: any Error) {
         let (sender, receiver, waiter) = state.withLock { s in
             if s.failure == nil { s.failure = error }
-            s.pending = nil
-            let waiting = (s.sender, s.receiver, s.finishWaiter)
-            s.sender = nil
-            s.receiver = nil
-            s.finishWaiter = nil
-            return waiting
+            let (sender, receiver) = s.takeWaiters()
+            defer { s.finishWaiter = nil }
+            return (sender, receiver, s.finishWaiter)
         }
         sender?.resume(throwing: error)
         receiver?.resume(throwing: error)

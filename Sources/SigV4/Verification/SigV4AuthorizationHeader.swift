@@ -127,7 +127,7 @@ package struct CredentialField: Sendable {
     }
 
     package static func parse(_ text: Substring) -> Result<CredentialField, Problem> {
-        let parts = split(text, at: UInt8(ascii: "/"))
+        let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Substring.init)
         guard parts.count == 5, !parts[0].isEmpty, !parts[3].isEmpty else { return .failure(.malformed) }
         let date = parts[1]
         guard date.utf8.count == 8, date.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
@@ -145,7 +145,7 @@ package struct CredentialField: Sendable {
 
     /// Lowercased names from a `SignedHeaders` value; `nil` if empty or with empty or repeated names.
     package static func signedHeaderNames(_ text: Substring) -> [String]? {
-        let names = split(text, at: UInt8(ascii: ";")).map { HeaderList.lowercase($0) }
+        let names = text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { HeaderList.lowercase(Substring($0)) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else { return nil }
         // A request signs a handful of headers: comparing each pair beats hashing them.
         if names.count <= 16 {
@@ -154,23 +154,5 @@ package struct CredentialField: Sendable {
             return nil
         }
         return names
-    }
-
-    /// `text` split at every `separator` (an ASCII byte), keeping empty pieces, found on its
-    /// UTF-8 bytes rather than by `Character`.
-    private static func split(_ text: Substring, at separator: UInt8) -> [Substring] {
-        var pieces: [Substring] = []
-        var start = text.startIndex
-        var cursor = start
-        let bytes = text.utf8
-        while cursor < bytes.endIndex {
-            if bytes[cursor] == separator {
-                pieces.append(text[start..<cursor])
-                start = bytes.index(after: cursor)
-            }
-            bytes.formIndex(after: &cursor)
-        }
-        pieces.append(text[start...])
-        return pieces
     }
 }

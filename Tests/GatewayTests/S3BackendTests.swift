@@ -123,7 +123,7 @@ struct S3BackendTests {
 @Suite("Upload hand-off")
 struct UploadChannelTests {
     @Test func uploadChannelHandsOverOneBufferAtATime() async throws {
-        let channel = UploadChannel()
+        let channel = UploadChannel(keepLimit: 1024)
         let consumed = ManagedCounter()
         let sender = Task {
             for i in 0..<3 {
@@ -134,7 +134,7 @@ struct UploadChannelTests {
             channel.finish()
         }
         var received: [String] = []
-        for try await buffer in channel {
+        for try await buffer in channel.reader() {
             try await Task.sleep(for: .milliseconds(20))
             received.append(String(buffer: buffer))
             consumed.increment()
@@ -146,10 +146,10 @@ struct UploadChannelTests {
     /// Whichever side comes first (a reader already waiting, or a buffer already pending),
     /// every buffer arrives once and in order, and the end after the last one.
     @Test func aWaitingReaderAndAPendingBufferBothHandOver() async throws {
-        let channel = UploadChannel()
+        let channel = UploadChannel(keepLimit: 1024)
         let reader = Task { () -> [String] in
             var received: [String] = []
-            for try await buffer in channel { received.append(String(buffer: buffer)) }
+            for try await buffer in channel.reader() { received.append(String(buffer: buffer)) }
             return received
         }
         try await Task.sleep(for: .milliseconds(20))  // the reader waits first
@@ -162,14 +162,59 @@ struct UploadChannelTests {
     }
 
     @Test func aFailedChannelFailsBothSides() async throws {
-        let channel = UploadChannel()
+        let channel = UploadChannel(keepLimit: 1024)
         channel.fail(BackendError(code: .io, message: "aborted"))
         await #expect(throws: BackendError.self) { try await channel.send(ByteBuffer(string: "x")) }
         await #expect(throws: BackendError.self) { try await channel.receive() }
-        let finished = UploadChannel()
+        let finished = UploadChannel(keepLimit: 1024)
         finished.finish()
         #expect(try await finished.receive() == nil)
         await #expect(throws: BackendError.self) { try await finished.send(ByteBuffer(string: "x")) }
+    }
+
+    /// After a rewind a new reader gets what the old one took, then the rest; the old reader
+    /// gets an error, and the writer notices nothing.
+    @Test func aRewindDeliversTheTakenBuffersAgain() async throws {
+        let channel = UploadChannel(keepLimit: 1024)
+        let writer = Task {
+            for part in ["a", "b", "c", "d"] { try await channel.send(ByteBuffer(string: part)) }
+            channel.finish()
+        }
+        var first = channel.reader().makeAsyncIterator()
+        #expect(try await first.next().map { String(buffer: $0) } == "a")
+        #expect(try await first.next().map { String(buffer: $0) } == "b")
+        #expect(channel.rewind())
+        await #expect(throws: BackendError.self) { _ = try await first.next() }
+        var second = channel.reader().makeAsyncIterator()
+        #expect(try await second.next().map { String(buffer: $0) } == "a")
+        // A rewind while buffers are still being delivered again: the taken one comes first.
+        #expect(channel.rewind())
+        var received: [String] = []
+        for try await buffer in channel.reader() { received.append(String(buffer: buffer)) }
+        try await writer.value
+        #expect(received == ["a", "b", "c", "d"])
+    }
+
+    @Test func noRewindOnceTheTakenBuffersPassedTheLimit() async throws {
+        let channel = UploadChannel(keepLimit: 10)
+        let writer = Task {
+            for _ in 0..<3 { try await channel.send(ByteBuffer(string: "12345")) }
+            channel.finish()
+        }
+        var reader = channel.reader().makeAsyncIterator()
+        _ = try await reader.next()
+        _ = try await reader.next()
+        #expect(channel.rewind())  // 10 bytes taken: still kept
+        var again = channel.reader().makeAsyncIterator()
+        _ = try await again.next()
+        _ = try await again.next()
+        _ = try await again.next()  // 15 bytes taken
+        #expect(!channel.rewind())
+        #expect(try await again.next() == nil)
+        try await writer.value
+        let failed = UploadChannel(keepLimit: 10)
+        failed.fail(BackendError(code: .io, message: "aborted"))
+        #expect(!failed.rewind())
     }
 }
 

@@ -171,29 +171,17 @@ struct S3Backend: ObjectBackend {
     /// One streamed PUT of `key` (an object, or with `query` a part of a multipart upload);
     /// `afterwards` runs once the provider has accepted the bytes.
     ///
-    /// A body of known length up to ``replayLimit`` is also kept, and sent again on a new
-    /// connection when the request dies on a connection the provider had closed (see
-    /// ``isClosedConnection(_:)``), at most ``attempts`` times in all.
+    /// When the request dies on a connection the provider had closed (see
+    /// ``isClosedConnection(_:)``: a kept-alive connection it closed when it had been idle too
+    /// long, just as the client took it), the body goes out again on another connection, at most
+    /// ``attempts`` times in all, provided that the request had taken no more than
+    /// ``replayLimit`` bytes of it (the ``UploadChannel`` keeps those).
     func streamingPut(key: String, query: [(name: String, value: String)] = [], expectedSize: Int64?,
                       afterwards: @escaping @Sendable () async throws -> Void = {}) -> S3Writer {
-        let channel = UploadChannel()
-        let copy = expectedSize.flatMap { $0 <= Self.replayLimit ? BodyCopy() : nil }
-        // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
-        var request = putRequest(key: key, query: query)
-        request.body = .stream(channel, length: expectedSize.map { .known($0) } ?? .unknown)
+        let channel = UploadChannel(keepLimit: Self.replayLimit)
         let task = Task { [self] () throws -> String? in
             do {
-                var response: HTTPClientResponse
-                do {
-                    response = try await send(request, timeout: transferTimeout, closedConnection: copy != nil)
-                } catch let closed as ClosedConnection {
-                    // The rest of the body is only copied from now on; once it is complete,
-                    // the copy goes out on another connection.
-                    guard let copy else { throw closed.error }
-                    channel.discard()
-                    try await channel.waitUntilFinished()
-                    response = try await resend(copy.joined(), key: key, query: query, after: closed)
-                }
+                let response = try await put(channel, key: key, query: query, expectedSize: expectedSize)
                 guard (200..<300).contains(response.status.code) else {
                     throw await self.failure(response, "PUT \(key)")
                 }
@@ -205,32 +193,35 @@ struct S3Backend: ObjectBackend {
                 throw error
             }
         }
-        return S3Writer(zone: zone, key: key, channel: channel, upload: task, copy: copy)
+        return S3Writer(zone: zone, key: key, channel: channel, upload: task)
     }
 
-    /// Sends `body` again in new PUTs, until one gets an answer or ``attempts`` were made in all.
-    private func resend(_ body: ByteBuffer, key: String, query: [(name: String, value: String)],
-                        after first: ClosedConnection) async throws -> HTTPClientResponse {
-        guard attempts >= 2 else { throw first.error }
-        var failure = first
-        for _ in 2...attempts {
-            var request = putRequest(key: key, query: query)
-            request.body = .bytes(body)
+    /// Sends the PUT with the body `channel` delivers, again after a closed connection while
+    /// the channel can deliver what the failed request took once more.
+    private func put(_ channel: UploadChannel, key: String, query: [(name: String, value: String)],
+                     expectedSize: Int64?) async throws -> HTTPClientResponse {
+        var attempt = 1
+        while true {
+            // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
+            var request = request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")],
+                                  payload: .unsigned)
+            request.body = .stream(channel.reader(), length: expectedSize.map { .known($0) } ?? .unknown)
             do {
                 return try await send(request, timeout: transferTimeout, closedConnection: true)
             } catch let closed as ClosedConnection {
-                failure = closed
+                guard attempt < attempts, channel.rewind() else { throw closed.error }
+                attempt += 1
             }
         }
-        throw failure.error
     }
 
-    private func putRequest(key: String, query: [(name: String, value: String)]) -> HTTPClientRequest {
-        request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
-    }
-
-    /// Bodies up to this size are kept while they stream, to be sent again after a closed connection.
-    static let replayLimit: Int64 = 256 * 1024
+    /// Up to this many bytes of a body that a request has taken can be sent again after a
+    /// closed connection (``streamingPut(key:query:expectedSize:afterwards:)``). A request goes
+    /// on taking the body until the client sees that the connection is gone: on loopback, with
+    /// a writer that never waits (the worst case), 0.25–2.3 MiB; a client uploading to the
+    /// gateway over a network feeds it far more slowly. The buffers kept are the ones sent
+    /// (nothing is copied), and only until the request has taken more than this.
+    static let replayLimit = 1024 * 1024
 
     /// A request that failed on a connection that was closed under it, before any answer.
     struct ClosedConnection: Error {
@@ -473,19 +464,15 @@ final class S3Writer: BackendWriter, Sendable {
     let key: String
     let channel: UploadChannel
     let upload: Task<String?, any Error>
-    /// The body so far, for a body small enough to be sent again (see ``S3Backend/streamingPut``).
-    let copy: BodyCopy?
 
-    init(zone: String, key: String, channel: UploadChannel, upload: Task<String?, any Error>, copy: BodyCopy? = nil) {
+    init(zone: String, key: String, channel: UploadChannel, upload: Task<String?, any Error>) {
         self.zone = zone
         self.key = key
         self.channel = channel
         self.upload = upload
-        self.copy = copy
     }
 
     func write(_ buffer: ByteBuffer) async throws {
-        copy?.append(buffer)
         try await channel.send(buffer)
     }
 
@@ -504,24 +491,6 @@ final class S3Writer: BackendWriter, Sendable {
         channel.fail(BackendError(code: .io, message: "\(zone): upload of \(key) aborted"))
         upload.cancel()
         _ = try? await upload.value
-    }
-}
-
-/// The buffers of a small body, kept while it streams (they share storage with the buffers
-/// sent, so this costs no copy until ``joined()``).
-final class BodyCopy: Sendable {
-    private let buffers = Mutex<[ByteBuffer]>([])
-
-    func append(_ buffer: ByteBuffer) { buffers.withLock { $0.append(buffer) } }
-
-    /// The whole body in one buffer.
-    func joined() -> ByteBuffer {
-        buffers.withLock { parts in
-            var whole = ByteBuffer()
-            whole.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes })
-            for part in parts { whole.writeImmutableBuffer(part) }
-            return whole
-        }
     }
 }
 

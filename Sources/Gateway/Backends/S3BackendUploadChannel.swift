@@ -4,33 +4,59 @@ import Synchronization
 /// A single-slot hand-off between a writer and the HTTP client's body reader, with
 /// back-pressure: `send` returns only once the reader has taken the buffer, so at most one
 /// buffer per upload waits in memory.
-final class UploadChannel: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-
+///
+/// The buffers the reader has taken are also kept while they add up to no more than
+/// `keepLimit` bytes (they share storage with the buffers sent: nothing is copied). When the
+/// request reading the body dies on a connection closed under it, ``rewind()`` hands them to
+/// the next reader first, and the body goes out again on another connection without the writer
+/// noticing.
+final class UploadChannel: Sendable {
     private struct State {
         var pending: ByteBuffer?
         /// The writer waiting for its pending buffer to be taken.
         var sender: CheckedContinuation<Void, any Error>?
-        /// The reader waiting for a buffer.
+        /// The reader waiting for a buffer. One waits only when nothing is ready (no buffer to
+        /// deliver again, none pending, not finished).
         var receiver: CheckedContinuation<ByteBuffer?, any Error>?
         var finished = false
         var failure: (any Error)?
-        /// The request reading the body failed but the upload goes on (it will be sent again):
-        /// buffers are taken from the writer and dropped.
-        var discarding = false
-        /// Waiting in ``waitUntilFinished()``.
-        var finishWaiter: CheckedContinuation<Void, any Error>?
+        /// Which reader may take buffers: one from before the last rewind gets an error.
+        var epoch = 0
+        /// The buffers the reader took, while they add up to no more than `keepLimit` bytes;
+        /// nil once they would not.
+        var taken: [ByteBuffer]? = []
+        var takenBytes = 0
+        let keepLimit: Int
+        /// Buffers to deliver again after a rewind, before anything pending; the next is last.
+        var replay: [ByteBuffer] = []
 
-        /// A failure, else the pending buffer (taken, with its writer), else the end; nil when
-        /// the reader has to wait.
-        fileprivate mutating func ready() -> Ready? {
+        /// A failure, else a buffer to deliver again, else the pending buffer (taken, with its
+        /// writer), else the end; nil when the reader has to wait.
+        fileprivate mutating func ready(epoch: Int) -> Ready? {
             if let failure { return .fail(failure) }
+            guard epoch == self.epoch else { return .fail(BackendError(code: .io, message: "upload restarted")) }
+            if let buffer = replay.popLast() {
+                keep(buffer)
+                return .take(buffer, nil)
+            }
             if let buffer = pending {
                 pending = nil
+                keep(buffer)
                 defer { sender = nil }
                 return .take(buffer, sender)
             }
             return finished ? .end : nil
+        }
+
+        /// Notes a buffer handed to the reader.
+        fileprivate mutating func keep(_ buffer: ByteBuffer) {
+            guard taken != nil else { return }
+            takenBytes += buffer.readableBytes
+            if takenBytes > keepLimit {
+                taken = nil
+            } else {
+                taken?.append(buffer)
+            }
         }
 
         /// Drops the pending buffer and takes both waiting sides, to be resumed outside the lock.
@@ -41,34 +67,37 @@ final class UploadChannel: AsyncSequence, Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init() {}
+    /// `keepLimit`: up to how many bytes taken by a reader ``rewind()`` can deliver again.
+    init(keepLimit: Int) {
+        state = Mutex(State(keepLimit: keepLimit))
+    }
 
     /// Hands `buffer` to the reader; returns when it has been taken.
     func send(_ buffer: ByteBuffer) async throws {
         // A reader already waiting takes the buffer at once, and the writer goes on without
         // suspending (a continuation resumed at once still goes through the executor's queue).
-        let waiting: Result<CheckedContinuation<ByteBuffer?, any Error>?, any Error>? = state.withLock { s in
+        let waiting: Result<CheckedContinuation<ByteBuffer?, any Error>, any Error>? = state.withLock { s in
             if let failure = s.failure { return .failure(failure) }
             if s.finished { return .failure(BackendError(code: .io, message: "write after finish")) }
-            if s.discarding { return .success(nil) }
             guard let receiver = s.receiver else { return nil }
             s.receiver = nil
+            s.keep(buffer)
             return .success(receiver)
         }
         if let waiting {
-            try waiting.get()?.resume(returning: buffer)
+            try waiting.get().resume(returning: buffer)
             return
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enum Action { case fail(any Error), handOver(CheckedContinuation<ByteBuffer?, any Error>), dropped, wait }
+            enum Action { case fail(any Error), handOver(CheckedContinuation<ByteBuffer?, any Error>), wait }
             let action: Action = state.withLock { s in
                 if let failure = s.failure { return .fail(failure) }
                 if s.finished { return .fail(BackendError(code: .io, message: "write after finish")) }
-                if s.discarding { return .dropped }
                 if let receiver = s.receiver {
                     s.receiver = nil
+                    s.keep(buffer)
                     return .handOver(receiver)
                 }
                 s.pending = buffer
@@ -80,7 +109,6 @@ final class UploadChannel: AsyncSequence, Sendable {
             case .handOver(let receiver):
                 receiver.resume(returning: buffer)
                 continuation.resume()
-            case .dropped: continuation.resume()
             case .wait: break
             }
         }
@@ -88,63 +116,51 @@ final class UploadChannel: AsyncSequence, Sendable {
 
     /// Ends the body: the reader gets nil once the pending buffer is taken.
     func finish() {
-        let (receiver, waiter): (CheckedContinuation<ByteBuffer?, any Error>?, CheckedContinuation<Void, any Error>?) = state.withLock { s in
+        let receiver: CheckedContinuation<ByteBuffer?, any Error>? = state.withLock { s in
             s.finished = true
-            let waiter = s.finishWaiter
-            s.finishWaiter = nil
-            guard s.pending == nil else { return (nil, waiter) }
-            let r = s.receiver
-            s.receiver = nil
-            return (r, waiter)
+            guard s.pending == nil else { return nil }
+            defer { s.receiver = nil }
+            return s.receiver
         }
         receiver?.resume(returning: nil)
-        waiter?.resume()
     }
 
-    /// The reading request failed, and the body will be sent again from a copy: from now on
-    /// the writer's buffers are taken and dropped, so that the writer can finish its body.
-    func discard() {
-        let (sender, receiver) = state.withLock { s in
-            s.discarding = true
-            return s.takeWaiters()
+    /// The request reading the body failed before the provider answered, and the body is to be
+    /// sent again: the next reader (a new iterator) gets the buffers taken so far again, then
+    /// the rest; the old reader gets an error. Returns false, and changes nothing, when those
+    /// buffers were more than `keepLimit` bytes (no longer kept) or the channel failed.
+    func rewind() -> Bool {
+        let (rewound, stale): (Bool, CheckedContinuation<ByteBuffer?, any Error>?) = state.withLock { s in
+            guard s.failure == nil, let taken = s.taken else { return (false, nil) }
+            s.epoch += 1
+            // A rewind while buffers are still being delivered again: the taken ones come first.
+            s.replay += taken.reversed()
+            (s.taken, s.takenBytes) = ([], 0)
+            defer { s.receiver = nil }
+            return (true, s.receiver)
         }
-        sender?.resume()
-        receiver?.resume(throwing: BackendError(code: .io, message: "upload restarted"))
-    }
-
-    /// Returns once the writer has ended the body; throws if the upload fails first.
-    func waitUntilFinished() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let result: Result<Void, any Error>? = state.withLock { s in
-                if let failure = s.failure { return .failure(failure) }
-                if s.finished { return .success(()) }
-                s.finishWaiter = continuation
-                return nil
-            }
-            if let result { continuation.resume(with: result) }
-        }
+        stale?.resume(throwing: BackendError(code: .io, message: "upload restarted"))
+        return rewound
     }
 
     /// Fails both sides (the upload failed or was aborted).
     func fail(_ error: any Error) {
-        let (sender, receiver, waiter) = state.withLock { s in
+        let (sender, receiver) = state.withLock { s in
             if s.failure == nil { s.failure = error }
-            let (sender, receiver) = s.takeWaiters()
-            defer { s.finishWaiter = nil }
-            return (sender, receiver, s.finishWaiter)
+            return s.takeWaiters()
         }
         sender?.resume(throwing: error)
         receiver?.resume(throwing: error)
-        waiter?.resume(throwing: error)
     }
 
-    /// The reader's side: the next buffer, nil at the end. What is ready already (a pending
-    /// buffer, the end, a failure) is returned without suspending.
-    func receive() async throws -> ByteBuffer? {
-        if let ready = state.withLock({ $0.ready() }) { return try Self.deliver(ready) }
+    /// The reader's side: the next buffer, nil at the end. What is ready already (a buffer, the
+    /// end, a failure) is returned without suspending. `epoch`: the reader's, from before any
+    /// rewind that followed (nil: the current reader).
+    func receive(epoch: Int? = nil) async throws -> ByteBuffer? {
+        if let ready = state.withLock({ $0.ready(epoch: epoch ?? $0.epoch) }) { return try Self.deliver(ready) }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
             let ready: Ready? = state.withLock { s in
-                if let ready = s.ready() { return ready }
+                if let ready = s.ready(epoch: epoch ?? s.epoch) { return ready }
                 s.receiver = continuation
                 return nil
             }
@@ -156,7 +172,7 @@ final class UploadChannel: AsyncSequence, Sendable {
     /// What the reader can have without waiting.
     fileprivate enum Ready {
         case fail(any Error)
-        /// The pending buffer, and the writer waiting for it to be taken.
+        /// A buffer, and the writer waiting for it to be taken (none for one delivered again).
         case take(ByteBuffer, CheckedContinuation<Void, any Error>?)
         case end
     }
@@ -174,10 +190,25 @@ final class UploadChannel: AsyncSequence, Sendable {
         }
     }
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let channel: UploadChannel
-        mutating func next() async throws -> ByteBuffer? { try await channel.receive() }
-    }
+    /// How many times the channel was rewound.
+    var rewinds: Int { state.withLock { $0.epoch } }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: self) }
+    /// The body for one request. Each request gets its own, made before it is sent: a request
+    /// may start reading only after the next one has been made, and it must then get an error,
+    /// not buffers.
+    func reader() -> Reader { Reader(channel: self, epoch: state.withLock { $0.epoch }) }
+
+    struct Reader: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        let channel: UploadChannel
+        let epoch: Int
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let channel: UploadChannel
+            let epoch: Int
+            mutating func next() async throws -> ByteBuffer? { try await channel.receive(epoch: epoch) }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: channel, epoch: epoch) }
+    }
 }

@@ -152,6 +152,35 @@ struct ClosedConnectionReplayTests {
         }
     }
 
+    /// A small body of known length is gathered and goes out in one request at `finish`
+    /// (nothing reaches the provider before); after a closed connection it is sent again.
+    @Test func aSmallBodyIsGatheredAndSentInOneRequest() async throws {
+        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+            let first = try await backend.makeWriter(key: "one", expectedSize: 3)
+            #expect(first is S3GatheredWriter)
+            try await first.write(ByteBuffer(bytes: [1, 2]))
+            try await first.write(ByteBuffer(bytes: [3]))
+            #expect(server.connections == 0)
+            try await first.finish()
+            #expect(server.received.first?.body == [1, 2, 3])
+            let second = (0..<Int(S3Backend.gatheredPutLimit)).map { UInt8(($0 * 13) % 241) }
+            let writer = try #require(try await backend.makeWriter(key: "two", expectedSize: Int64(second.count)) as? S3GatheredWriter)
+            var offset = 0
+            while offset < second.count {
+                try await writer.write(ByteBuffer(bytes: second[offset..<min(offset + 1500, second.count)]))
+                offset += 1500
+            }
+            // The kept-alive connection is closed on the head: the body goes out again.
+            #expect(try await writer.finishReturningETag() == "etag-2")
+            #expect(server.received.count == 2)
+            #expect(server.received.last?.connection == 2)
+            #expect(server.received.last?.body == second)
+            let large = try await backend.makeWriter(key: "three", expectedSize: S3Backend.gatheredPutLimit + 1)
+            #expect(large is S3Writer)
+            await large.abort()
+        }
+    }
+
     /// A large body: the request on the closed connection took its first buffer; the body
     /// goes out again from the start on a new connection, the writer none the wiser.
     @Test func aLargeBodyIsSentAgainWhenTheClosedRequestTookLittleOfIt() async throws {

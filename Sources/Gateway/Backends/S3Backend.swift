@@ -11,7 +11,8 @@ import Synchronization
 
 /// A zone kept at an S3-compatible provider (`http(s)://host[:port]` in the backends file).
 /// Path-style requests (`ENDPOINT/BUCKET/KEY`), every one SigV4-signed with the backend's
-/// keys; uploads are streamed (UNSIGNED-PAYLOAD) with back-pressure, reads are streamed.
+/// keys; uploads (UNSIGNED-PAYLOAD) are streamed with back-pressure, or sent whole when small;
+/// reads are streamed.
 struct S3Backend: ObjectBackend {
     let zone: String
     let bucket: String
@@ -163,9 +164,43 @@ struct S3Backend: ObjectBackend {
         // those small requests carry the Content-MD5 that S3 demands of locked uploads, which a
         // streamed PUT cannot know in advance.
         let lock = try await lock.asyncFilter { _ in try await bucketHasObjectLock() }
-        return streamingPut(key: key, expectedSize: expectedSize) { [self] in
+        let afterwards: @Sendable () async throws -> Void = { [self] in
             if let lock { try await apply(lock, to: key) }
         }
+        if let expectedSize, expectedSize <= Self.gatheredPutLimit {
+            return S3GatheredWriter(backend: self, key: key, afterwards: afterwards)
+        }
+        return streamingPut(key: key, expectedSize: expectedSize, afterwards: afterwards)
+    }
+
+    /// Bodies of known length up to this size are gathered and sent in one request
+    /// (``S3GatheredWriter``) rather than streamed.
+    static let gatheredPutLimit: Int64 = 64 * 1024
+
+    /// One PUT of a whole body, sent again on another connection when the request dies on a
+    /// connection closed under it (at most ``attempts`` times in all).
+    func put(_ body: ByteBuffer, key: String) async throws -> HTTPClientResponse {
+        var attempt = 1
+        while true {
+            var request = request(.PUT, key: key, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
+            request.body = .bytes(body)
+            do {
+                return try await send(request, timeout: transferTimeout, closedConnection: true)
+            } catch let closed as ClosedConnection {
+                guard attempt < attempts else { throw closed.error }
+                attempt += 1
+            }
+        }
+    }
+
+    /// The ETag of a successful PUT's response, or the error of a failed one.
+    func outcome(of response: HTTPClientResponse, key: String, afterwards: () async throws -> Void) async throws -> String? {
+        guard (200..<300).contains(response.status.code) else {
+            throw await failure(response, "PUT \(key)")
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        try await afterwards()
+        return response.headers.first(name: "etag").map { $0.trimmingQuotes() }
     }
 
     /// One streamed PUT of `key` (an object, or with `query` a part of a multipart upload);
@@ -182,12 +217,7 @@ struct S3Backend: ObjectBackend {
         let task = Task { [self] () throws -> String? in
             do {
                 let response = try await put(channel, key: key, query: query, expectedSize: expectedSize)
-                guard (200..<300).contains(response.status.code) else {
-                    throw await self.failure(response, "PUT \(key)")
-                }
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-                try await afterwards()
-                return response.headers.first(name: "etag").map { $0.trimmingQuotes() }
+                return try await outcome(of: response, key: key, afterwards: afterwards)
             } catch {
                 channel.fail(error)
                 throw error
@@ -457,9 +487,58 @@ final class S3BodyReader: @unchecked Sendable {
     }
 }
 
+/// A writer to an S3 provider, which learns the provider's ETag of what it wrote.
+protocol S3ObjectWriter: BackendWriter {
+    /// Finishes the write; returns the backend's ETag of the new object.
+    func finishReturningETag() async throws -> String?
+}
+
+/// One PUT of a small body: `write` gathers the buffers, and `finish` sends them in one request
+/// and waits for the provider's answer. No request is open while the body arrives, and no task
+/// hands buffers to the HTTP client: for a body of a few KiB that hand-off costs more than the
+/// bytes. The provider sees nothing before `finish`.
+final class S3GatheredWriter: S3ObjectWriter, Sendable {
+    let backend: S3Backend
+    let key: String
+    let afterwards: @Sendable () async throws -> Void
+    private let buffers = Mutex<[ByteBuffer]>([])
+
+    init(backend: S3Backend, key: String, afterwards: @escaping @Sendable () async throws -> Void) {
+        self.backend = backend
+        self.key = key
+        self.afterwards = afterwards
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        buffers.withLock { $0.append(buffer) }
+    }
+
+    @discardableResult
+    func finishReturningETag() async throws -> String? {
+        let body: ByteBuffer = buffers.withLock { parts in
+            // Usually one buffer, sent as it is.
+            if parts.count == 1 { return parts[0] }
+            var whole = ByteBuffer()
+            whole.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes })
+            for part in parts { whole.writeImmutableBuffer(part) }
+            return whole
+        }
+        let response = try await backend.put(body, key: key)
+        return try await backend.outcome(of: response, key: key, afterwards: afterwards)
+    }
+
+    func finish() async throws {
+        try await finishReturningETag()
+    }
+
+    func abort() async {
+        buffers.withLock { $0 = [] }
+    }
+}
+
 /// One streamed PUT: `write` hands each buffer to the HTTP client and returns once the client
 /// has taken it; `finish` ends the body and waits for the provider's answer.
-final class S3Writer: BackendWriter, Sendable {
+final class S3Writer: S3ObjectWriter, Sendable {
     let zone: String
     let key: String
     let channel: UploadChannel

@@ -175,7 +175,7 @@ struct ReplicationWorker: Service {
                 if let expectedMD5, Array(md5.finalize()).hexString != expectedMD5 {
                     throw BackendError(code: .io, message: "the copy read from \(source.zone) does not match the version's MD5")
                 }
-                if let s3 = writer as? S3Writer {
+                if let s3 = writer as? any S3ObjectWriter {
                     etag = try await s3.finishReturningETag()
                 } else if let multipart = writer as? MultipartBackendWriter {
                     try await multipart.finish()

@@ -27,9 +27,11 @@ struct WriteCoordinator {
 
     /// Writes `body` to the plan's zones. `intent` is recorded while the writers open (a
     /// backend connection, a temporary file), and no byte reaches a writer before it is: a
-    /// backend never holds a complete object that no intent names. An empty body, which a
-    /// backend could store as soon as its request starts, is opened after the intent. A write
-    /// that fails after its intent was recorded abandons it.
+    /// backend never holds a complete object that no intent names. A small body (up to
+    /// ``S3Backend/gatheredPutLimit``) is gathered by its S3 writers, which cost nothing to
+    /// open, so its intent is recorded first, without a task beside it; so is an empty body,
+    /// which a backend could store as soon as its request starts. A write that fails after its
+    /// intent was recorded abandons it.
     func write(
         body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String, intent: WriteIntent,
         expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, sha256: Bool = true,
@@ -37,7 +39,7 @@ struct WriteCoordinator {
     ) async throws -> Outcome {
         let quorum = plan.writeQuorum
         var writers: [(zone: String, writer: any BackendWriter)]
-        if expectedSize == 0 {
+        if let expectedSize, expectedSize <= S3Backend.gatheredPutLimit {
             try await state.store.recordIntent(intent)
             writers = await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
         } else {

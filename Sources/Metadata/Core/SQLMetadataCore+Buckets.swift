@@ -17,15 +17,21 @@ extension SQLMetadataCore {
                 \(bucket.versioning.rawValue), \(bucket.objectLockEnabled),
                 \(retention?.mode.rawValue), \(days), \(years))
             """
+        defer { buckets.changed(bucket.name) }
         try await mapping(unique: MetadataError(.alreadyExists, "bucket \(bucket.name) already exists")) {
             try await engine.transaction { db in try await db.execute(sql) }
         }
     }
 
+    /// The bucket, from ``buckets`` when it was read lately.
     func bucket(named name: String) async throws -> Bucket? {
-        try await engine.pointRead { db in
+        let (cached, changes) = buckets.lookup(name)
+        if let cached { return cached }
+        let bucket = try await engine.pointRead { db in
             try await db.first("SELECT \(sql: Rows.bucketColumns) FROM buckets WHERE name = \(name)").map(Rows.bucket)
         }
+        if let bucket { buckets.keep(bucket, readAfter: changes) }
+        return bucket
     }
 
     func listBuckets() async throws -> [Bucket] {
@@ -36,6 +42,7 @@ extension SQLMetadataCore {
 
     func deleteBucket(named name: String) async throws {
         let notEmpty = MetadataError(.notEmpty, "bucket \(name) is not empty")
+        defer { buckets.changed(name) }
         try await mapping(foreignKey: notEmpty) {
             try await engine.transaction { db in
                 guard try await db.first("SELECT name FROM buckets WHERE name = \(name)\(sql: Self.forUpdate(db))") != nil else {
@@ -70,7 +77,8 @@ extension SQLMetadataCore {
     }
 
     private func updateBucket(_ name: String, _ update: SQL) async throws -> Bucket {
-        try await engine.transaction { db in
+        defer { buckets.changed(name) }
+        return try await engine.transaction { db in
             guard let row = try await db.first(update + " RETURNING \(sql: Rows.bucketColumns)") else {
                 throw MetadataError.notFound("bucket \(name) does not exist")
             }

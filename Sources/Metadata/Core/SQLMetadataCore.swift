@@ -7,12 +7,16 @@ import Logging
 struct SQLMetadataCore: Sendable {
     let engine: any SQLEngine
     let logger: Logger
+    /// Buckets read lately (see ``BucketCache``).
+    let buckets: BucketCache
 
     var dialect: SQLDialect { engine.dialect }
 
-    init(engine: any SQLEngine, logger: Logger) {
+    /// `bucketCacheLifetime`: how long a bucket read is used again before it is read anew.
+    init(engine: any SQLEngine, logger: Logger, bucketCacheLifetime: Duration = .seconds(1)) {
         self.engine = engine
         self.logger = logger
+        self.buckets = BucketCache(lifetime: bucketCacheLifetime)
     }
 
     // MARK: Migrations

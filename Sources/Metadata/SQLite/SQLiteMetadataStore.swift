@@ -30,6 +30,8 @@ public final class SQLiteMetadataStore: Sendable {
         /// WAL size, in frames of one page (32 MiB of 4 KiB pages), from which a checkpoint
         /// finishes while no write runs, so that the WAL restarts (see ``SQLiteEngine``).
         var walRestartFrames: Int64 = 8192
+        /// How long a bucket read is used again before it is read anew (see ``BucketCache``).
+        var bucketCacheLifetime: Duration = .seconds(1)
 
         public init(path: String) {
             self.path = path
@@ -48,7 +50,7 @@ public final class SQLiteMetadataStore: Sendable {
     private init(configuration: Configuration, engine: SQLiteEngine, logger: Logger) {
         self.configuration = configuration
         self.engine = engine
-        self.core = SQLMetadataCore(engine: engine, logger: logger)
+        self.core = SQLMetadataCore(engine: engine, logger: logger, bucketCacheLifetime: configuration.bucketCacheLifetime)
     }
 
     /// Opens (creating if needed) the database and applies the migrations.

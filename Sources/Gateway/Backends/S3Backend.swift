@@ -177,18 +177,26 @@ struct S3Backend: ObjectBackend {
     /// (``S3GatheredWriter``) rather than streamed.
     static let gatheredPutLimit: Int64 = 64 * 1024
 
-    /// One PUT of a whole body, sent again on another connection when the request dies on a
-    /// connection closed under it (at most ``attempts`` times in all).
-    func put(_ body: ByteBuffer, key: String) async throws -> HTTPClientResponse {
+    /// A PUT of `key` (with `query`, a part of a multipart upload), sent again on another
+    /// connection when the request dies on a connection closed under it (see
+    /// ``isClosedConnection(_:)``: a kept-alive connection that the provider closed when it had
+    /// been idle too long, just as the client took it), at most ``attempts`` times in all.
+    /// `body` gives the body of each attempt (numbered from 1), or nil when it cannot be sent
+    /// again.
+    func put(key: String, query: [(name: String, value: String)] = [],
+             body: (_ attempt: Int) -> HTTPClientRequest.Body?) async throws -> HTTPClientResponse {
         var attempt = 1
+        var next = body(attempt)
         while true {
-            var request = request(.PUT, key: key, headers: [("content-type", "application/octet-stream")], payload: .unsigned)
-            request.body = .bytes(body)
+            var request = request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")],
+                                  payload: .unsigned)
+            request.body = next
             do {
                 return try await send(request, timeout: transferTimeout, closedConnection: true)
             } catch let closed as ClosedConnection {
-                guard attempt < attempts else { throw closed.error }
                 attempt += 1
+                guard attempt <= attempts, let again = body(attempt) else { throw closed.error }
+                next = again
             }
         }
     }
@@ -206,17 +214,19 @@ struct S3Backend: ObjectBackend {
     /// One streamed PUT of `key` (an object, or with `query` a part of a multipart upload);
     /// `afterwards` runs once the provider has accepted the bytes.
     ///
-    /// When the request dies on a connection the provider had closed (see
-    /// ``isClosedConnection(_:)``: a kept-alive connection it closed when it had been idle too
-    /// long, just as the client took it), the body goes out again on another connection, at most
-    /// ``attempts`` times in all, provided that the request had taken no more than
-    /// ``replayLimit`` bytes of it (the ``UploadChannel`` keeps those).
+    /// After a closed connection the body goes out again (``put(key:query:body:)``) provided
+    /// that the failed request had taken no more than ``replayLimit`` bytes of it (the
+    /// ``UploadChannel`` keeps those).
     func streamingPut(key: String, query: [(name: String, value: String)] = [], expectedSize: Int64?,
                       afterwards: @escaping @Sendable () async throws -> Void = {}) -> S3Writer {
         let channel = UploadChannel(keepLimit: Self.replayLimit)
         let task = Task { [self] () throws -> String? in
             do {
-                let response = try await put(channel, key: key, query: query, expectedSize: expectedSize)
+                // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
+                let length: HTTPClientRequest.Body.Length = expectedSize.map { .known($0) } ?? .unknown
+                let response = try await put(key: key, query: query) { attempt in
+                    attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
+                }
                 return try await outcome(of: response, key: key, afterwards: afterwards)
             } catch {
                 channel.fail(error)
@@ -224,25 +234,6 @@ struct S3Backend: ObjectBackend {
             }
         }
         return S3Writer(zone: zone, key: key, channel: channel, upload: task)
-    }
-
-    /// Sends the PUT with the body `channel` delivers, again after a closed connection while
-    /// the channel can deliver what the failed request took once more.
-    private func put(_ channel: UploadChannel, key: String, query: [(name: String, value: String)],
-                     expectedSize: Int64?) async throws -> HTTPClientResponse {
-        var attempt = 1
-        while true {
-            // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
-            var request = request(.PUT, key: key, query: query, headers: [("content-type", "application/octet-stream")],
-                                  payload: .unsigned)
-            request.body = .stream(channel.reader(), length: expectedSize.map { .known($0) } ?? .unknown)
-            do {
-                return try await send(request, timeout: transferTimeout, closedConnection: true)
-            } catch let closed as ClosedConnection {
-                guard attempt < attempts, channel.rewind() else { throw closed.error }
-                attempt += 1
-            }
-        }
     }
 
     /// Up to this many bytes of a body that a request has taken can be sent again after a
@@ -523,7 +514,7 @@ final class S3GatheredWriter: S3ObjectWriter, Sendable {
             for part in parts { whole.writeImmutableBuffer(part) }
             return whole
         }
-        let response = try await backend.put(body, key: key)
+        let response = try await backend.put(key: key) { _ in .bytes(body) }
         return try await backend.outcome(of: response, key: key, afterwards: afterwards)
     }
 

@@ -27,9 +27,9 @@ struct WriteCoordinator {
 
     /// Writes `body` to the plan's zones. `intent` is recorded while the writers open (a
     /// backend connection, a temporary file), and no byte reaches a writer before it is: a
-    /// backend never holds a complete object that no intent names. A small body (up to
-    /// ``S3Backend/gatheredPutLimit``) is gathered by its S3 writers, which cost nothing to
-    /// open, so its intent is recorded first, without a task beside it; so is an empty body,
+    /// backend never holds a complete object that no intent names. When the writers cost
+    /// nothing to open (S3 writers of a small body gather it, see ``S3Backend/gatheredPutLimit``)
+    /// the intent is recorded first, without a task beside it; so is that of an empty body,
     /// which a backend could store as soon as its request starts. A write that fails after its
     /// intent was recorded abandons it.
     func write(
@@ -39,7 +39,7 @@ struct WriteCoordinator {
     ) async throws -> Outcome {
         let quorum = plan.writeQuorum
         var writers: [(zone: String, writer: any BackendWriter)]
-        if let expectedSize, expectedSize <= S3Backend.gatheredPutLimit {
+        if expectedSize == 0 || writersOpenAtOnce(plan: plan, expectedSize: expectedSize) {
             try await state.store.recordIntent(intent)
             writers = await openWriters(plan: plan, backendKey: backendKey, expectedSize: expectedSize, lock: lock, logger: logger)
         } else {
@@ -121,6 +121,13 @@ struct WriteCoordinator {
             await abort(writers)
             throw error
         }
+    }
+
+    /// Whether every zone a write of `plan` may reach is an S3 backend that gathers a body of
+    /// this size (opening its writer does nothing).
+    func writersOpenAtOnce(plan: PlacementPlan, expectedSize: Int64?) -> Bool {
+        guard let expectedSize, expectedSize <= S3Backend.gatheredPutLimit else { return false }
+        return intentZones(for: plan).allSatisfy { state.backends[$0] is S3Backend }
     }
 
     /// The zones a write of `plan` may reach, for its write intent: the planned zones, then

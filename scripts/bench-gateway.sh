@@ -18,7 +18,8 @@
 #             `swift build -c release --package-path Benchmarks --product gateway`), in the
 #             same run: 4 KiB PUT and GET at concurrency 16 and 1 (COMPARE_CONCURRENCY), each
 #             gateway on its own local-disk zone with SQLite (the embedded default); with
-#             BACKEND=moto or gateway-disk, both on one such backend, also measured directly
+#             BACKEND=moto or gateway-disk, both on one such backend, also measured directly;
+#             with COMPARE_DATABASE=postgres, both on one PostgreSQL server (a schema each)
 #
 # Backends (env BACKEND): `moto` (default for small/fanout: moto servers, scripts/moto.sh) or
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
@@ -32,14 +33,14 @@
 # moto) used during it: with everything on one machine, that says which one is the bottleneck.
 # Results (tables, JSON, RSS samples, gateway logs) go to --out DIR (default a fresh temp folder).
 # Needs: swift, python3 (moto[server], installed by scripts/moto.sh), PostgreSQL for `metadata`
-# (installed by scripts/postgres.sh when missing).
+# and COMPARE_DATABASE=postgres (installed by scripts/postgres.sh when missing).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,35p' "$0"; exit 2; }
+usage() { sed -n '2,36p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -360,9 +361,23 @@ mode_compare() {
         backends "$WORK/backends-baseline.json" "file:$WORK/zones-baseline"
         backends "$WORK/backends-this.json" "file:$WORK/zones-this"
     fi
-    GATEWAY_BIN="$BASELINE_GATEWAY" start_gateway gateway-baseline "$WORK/backends-baseline.json" "$WORK/policies-1"
+    # COMPARE_DATABASE=postgres: both gateways on one PostgreSQL server, each in its own schema.
+    local baseline_db="" this_db=""
+    case "${COMPARE_DATABASE:-sqlite}" in
+        sqlite) ;;
+        postgres)
+            PG_DIR="$WORK/postgres"
+            local pg_url
+            pg_url="$(scripts/postgres.sh start "$PG_DIR")"
+            baseline_db="${pg_url}?sslmode=disable&schema=compare_baseline"
+            this_db="${pg_url}?sslmode=disable&schema=compare_this"
+            echo "metadata: PostgreSQL (one schema per gateway)"
+            ;;
+        *) die "COMPARE_DATABASE must be sqlite or postgres" ;;
+    esac
+    GATEWAY_BIN="$BASELINE_GATEWAY" start_gateway gateway-baseline "$WORK/backends-baseline.json" "$WORK/policies-1" "$baseline_db"
     local targets=(--target "baseline=$GW_URL")
-    start_gateway gateway-this "$WORK/backends-this.json" "$WORK/policies-1"
+    start_gateway gateway-this "$WORK/backends-this.json" "$WORK/policies-1" "$this_db"
     targets+=(--target "this=$GW_URL" "${direct[@]}" --baseline baseline)
     for c in ${COMPARE_CONCURRENCY:-16 1}; do
         load "compare-put-c$c" "${targets[@]}" --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"

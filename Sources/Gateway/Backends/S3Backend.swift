@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import Metadata
+import Metrics
 import NIOCore
 import NIOHTTP1
 import S3Protocol
@@ -196,6 +197,8 @@ struct S3Backend: ObjectBackend {
             } catch let closed as ClosedConnection {
                 attempt += 1
                 guard attempt <= attempts, let again = body(attempt) else { throw closed.error }
+                // Rare (a connection closed at the moment it was taken): the handle is made here.
+                Counter(label: "gateway_backend_puts_resent_total", dimensions: [("zone", zone)]).increment()
                 next = again
             }
         }

@@ -106,7 +106,7 @@ struct PostgresEngine: SQLEngine {
             }
             group.addTask {
                 while true {
-                    try await CoarseSleeper.shared.sleep(for: timeout)
+                    try await Task.sleep(for: timeout)
                     if flag.value.load(ordering: .acquiring) { return nil }
                     // Others got connections during the wait: busy, not down.
                     if outage.acquiredWithin(timeout) { continue }

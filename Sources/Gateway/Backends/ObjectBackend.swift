@@ -12,6 +12,10 @@ protocol ObjectBackend: Sendable {
     /// `lock` is the version's Object Lock, applied where the backend's bucket has Object Lock
     /// enabled (other backends ignore it).
     func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter
+    /// Whether ``makeWriter(key:expectedSize:lock:)`` for a body of this size does no work
+    /// before the first byte (no connection, no file): a write then records its intent first,
+    /// rather than while its writers open.
+    func writerOpensAtOnce(expectedSize: Int64?) -> Bool
     /// Streams the object's bytes (all, or the inclusive byte range).
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
     /// Size of the stored object, nil when absent.
@@ -54,6 +58,8 @@ struct BackendPart: Sendable, Hashable {
 }
 
 extension ObjectBackend {
+    func writerOpensAtOnce(expectedSize: Int64?) -> Bool { false }
+
     func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
         try await makeWriter(key: key, expectedSize: expectedSize, lock: nil)
     }

@@ -168,10 +168,16 @@ struct S3Backend: ObjectBackend {
         let afterwards: @Sendable () async throws -> Void = { [self] in
             if let lock { try await apply(lock, to: key) }
         }
-        if let expectedSize, expectedSize <= Self.gatheredPutLimit {
+        if writerOpensAtOnce(expectedSize: expectedSize) {
             return S3GatheredWriter(backend: self, key: key, afterwards: afterwards)
         }
         return streamingPut(key: key, expectedSize: expectedSize, afterwards: afterwards)
+    }
+
+    /// A small body of known length is gathered (``S3GatheredWriter``): nothing is sent
+    /// before it is complete.
+    func writerOpensAtOnce(expectedSize: Int64?) -> Bool {
+        expectedSize.map { $0 <= Self.gatheredPutLimit } ?? false
     }
 
     /// Bodies of known length up to this size are gathered and sent in one request

@@ -28,10 +28,10 @@ struct WriteCoordinator {
     /// Writes `body` to the plan's zones. `intent` is recorded while the writers open (a
     /// backend connection, a temporary file), and no byte reaches a writer before it is: a
     /// backend never holds a complete object that no intent names. When the writers cost
-    /// nothing to open (S3 writers of a small body gather it, see ``S3Backend/gatheredPutLimit``)
-    /// the intent is recorded first, without a task beside it; so is that of an empty body,
-    /// which a backend could store as soon as its request starts. A write that fails after its
-    /// intent was recorded abandons it.
+    /// nothing to open (``ObjectBackend/writerOpensAtOnce(expectedSize:)``: an S3 backend
+    /// gathers a small body) the intent is recorded first, without a task beside it; so is that
+    /// of an empty body, which a backend could store as soon as its request starts. A write that
+    /// fails after its intent was recorded abandons it.
     func write(
         body: some AsyncSequence<ByteBuffer, any Error>, plan: PlacementPlan, backendKey: String, intent: WriteIntent,
         expectedSize: Int64?, checksum: S3ChecksumAlgorithm?, lock: BackendObjectLock? = nil, sha256: Bool = true,
@@ -123,11 +123,9 @@ struct WriteCoordinator {
         }
     }
 
-    /// Whether every zone a write of `plan` may reach is an S3 backend that gathers a body of
-    /// this size (opening its writer does nothing).
+    /// Whether opening the writer does nothing in every zone a write of `plan` may reach.
     func writersOpenAtOnce(plan: PlacementPlan, expectedSize: Int64?) -> Bool {
-        guard let expectedSize, expectedSize <= S3Backend.gatheredPutLimit else { return false }
-        return intentZones(for: plan).allSatisfy { state.backends[$0] is S3Backend }
+        intentZones(for: plan).allSatisfy { state.backends[$0]?.writerOpensAtOnce(expectedSize: expectedSize) == true }
     }
 
     /// The zones a write of `plan` may reach, for its write intent: the planned zones, then

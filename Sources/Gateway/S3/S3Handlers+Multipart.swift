@@ -162,7 +162,7 @@ extension S3Handlers {
         let algorithm = upload.checksumAlgorithm.flatMap { S3ChecksumAlgorithm(algorithmName: $0) }
         let part = try await storePart(upload, number, body: body, expectedSize: size, checksum: algorithm)
         var response = Self.xml(CopyPartResult(lastModified: part.createdAt, eTag: "\"\(part.etag)\""))
-        if src.versionId != nullVersionID { response.headers[.init("x-amz-copy-source-version-id")!] = src.versionId }
+        if src.versionId != nullVersionID { response.headers[.amzCopySourceVersionID] = src.versionId }
         return response
     }
 

@@ -227,7 +227,7 @@ extension S3Handlers {
             version = try await resolveVersion(bucket, key)
         } catch let marker as DeleteMarkerError {
             var response = S3Responder.errorResponse(marker.error, requestID: requestID, resource: call.rawPath, head: head)
-            response.headers[.init("x-amz-delete-marker")!] = "true"
+            response.headers[.amzDeleteMarker] = "true"
             response.headers[.amzVersionID] = marker.versionId
             return response
         }
@@ -314,7 +314,7 @@ extension S3Handlers {
         let result = try await deleteOne(bucketName, key, versionId: call.value("versionId"))
         var headers = HTTPFields()
         if let v = result.versionId { headers[.amzVersionID] = v }
-        if result.deleteMarker { headers[.init("x-amz-delete-marker")!] = "true" }
+        if result.deleteMarker { headers[.amzDeleteMarker] = "true" }
         return Self.empty(.noContent, headers: headers)
     }
 
@@ -489,7 +489,7 @@ extension S3Handlers {
             body: body, expectedSize: src.size, operation: "CopyObject")
         var response = Self.xml(CopyObjectResult(lastModified: version.createdAt, eTag: "\"\(version.etag)\""))
         if version.versionId != nullVersionID { response.headers[.amzVersionID] = version.versionId }
-        if src.versionId != nullVersionID { response.headers[.init("x-amz-copy-source-version-id")!] = src.versionId }
+        if src.versionId != nullVersionID { response.headers[.amzCopySourceVersionID] = src.versionId }
         return response
     }
 }

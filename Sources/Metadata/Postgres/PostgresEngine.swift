@@ -9,12 +9,12 @@ import Synchronization
 struct PostgresEngine: SQLEngine {
     let client: PostgresClient
     let logger: Logger
-    /// How long a statement may wait for a pooled connection while no other call gets one
-    /// either. While the server is down the pool keeps retrying with back-off and a waiting
-    /// request would wait with it; past this bound it fails as `.unavailable` (a 503 to the
-    /// client) instead. A pool that is merely busy (other calls get connections meanwhile, as
-    /// in a burst of writes to one key) is not down: there the wait goes on, bounded by
-    /// ``operationTimeout``.
+    /// How long a statement may wait for a pooled connection while the pool shows no sign of
+    /// life: no call holds a connection and none got one during the wait. While the server is
+    /// down the pool keeps retrying with back-off and a waiting request would wait with it;
+    /// past this bound it fails as `.unavailable` (a 503 to the client) instead. A pool that is
+    /// merely busy (its connections in use, as in a burst of writes to one key) is not down:
+    /// there the wait goes on, bounded by ``operationTimeout``.
     var connectionWaitTimeout: Duration = .seconds(3)
     /// After a wait has timed out, later statements wait only this long until a connection is
     /// had again, so that a request making several calls (and its clean-up) answers quickly.
@@ -64,7 +64,7 @@ struct PostgresEngine: SQLEngine {
     /// connections until the server answered, if ever, and the pool would run dry.
     private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let client = self.client
-        let lease = LeasedConnection()
+        let lease = LeasedConnection(outage: outage)
         let logger = self.logger
         do {
             return try await Deadline.detached(
@@ -74,9 +74,11 @@ struct PostgresEngine: SQLEngine {
                 try await withConnectionDeadline { acquired in
                     try await client.withConnection { connection in
                         lease.hold(connection, logger: logger)
+                        defer { lease.release() }
                         acquired()
                         let outcome: Swift.Result<Result, any Error>
                         do { outcome = .success(try await work(connection)) } catch { outcome = .failure(error) }
+                        if case .success = outcome { lease.succeeded() }
                         // An abandoned connection goes back to the pool only once it is closed,
                         // so that the pool replaces it instead of handing it out again.
                         if lease.isAbandoned { try? await connection.closeFuture.get() }
@@ -90,26 +92,32 @@ struct PostgresEngine: SQLEngine {
     }
 
     /// Runs `operation`, which calls `acquired` once it holds a connection; if that has not
-    /// happened within the connection wait the wait is cancelled and `.unavailable` thrown.
+    /// happened within the connection wait, and the pool showed no sign of life meanwhile (see
+    /// ``OutageMark/isBusy(since:)``), the wait is cancelled and `.unavailable` thrown.
     func withConnectionDeadline<Result: Sendable>(
         _ operation: @escaping @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> Result
     ) async throws -> Result {
         let flag = AcquiredFlag()
         let outage = self.outage
         let timeout = outage.isMarked ? outageWaitTimeout : connectionWaitTimeout
+        let started = OutageMark.now()
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await operation {
                     flag.value.store(true, ordering: .releasing)
-                    outage.clear()
                 }
             }
             group.addTask {
+                var since = started
                 while true {
                     try await Task.sleep(for: timeout)
                     if flag.value.load(ordering: .acquiring) { return nil }
-                    // Others got connections during the wait: busy, not down.
-                    if outage.acquiredWithin(timeout) { continue }
+                    // Busy, not down: another call holds a connection, or got one during the wait.
+                    let checked = OutageMark.now()
+                    if outage.isBusy(since: since) {
+                        since = checked
+                        continue
+                    }
                     outage.mark()
                     throw MetadataError(.unavailable, "no metadata database connection became available in time")
                 }
@@ -199,32 +207,65 @@ extension PostgresEngine {
 }
 
 /// The connection a call holds, closed if the call is abandoned (see ``PostgresEngine/run(_:)``).
+/// While it is held, and the call neither ended nor was abandoned, ``OutageMark`` counts it.
 private final class LeasedConnection: Sendable {
     private struct State {
         var connection: PostgresConnection?
         var abandoned = false
+        /// Counted in the outage mark's held connections.
+        var counted = false
     }
 
     private let state = Mutex(State())
+    private let outage: OutageMark
+
+    init(outage: OutageMark) {
+        self.outage = outage
+    }
 
     /// Records the leased connection; closes it at once if the call was already abandoned.
     func hold(_ connection: PostgresConnection, logger: Logger) {
         let abandoned = state.withLock { state -> Bool in
             state.connection = connection
+            state.counted = !state.abandoned
             return state.abandoned
         }
-        if abandoned { Self.close(connection, logger: logger) }
+        if abandoned {
+            Self.close(connection, logger: logger)
+        } else {
+            outage.acquired()
+        }
+    }
+
+    /// The call's work has succeeded: the database answers.
+    func succeeded() {
+        outage.progressed()
+    }
+
+    /// The call's work has ended.
+    func release() {
+        if uncount() { outage.released() }
     }
 
     var isAbandoned: Bool { state.withLock { $0.abandoned } }
 
-    /// The call timed out: closes its connection, if it has one.
+    /// The call timed out: closes its connection, if it has one. A connection stuck in a call
+    /// that never ends no longer counts as a sign that the pool is alive.
     func abandon(logger: Logger) {
-        let connection = state.withLock { state -> PostgresConnection? in
+        let (connection, counted) = state.withLock { state -> (PostgresConnection?, Bool) in
             state.abandoned = true
-            return state.connection
+            defer { state.counted = false }
+            return (state.connection, state.counted)
         }
+        if counted { outage.released() }
         if let connection { Self.close(connection, logger: logger) }
+    }
+
+    private func uncount() -> Bool {
+        state.withLock { state -> Bool in
+            defer { state.counted = false }
+            return state.counted
+        }
     }
 
     private static func close(_ connection: PostgresConnection, logger: Logger) {
@@ -239,30 +280,45 @@ private final class AcquiredFlag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
-/// Whether the last wait for a connection timed out (cleared as soon as one is had again),
-/// and when a call last got a connection.
+/// Whether the last wait for a connection timed out (cleared as soon as one is had again), and
+/// the signs that the pool is alive: how many calls hold a connection, and when a call last got
+/// one or succeeded.
 final class OutageMark: Sendable {
     private let marked = Atomic<Bool>(false)
-    private let lastAcquired = Atomic<UInt64>(0)
+    private let lastProgress = Atomic<UInt64>(0)
+    private let held = Atomic<Int>(0)
 
     var isMarked: Bool { marked.load(ordering: .relaxed) }
     func mark() { marked.store(true, ordering: .relaxed) }
 
     /// A call got a connection: the pool is up.
-    func clear() {
-        lastAcquired.store(Self.now(), ordering: .relaxed)
+    func acquired() {
+        held.wrappingAdd(1, ordering: .relaxed)
+        progressed()
         if marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) }
     }
 
-    /// Whether some call got a connection within the last `interval`.
-    func acquiredWithin(_ interval: Duration) -> Bool {
-        let last = lastAcquired.load(ordering: .relaxed)
-        let (seconds, attoseconds) = interval.components
-        let span = UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
-        return last != 0 && Self.now() &- last <= span
+    /// A call that got a connection has ended, or was abandoned.
+    func released() {
+        held.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    /// A call got a connection or succeeded.
+    func progressed() {
+        lastProgress.store(Self.now(), ordering: .relaxed)
+    }
+
+    /// Whether the pool is busy rather than down, for a call that has waited for a connection
+    /// since `since` (``now()``): another call holds one, or got one or succeeded after `since`.
+    /// Either way calls are being served (or are bounded by their operation deadline). On a
+    /// machine short of CPU the two halves of a hand-over, the end of one call and the start of
+    /// the next, can each run long after the other; a rule that only asked whether a call got
+    /// a connection within the last wait took that for an outage.
+    func isBusy(since: UInt64) -> Bool {
+        held.load(ordering: .relaxed) > 0 || lastProgress.load(ordering: .relaxed) >= since
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
 
 /// Runs statements on one leased connection.

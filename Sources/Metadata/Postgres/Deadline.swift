@@ -25,7 +25,7 @@ enum Deadline {
                     race.workEnded(outcome)
                 }
                 let timer = Task {
-                    try? await Task.sleep(for: timeout)
+                    try? await CoarseSleeper.shared.sleep(for: timeout)
                     if Task.isCancelled { return }
                     if let onTimeout {
                         guard race.expire() else { return }
@@ -116,7 +116,7 @@ private final class Race<Result: Sendable>: Sendable {
                 return
             }
             Task {
-                try? await Task.sleep(for: limit)
+                try? await CoarseSleeper.shared.sleep(for: limit)
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     defer { state.settleWaiter = nil }
                     return state.settleWaiter

@@ -110,7 +110,7 @@ struct PostgresEngine: SQLEngine {
             group.addTask {
                 var since = started
                 while true {
-                    try await Task.sleep(for: timeout)
+                    try await CoarseSleeper.shared.sleep(for: timeout)
                     if flag.value.load(ordering: .acquiring) { return nil }
                     // Busy, not down: another call holds a connection, or got one during the wait.
                     let checked = OutageMark.now()

@@ -70,11 +70,11 @@ struct PostgresDeadlineTests {
         }
     }
 
-    /// One connection, held by a statement for 3 s; another call waits about 2.5 s for it with a
-    /// connection wait of 1 s. Its wait checks find no call that got a connection since it began
-    /// waiting, but one call holds a connection all the while: the pool is busy, not down, and
-    /// the waiting call is served once the statement ends.
-    @Test func aLongStatementIsNotAnOutage() async throws {
+    /// One connection, held by a statement for 6 s; another call waits for it with a connection
+    /// wait of 1 s. No call gets a connection or finishes during that wait, which is what a
+    /// connection stuck on a server that went away looks like too: the waiting call fails as
+    /// `.unavailable` after about the wait, not after the statement, and the outage is marked.
+    @Test func aWaitWithNoProgressIsAnOutage() async throws {
         let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 1)
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
         let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
@@ -83,14 +83,24 @@ struct PostgresDeadlineTests {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await Self.connect(client)
-            async let long: SQLRow? = engine.read { db in try await db.first("SELECT 1 AS n, pg_sleep(3)") }
-            // The long statement takes the connection first (the pool has it open already).
-            try await Task.sleep(for: .milliseconds(500))
-            let waiting = try await engine.read { db in try await db.first("SELECT 2 AS n") }
-            #expect(try waiting?.int("n") == 2)
+            let before = OutageMark.now()
+            async let long: SQLRow? = engine.read { db in try await db.first("SELECT 1 AS n, pg_sleep(6)") }
+            // The long statement takes the connection first.
+            for _ in 0..<1000 where !engine.outage.isBusy(since: before) { try await Task.sleep(for: .milliseconds(5)) }
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                _ = try await engine.read { db in try await db.first("SELECT 2 AS n") }
+                Issue.record("a call waited out a 6 s statement with a 1 s connection wait")
+            } catch let error as MetadataError {
+                #expect(error.code == .unavailable)
+            }
+            #expect(clock.now - started < .milliseconds(4500), "failed after the wait, before the statement ended")
+            #expect(engine.outage.isMarked)
             #expect(try await long?.int("n") == 1)
+            // Getting a connection again clears the mark.
+            #expect(try await engine.read { db in try await db.first("SELECT 3 AS n")?.int("n") } == 3)
             #expect(!engine.outage.isMarked)
-            #expect(!engine.outage.isBusy(since: .max))
         }
     }
 
@@ -112,28 +122,21 @@ struct PostgresDeadlineTests {
 /// The signs of life that tell a busy pool from a database that is down.
 @Suite("PostgreSQL outage mark")
 struct OutageMarkTests {
-    @Test func aHeldConnectionOrALaterAcquisitionIsBusy() {
+    @Test func progressSinceTheWaitBeganIsBusy() {
         let mark = OutageMark()
         let before = OutageMark.now()
         #expect(!mark.isBusy(since: before))
-        mark.acquired()
-        #expect(mark.isBusy(since: .max), "a call holds a connection")
-        mark.released()
-        #expect(!mark.isBusy(since: .max))
-        #expect(mark.isBusy(since: before), "a call got a connection after the wait began")
-        #expect(!mark.isBusy(since: OutageMark.now() + 1))
-        let waiting = OutageMark.now()
         mark.progressed()
-        #expect(mark.isBusy(since: waiting), "a call succeeded after the wait began")
+        #expect(mark.isBusy(since: before), "a call got a connection or succeeded after the wait began")
+        #expect(!mark.isBusy(since: OutageMark.now() + 1), "nothing since a later start")
     }
 
     @Test func gettingAConnectionClearsTheMark() {
         let mark = OutageMark()
         mark.mark()
-        #expect(mark.isMarked)
-        mark.acquired()
-        #expect(!mark.isMarked)
-        mark.released()
+        mark.progressed()
+        #expect(mark.isMarked, "a call that succeeds does not clear it")
+        mark.progressed(clearing: true)
         #expect(!mark.isMarked)
     }
 

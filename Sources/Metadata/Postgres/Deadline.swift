@@ -2,9 +2,21 @@ import Synchronization
 
 /// A bound on how long a caller waits for work that may never finish.
 enum Deadline {
+    /// Lets the work of ``detached(_:error:onTimeout:settle:_:)`` end its call early.
+    struct Control: Sendable {
+        fileprivate let end: @Sendable (any Error) -> Void
+
+        /// Resumes the caller with `error` now, and cancels the work's task.
+        func fail(_ error: some Error & Sendable) {
+            end(error)
+        }
+    }
+
     /// Runs `operation` in a task of its own and returns its result, or throws `error` once
-    /// `timeout` has passed. On timeout (or when the caller is cancelled) the operation's task
-    /// is cancelled but not waited for, so a call stuck in a library cannot hold its caller.
+    /// `timeout` has passed. On timeout (or when the caller is cancelled, or the operation calls
+    /// ``Control/fail(_:)``) the operation's task is cancelled but not waited for, so a call
+    /// stuck in a library cannot hold its caller. The timeout is a timer of
+    /// ``CoarseSleeper/shared``, not a task, and counts from when the operation's task starts.
     ///
     /// `onTimeout`, when given, runs once the timeout has won, to free what the stuck operation
     /// holds (a connection: closing it makes the operation fail). The caller is then resumed as
@@ -13,28 +25,34 @@ enum Deadline {
     static func detached<Result: Sendable>(
         _ timeout: Duration, error: some Error & Sendable,
         onTimeout: (@Sendable () -> Void)? = nil, settle: Duration = .milliseconds(500),
-        _ operation: @escaping @Sendable () async throws -> Result
+        _ operation: @escaping @Sendable (Control) async throws -> Result
     ) async throws -> Result {
         let race = Race<Result>()
+        let control = Control { race.finish(.failure($0)) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 race.start(continuation)
                 let work = Task {
-                    let outcome: Swift.Result<Result, any Error>
-                    do { outcome = .success(try await operation()) } catch { outcome = .failure(error) }
-                    race.workEnded(outcome)
-                }
-                let timer = Task {
-                    try? await CoarseSleeper.shared.sleep(for: timeout)
-                    if Task.isCancelled { return }
-                    if let onTimeout {
+                    // The timeout counts from here, when the work has a thread to run on: on a
+                    // machine short of CPU a task can wait seconds for one, and that wait says
+                    // nothing about the database.
+                    race.attach(timer: CoarseSleeper.shared.schedule(after: timeout) {
+                        guard let onTimeout else {
+                            race.finish(.failure(error))
+                            return
+                        }
                         guard race.expire() else { return }
                         onTimeout()
-                        await race.waitForWorkEnd(upTo: settle)
-                    }
-                    race.finish(.failure(error))
+                        Task {
+                            await race.waitForWorkEnd(upTo: settle)
+                            race.finish(.failure(error))
+                        }
+                    })
+                    let outcome: Swift.Result<Result, any Error>
+                    do { outcome = .success(try await operation(control)) } catch { outcome = .failure(error) }
+                    race.workEnded(outcome)
                 }
-                race.attach(work: work, timer: timer)
+                race.attach(work: work)
             }
         } onCancel: {
             race.finish(.failure(CancellationError()))
@@ -50,7 +68,7 @@ private final class Race<Result: Sendable>: Sendable {
         var continuation: CheckedContinuation<Result, any Error>?
         var outcome: Swift.Result<Result, any Error>?
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var timer: CoarseSleeper.Timer?
         /// The timer has won; the caller is resumed with its error after the settle wait.
         var expiring = false
         var workEnded = false
@@ -68,16 +86,20 @@ private final class Race<Result: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {
+    func attach(work: Task<Void, Never>) {
         let finished = state.withLock { state -> Bool in
             state.work = work
+            return state.outcome != nil
+        }
+        if finished { work.cancel() }
+    }
+
+    func attach(timer: CoarseSleeper.Timer) {
+        let finished = state.withLock { state -> Bool in
             state.timer = timer
             return state.outcome != nil
         }
-        if finished {
-            work.cancel()
-            timer.cancel()
-        }
+        if finished { CoarseSleeper.shared.cancel(timer) }
     }
 
     /// Claims the outcome for the timer; false if the work or a cancellation came first.
@@ -127,7 +149,7 @@ private final class Race<Result: Sendable>: Sendable {
     }
 
     func finish(_ outcome: Swift.Result<Result, any Error>) {
-        let (continuation, work, timer) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, Never>?, Task<Void, Never>?) in
+        let (continuation, work, timer) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, Never>?, CoarseSleeper.Timer?) in
             guard state.outcome == nil else { return (nil, nil, nil) }
             state.outcome = outcome
             defer { state.continuation = nil }
@@ -135,6 +157,6 @@ private final class Race<Result: Sendable>: Sendable {
         }
         continuation?.resume(with: outcome)
         work?.cancel()
-        timer?.cancel()
+        if let timer { CoarseSleeper.shared.cancel(timer) }
     }
 }

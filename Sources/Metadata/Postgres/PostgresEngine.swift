@@ -10,11 +10,11 @@ struct PostgresEngine: SQLEngine {
     let client: PostgresClient
     let logger: Logger
     /// How long a statement may wait for a pooled connection while the pool shows no sign of
-    /// life: no call holds a connection and none got one during the wait. While the server is
+    /// life: no other call got a connection or succeeded during the wait. While the server is
     /// down the pool keeps retrying with back-off and a waiting request would wait with it;
     /// past this bound it fails as `.unavailable` (a 503 to the client) instead. A pool that is
-    /// merely busy (its connections in use, as in a burst of writes to one key) is not down:
-    /// there the wait goes on, bounded by ``operationTimeout``.
+    /// merely busy (calls finish and others get connections, as in a burst of writes to one
+    /// key) is not down: there the wait goes on, bounded by ``operationTimeout``.
     var connectionWaitTimeout: Duration = .seconds(3)
     /// After a wait has timed out, later statements wait only this long until a connection is
     /// had again, so that a request making several calls (and its clean-up) answers quickly.
@@ -64,21 +64,22 @@ struct PostgresEngine: SQLEngine {
     /// connections until the server answered, if ever, and the pool would run dry.
     private func run<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let client = self.client
-        let lease = LeasedConnection(outage: outage)
+        let lease = LeasedConnection()
+        let outage = self.outage
         let logger = self.logger
         do {
             return try await Deadline.detached(
                 operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time"),
                 onTimeout: { lease.abandon(logger: logger) }
-            ) {
-                try await withConnectionDeadline { acquired in
+            ) { control in
+                try await withConnectionDeadline(control) { acquired in
                     try await client.withConnection { connection in
                         lease.hold(connection, logger: logger)
-                        defer { lease.release() }
+                        outage.progressed(clearing: true)
                         acquired()
                         let outcome: Swift.Result<Result, any Error>
                         do { outcome = .success(try await work(connection)) } catch { outcome = .failure(error) }
-                        if case .success = outcome { lease.succeeded() }
+                        if case .success = outcome { outage.progressed() }
                         // An abandoned connection goes back to the pool only once it is closed,
                         // so that the pool replaces it instead of handing it out again.
                         if lease.isAbandoned { try? await connection.closeFuture.get() }
@@ -93,43 +94,24 @@ struct PostgresEngine: SQLEngine {
 
     /// Runs `operation`, which calls `acquired` once it holds a connection; if that has not
     /// happened within the connection wait, and the pool showed no sign of life meanwhile (see
-    /// ``OutageMark/isBusy(since:)``), the wait is cancelled and `.unavailable` thrown.
+    /// ``OutageMark/isBusy(since:)``), the outage is marked and the call ends as `.unavailable`
+    /// through `control` (which cancels the wait). The wait is checked by a timer of
+    /// ``CoarseSleeper/shared``, not by a task beside the operation.
     func withConnectionDeadline<Result: Sendable>(
-        _ operation: @escaping @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> Result
+        _ control: Deadline.Control,
+        _ operation: (_ acquired: @escaping @Sendable () -> Void) async throws -> Result
     ) async throws -> Result {
-        let flag = AcquiredFlag()
         let outage = self.outage
-        let timeout = outage.isMarked ? outageWaitTimeout : connectionWaitTimeout
-        let started = OutageMark.now()
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                try await operation {
-                    flag.value.store(true, ordering: .releasing)
-                }
-            }
-            group.addTask {
-                var since = started
-                while true {
-                    try await CoarseSleeper.shared.sleep(for: timeout)
-                    if flag.value.load(ordering: .acquiring) { return nil }
-                    // Busy, not down: another call holds a connection, or got one during the wait.
-                    let checked = OutageMark.now()
-                    if outage.isBusy(since: since) {
-                        since = checked
-                        continue
-                    }
-                    outage.mark()
-                    throw MetadataError(.unavailable, "no metadata database connection became available in time")
-                }
-            }
-            while let next = try await group.next() {
-                if let result = next {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            throw MetadataError(.unavailable, "the metadata request was cancelled")
+        let wait = ConnectionWait(timeout: outage.isMarked ? outageWaitTimeout : connectionWaitTimeout)
+        wait.schedule(since: OutageMark.now()) { since in
+            // Busy, not down: another call got a connection or succeeded meanwhile.
+            if outage.isBusy(since: since) { return true }
+            outage.mark()
+            control.fail(MetadataError(.unavailable, "no metadata database connection became available in time"))
+            return false
         }
+        defer { wait.end() }
+        return try await operation { wait.end() }
     }
 
     static func map(_ error: any Error) -> MetadataError {
@@ -207,65 +189,32 @@ extension PostgresEngine {
 }
 
 /// The connection a call holds, closed if the call is abandoned (see ``PostgresEngine/run(_:)``).
-/// While it is held, and the call neither ended nor was abandoned, ``OutageMark`` counts it.
 private final class LeasedConnection: Sendable {
     private struct State {
         var connection: PostgresConnection?
         var abandoned = false
-        /// Counted in the outage mark's held connections.
-        var counted = false
     }
 
     private let state = Mutex(State())
-    private let outage: OutageMark
-
-    init(outage: OutageMark) {
-        self.outage = outage
-    }
 
     /// Records the leased connection; closes it at once if the call was already abandoned.
     func hold(_ connection: PostgresConnection, logger: Logger) {
         let abandoned = state.withLock { state -> Bool in
             state.connection = connection
-            state.counted = !state.abandoned
             return state.abandoned
         }
-        if abandoned {
-            Self.close(connection, logger: logger)
-        } else {
-            outage.acquired()
-        }
-    }
-
-    /// The call's work has succeeded: the database answers.
-    func succeeded() {
-        outage.progressed()
-    }
-
-    /// The call's work has ended.
-    func release() {
-        if uncount() { outage.released() }
+        if abandoned { Self.close(connection, logger: logger) }
     }
 
     var isAbandoned: Bool { state.withLock { $0.abandoned } }
 
-    /// The call timed out: closes its connection, if it has one. A connection stuck in a call
-    /// that never ends no longer counts as a sign that the pool is alive.
+    /// The call timed out: closes its connection, if it has one.
     func abandon(logger: Logger) {
-        let (connection, counted) = state.withLock { state -> (PostgresConnection?, Bool) in
+        let connection = state.withLock { state -> PostgresConnection? in
             state.abandoned = true
-            defer { state.counted = false }
-            return (state.connection, state.counted)
+            return state.connection
         }
-        if counted { outage.released() }
         if let connection { Self.close(connection, logger: logger) }
-    }
-
-    private func uncount() -> Bool {
-        state.withLock { state -> Bool in
-            defer { state.counted = false }
-            return state.counted
-        }
     }
 
     private static func close(_ connection: PostgresConnection, logger: Logger) {
@@ -275,47 +224,75 @@ private final class LeasedConnection: Sendable {
     }
 }
 
-/// Set once a statement holds its connection (see ``PostgresEngine/withConnectionDeadline(_:)``).
-private final class AcquiredFlag: Sendable {
-    let value = Atomic<Bool>(false)
+/// The check of one call's wait for a connection (see ``PostgresEngine/withConnectionDeadline(_:_:)``):
+/// a timer that asks, each time the wait has run out, whether to wait on.
+private final class ConnectionWait: Sendable {
+    private struct State {
+        var timer: CoarseSleeper.Timer?
+        var ended = false
+    }
+
+    let timeout: Duration
+    private let state = Mutex(State())
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// After each `timeout` until ``end()``, calls `waitOn` with the time the current wait began
+    /// (``OutageMark/now()``); it returns whether to wait another `timeout`.
+    func schedule(since: UInt64, _ waitOn: @escaping @Sendable (_ since: UInt64) -> Bool) {
+        let timer = CoarseSleeper.shared.schedule(after: timeout) { [self] in
+            let checked = OutageMark.now()
+            guard state.withLock({ !$0.ended }), waitOn(since) else { return }
+            schedule(since: checked, waitOn)
+        }
+        let ended = state.withLock { state -> Bool in
+            if !state.ended { state.timer = timer }
+            return state.ended
+        }
+        if ended { CoarseSleeper.shared.cancel(timer) }
+    }
+
+    /// The call has its connection, or has ended: no more checks.
+    func end() {
+        let timer = state.withLock { state -> CoarseSleeper.Timer? in
+            state.ended = true
+            defer { state.timer = nil }
+            return state.timer
+        }
+        if let timer { CoarseSleeper.shared.cancel(timer) }
+    }
 }
 
 /// Whether the last wait for a connection timed out (cleared as soon as one is had again), and
-/// the signs that the pool is alive: how many calls hold a connection, and when a call last got
-/// one or succeeded.
+/// the sign that the pool is alive: when a call last got a connection or succeeded.
 final class OutageMark: Sendable {
     private let marked = Atomic<Bool>(false)
     private let lastProgress = Atomic<UInt64>(0)
-    private let held = Atomic<Int>(0)
 
     var isMarked: Bool { marked.load(ordering: .relaxed) }
     func mark() { marked.store(true, ordering: .relaxed) }
 
-    /// A call got a connection: the pool is up.
-    func acquired() {
-        held.wrappingAdd(1, ordering: .relaxed)
-        progressed()
-        if marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) }
-    }
-
-    /// A call that got a connection has ended, or was abandoned.
-    func released() {
-        held.wrappingSubtract(1, ordering: .relaxed)
-    }
-
-    /// A call got a connection or succeeded.
-    func progressed() {
+    /// A call got a connection (`clearing`: the pool is up again) or succeeded.
+    func progressed(clearing: Bool = false) {
         lastProgress.store(Self.now(), ordering: .relaxed)
+        if clearing, marked.load(ordering: .relaxed) { marked.store(false, ordering: .relaxed) }
     }
 
     /// Whether the pool is busy rather than down, for a call that has waited for a connection
-    /// since `since` (``now()``): another call holds one, or got one or succeeded after `since`.
-    /// Either way calls are being served (or are bounded by their operation deadline). On a
-    /// machine short of CPU the two halves of a hand-over, the end of one call and the start of
-    /// the next, can each run long after the other; a rule that only asked whether a call got
-    /// a connection within the last wait took that for an outage.
+    /// since `since` (``now()``): another call got one, or succeeded, after `since`.
+    ///
+    /// A rule that asked whether a call got a connection within the last wait, measured back
+    /// from the check, took a starved machine for an outage: the end of one call and the start
+    /// of the next are two tasks, each of which can run long after the other, and a late check
+    /// looks back over a window in which the hand-over has not been recorded yet. Counting from
+    /// the start of the wait, and counting a call that finishes, is not fooled by lateness.
+    /// Connections that are held but show no progress (statements longer than the wait, or
+    /// stuck on a server that went away) are not a sign of life: the waiting call fails after
+    /// the wait, so that clients get their 503 quickly while the database is down.
     func isBusy(since: UInt64) -> Bool {
-        held.load(ordering: .relaxed) > 0 || lastProgress.load(ordering: .relaxed) >= since
+        lastProgress.load(ordering: .relaxed) >= since
     }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

@@ -49,14 +49,7 @@ struct PostgresDeadlineTests {
     /// A pool that is busy, not down: calls keep getting connections, so a call waiting longer
     /// than the connection wait (behind them) is not failed as `.unavailable`.
     @Test func aBusyPoolIsNotAnOutage() async throws {
-        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 2)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
-        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
-                                    operationTimeout: .seconds(30))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await Self.connect(client)
+        try await Self.withConnectedEngine(maximumConnections: 2) { engine in
             // 12 calls of 0.3 s on 2 connections: the last ones wait about 1.5 s for theirs.
             var results: [Int64] = []
             try await withThrowingTaskGroup(of: Int64.self) { calls in
@@ -75,14 +68,7 @@ struct PostgresDeadlineTests {
     /// connection stuck on a server that went away looks like too: the waiting call fails as
     /// `.unavailable` after about the wait, not after the statement, and the outage is marked.
     @Test func aWaitWithNoProgressIsAnOutage() async throws {
-        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 1)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
-        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
-                                    operationTimeout: .seconds(30))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await Self.connect(client)
+        try await Self.withConnectedEngine(maximumConnections: 1) { engine in
             let before = OutageMark.now()
             async let long: SQLRow? = engine.read { db in try await db.first("SELECT 1 AS n, pg_sleep(6)") }
             // The long statement takes the connection first.
@@ -104,12 +90,25 @@ struct PostgresDeadlineTests {
         }
     }
 
-    /// Opens the pool's first connection, with a patient wait: on a busy machine it alone can
-    /// take longer than the tests' 1 s wait, and a pool that has never handed one out is down.
-    static func connect(_ client: PostgresClient) async throws {
+    /// Runs `body` with an engine on a running pool of `maximumConnections`, whose calls wait
+    /// 1 s for a connection. The pool's first connection is opened first, with a patient wait:
+    /// on a busy machine it alone can take longer than 1 s, and a pool that has never handed
+    /// one out is down.
+    static func withConnectedEngine(
+        maximumConnections: Int, _ body: @Sendable (PostgresEngine) async throws -> Void
+    ) async throws {
+        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: maximumConnections)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
+        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
+                                    operationTimeout: .seconds(30))
         let patient = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(30),
                                      operationTimeout: .seconds(30))
-        #expect(try await patient.read { db in try await db.first("SELECT 1 AS one")?.int("one") } == 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            #expect(try await patient.read { db in try await db.first("SELECT 1 AS one")?.int("one") } == 1)
+            try await body(engine)
+        }
     }
 
     /// Returns `n` after holding a connection for 0.3 s.

@@ -42,8 +42,12 @@ def status_of(error):
 # MARK: a. PostgreSQL stopped under load
 
 # How long a request may wait for its 503 while the database is down: well below botocore's
-# 60 s read timeout, after which a client sees a timeout instead of an answer.
-MAX_REFUSAL_SECONDS = float(os.environ.get("MAX_REFUSAL_SECONDS", "10"))
+# 60 s read timeout, after which a client sees a timeout instead of an answer. Most refusals
+# take the 3 s connection wait and a little more. A statement in flight when the server stops
+# can get no answer at all: its call then ends at the 8 s operation deadline, plus 0.5 s for its
+# connection to close and the write's clean-up (0.5 s waits once the outage is marked); 9.4-9.9 s
+# was seen in about one run in four, before and after the deadline changes of the seventh round.
+MAX_REFUSAL_SECONDS = float(os.environ.get("MAX_REFUSAL_SECONDS", "12"))
 
 def test_postgres_stopped_under_load_then_recovers():
     g = started("pg")
@@ -69,15 +73,19 @@ def test_postgres_stopped_under_load_then_recovers():
             except ClientError as e:
                 refused.append((key, status_of(e), error_code(e)))
                 waits.append(time.monotonic() - sent)
+                slowest.append((round(time.monotonic() - sent, 1), key, round(sent - stopped_at[0], 2) if stopped_at else None))
             except Exception as e:  # a reset connection or a timeout: not a clean answer
                 broken.append((key, repr(e), f"{time.monotonic() - sent:.1f}s"))
             i += 1
             time.sleep(0.02)
 
     in_flight = {}
+    slowest = []
+    stopped_at = []
     writers = [Background(writer, n) for n in range(3)]
     time.sleep(2)
     before = len(acknowledged)
+    stopped_at.append(time.monotonic())
     stop_postgres()
     try:
         time.sleep(1)
@@ -136,6 +144,7 @@ def test_postgres_stopped_under_load_then_recovers():
     assert status == 200 and health["database"] == "ok", health
     # A refusal is only clean if it arrives before the client gives up (botocore waits 60 s).
     print(f"  refusals took at most {max(waits):.1f}s")
+    print(f"  slowest refused writes (seconds, key, sent this long after the stop): {sorted(slowest, reverse=True)[:3]}")
     assert max(waits) < MAX_REFUSAL_SECONDS, \
         f"a request waited {max(waits):.1f}s for its 503 while PostgreSQL was down (limit {MAX_REFUSAL_SECONDS}s)"
     stop_all()

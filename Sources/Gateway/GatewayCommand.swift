@@ -35,7 +35,7 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     @Option(help: "PostgreSQL URL (env DATABASE_URL); unset = SQLite under --data-dir.")
-    var databaseURL: String? = environment["DATABASE_URL"]
+    var databaseURL: String?
 
     @Option(help: "Folder for SQLite metadata (env DATA_DIR).")
     var dataDir: String = environment["DATA_DIR"] ?? "./data"
@@ -59,19 +59,19 @@ struct GatewayCommand: AsyncParsableCommand {
     var port: Int = Int(environment["GATEWAY_PORT"] ?? "") ?? 8000
 
     @Option(help: "Access key of the S3 principal (env GATEWAY_ACCESS_KEY).")
-    var accessKey: String? = environment["GATEWAY_ACCESS_KEY"]
+    var accessKey: String?
 
     @Option(help: "Secret key of the S3 principal (env GATEWAY_SECRET_KEY).")
-    var secretKey: String? = environment["GATEWAY_SECRET_KEY"]
+    var secretKey: String?
 
     @Option(help: "JSON file with several principals (env GATEWAY_CREDENTIALS_FILE).")
-    var credentialsFile: String? = environment["GATEWAY_CREDENTIALS_FILE"]
+    var credentialsFile: String?
 
     @Option(help: "Bearer token for the management API (env GATEWAY_ADMIN_TOKEN).")
-    var adminToken: String? = environment["GATEWAY_ADMIN_TOKEN"]
+    var adminToken: String?
 
     @Option(help: "Domain for virtual-hosted-style requests (env GATEWAY_DOMAIN).")
-    var domain: String? = environment["GATEWAY_DOMAIN"]
+    var domain: String?
 
     @Option(help: "Seconds a connection may stay silent, also mid-upload, before it is closed (env GATEWAY_IDLE_TIMEOUT).")
     var idleTimeout: Int = Int(environment["GATEWAY_IDLE_TIMEOUT"] ?? "") ?? 30
@@ -100,7 +100,7 @@ struct GatewayCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in GatewayLogHandler(label: label) }
         var configuration = GatewayConfiguration()
-        configuration.databaseURL = databaseURL.flatMap { $0.isEmpty ? nil : $0 }
+        configuration.databaseURL = (databaseURL ?? Self.environment["DATABASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
         configuration.dataDirectory = dataDir
         configuration.backendsFile = backendsConfig
         configuration.providersFile = providersFile
@@ -108,11 +108,11 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.s3Port = s3Port
         configuration.managementPort = port
-        configuration.accessKey = accessKey
-        configuration.secretKey = secretKey
-        configuration.credentialsFile = credentialsFile
-        configuration.adminToken = adminToken
-        configuration.domain = domain
+        configuration.accessKey = accessKey ?? Self.environment["GATEWAY_ACCESS_KEY"]
+        configuration.secretKey = secretKey ?? Self.environment["GATEWAY_SECRET_KEY"]
+        configuration.credentialsFile = credentialsFile ?? Self.environment["GATEWAY_CREDENTIALS_FILE"]
+        configuration.adminToken = adminToken ?? Self.environment["GATEWAY_ADMIN_TOKEN"]
+        configuration.domain = domain ?? Self.environment["GATEWAY_DOMAIN"]
         configuration.idleTimeout = idleTimeout
         configuration.reconcileInterval = reconcileInterval
         configuration.intentGrace = intentGrace

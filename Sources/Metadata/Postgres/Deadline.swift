@@ -137,8 +137,7 @@ private final class Race<Result: Sendable>: Sendable {
                 waiter.resume()
                 return
             }
-            Task {
-                try? await CoarseSleeper.shared.sleep(for: limit)
+            _ = CoarseSleeper.shared.schedule(after: limit) {
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     defer { state.settleWaiter = nil }
                     return state.settleWaiter

@@ -45,8 +45,8 @@ def status_of(error):
 # 60 s read timeout, after which a client sees a timeout instead of an answer. Most refusals
 # take the 3 s connection wait and a little more. A statement in flight when the server stops
 # can get no answer at all: its call then ends at the 8 s operation deadline, plus 0.5 s for its
-# connection to close and the write's clean-up (0.5 s waits once the outage is marked); 9.4-9.9 s
-# was seen in about one run in four, before and after the deadline changes of the seventh round.
+# connection to close and the write's clean-up (0.5 s waits once the outage is marked): 9.1-9.9 s
+# was seen in one run of six to a third of the runs, before and after the seventh round's changes.
 MAX_REFUSAL_SECONDS = float(os.environ.get("MAX_REFUSAL_SECONDS", "12"))
 
 def test_postgres_stopped_under_load_then_recovers():

@@ -189,12 +189,17 @@ final class SQLiteEngine: SQLEngine {
     }
 
     deinit {
-        checkpoints.withLock { $0?.cancel() }
-        // A store dropped without close(): nothing can be using the connections any more.
+        let checkpointing = checkpoints.withLock { $0 }
+        checkpointing?.cancel()
+        // A store dropped without close(): no request can be using the connections any more,
+        // but the checkpoint loop (which does not hold the engine) may be in the middle of a
+        // pass on the checkpointer. Closing its connection under it crashed in SQLite, so the
+        // connections are closed once the loop has ended, each on its own thread.
         if !closed.withLock({ $0 }) {
-            for handle in allReaders + [writer] + (checkpointer.map { [$0] } ?? []) {
-                handle.close()
-                handle.thread.stop()
+            let handles = allReaders + [writer] + (checkpointer.map { [$0] } ?? [])
+            Task.detached {
+                await checkpointing?.value
+                for handle in handles { await Self.shut(handle) }
             }
         }
     }

@@ -16,17 +16,7 @@ struct PostgresDeadlineTests {
     /// closed, the pool opens another), or every later call would wait for a connection until
     /// the statement ended. The bounds are loose: the machine may be busy.
     @Test func anAbandonedCallGivesItsConnectionBack() async throws {
-        let configuration = try PostgresTestEnvironment.configuration(maximumConnections: 1)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
-        let hasty = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(2),
-                                   operationTimeout: .seconds(2))
-        let patient = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(40),
-                                     operationTimeout: .seconds(40))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            #expect(try await patient.read { db in try await db.first("SELECT 1 AS one")?.int("one") } == 1)
-
+        try await Self.withConnectedEngine(maximumConnections: 1, wait: .seconds(2), operation: .seconds(2)) { hasty, patient in
             let clock = ContinuousClock()
             let started = clock.now
             do {
@@ -38,7 +28,7 @@ struct PostgresDeadlineTests {
             #expect(clock.now - started < .seconds(10))
 
             // The next calls get a connection long before the abandoned statement would have
-            // ended (they would wait 40 s for one, then fail, if it kept its lease).
+            // ended (they would wait 30 s for one, then fail, if it kept its lease).
             for _ in 0..<3 {
                 #expect(try await patient.read { db in try await db.first("SELECT 2 AS two")?.int("two") } == 2)
             }
@@ -49,7 +39,7 @@ struct PostgresDeadlineTests {
     /// A pool that is busy, not down: calls keep getting connections, so a call waiting longer
     /// than the connection wait (behind them) is not failed as `.unavailable`.
     @Test func aBusyPoolIsNotAnOutage() async throws {
-        try await Self.withConnectedEngine(maximumConnections: 2) { engine in
+        try await Self.withConnectedEngine(maximumConnections: 2) { engine, _ in
             // 12 calls of 0.3 s on 2 connections: the last ones wait about 1.5 s for theirs.
             var results: [Int64] = []
             try await withThrowingTaskGroup(of: Int64.self) { calls in
@@ -68,7 +58,7 @@ struct PostgresDeadlineTests {
     /// connection stuck on a server that went away looks like too: the waiting call fails as
     /// `.unavailable` after about the wait, not after the statement, and the outage is marked.
     @Test func aWaitWithNoProgressIsAnOutage() async throws {
-        try await Self.withConnectedEngine(maximumConnections: 1) { engine in
+        try await Self.withConnectedEngine(maximumConnections: 1) { engine, _ in
             let before = OutageMark.now()
             async let long: SQLRow? = engine.read { db in try await db.first("SELECT 1 AS n, pg_sleep(6)") }
             // The long statement takes the connection first.
@@ -91,23 +81,25 @@ struct PostgresDeadlineTests {
     }
 
     /// Runs `body` with an engine on a running pool of `maximumConnections`, whose calls wait
-    /// 1 s for a connection. The pool's first connection is opened first, with a patient wait:
+    /// `wait` for a connection and `operation` in all, and a patient engine on the same pool
+    /// (30 s for both). The pool's first connection is opened first, through the patient one:
     /// on a busy machine it alone can take longer than 1 s, and a pool that has never handed
     /// one out is down.
     static func withConnectedEngine(
-        maximumConnections: Int, _ body: @Sendable (PostgresEngine) async throws -> Void
+        maximumConnections: Int, wait: Duration = .seconds(1), operation: Duration = .seconds(30),
+        _ body: @Sendable (_ engine: PostgresEngine, _ patient: PostgresEngine) async throws -> Void
     ) async throws {
         let configuration = try PostgresTestEnvironment.configuration(maximumConnections: maximumConnections)
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: quietLogger)
-        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(1),
-                                    operationTimeout: .seconds(30))
+        let engine = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: wait,
+                                    operationTimeout: operation)
         let patient = PostgresEngine(client: client, logger: quietLogger, connectionWaitTimeout: .seconds(30),
                                      operationTimeout: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             #expect(try await patient.read { db in try await db.first("SELECT 1 AS one")?.int("one") } == 1)
-            try await body(engine)
+            try await body(engine, patient)
         }
     }
 

@@ -22,13 +22,31 @@ enum Deadline {
     /// holds (a connection: closing it makes the operation fail). The caller is then resumed as
     /// soon as the operation has ended, but after `settle` at the latest: its next call finds
     /// what was freed back in place, and a call stuck for good still cannot hold it long.
+    ///
+    /// `stalled`, when given, is asked every `every` while the operation runs whether it can
+    /// still finish; once it says no, the call ends as if the timeout had passed (`onTimeout`,
+    /// then the settle wait), without waiting out the rest of `timeout`. A call that is over
+    /// within `every` never asks it.
     static func detached<Result: Sendable>(
         _ timeout: Duration, error: some Error & Sendable,
         onTimeout: (@Sendable () -> Void)? = nil, settle: Duration = .milliseconds(500),
+        stalled: (every: Duration, check: @Sendable () -> Bool)? = nil,
         _ operation: @escaping @Sendable (Control) async throws -> Result
     ) async throws -> Result {
         let race = Race<Result>()
         let control = Control { race.finish(.failure($0)) }
+        let expire: @Sendable () -> Void = {
+            guard let onTimeout else {
+                race.finish(.failure(error))
+                return
+            }
+            guard race.expire() else { return }
+            onTimeout()
+            Task {
+                await race.waitForWorkEnd(upTo: settle)
+                race.finish(.failure(error))
+            }
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 race.start(continuation)
@@ -36,18 +54,12 @@ enum Deadline {
                     // The timeout counts from here, when the work has a thread to run on: on a
                     // machine short of CPU a task can wait seconds for one, and that wait says
                     // nothing about the database.
-                    race.attach(timer: CoarseSleeper.shared.schedule(after: timeout) {
-                        guard let onTimeout else {
-                            race.finish(.failure(error))
-                            return
-                        }
-                        guard race.expire() else { return }
-                        onTimeout()
-                        Task {
-                            await race.waitForWorkEnd(upTo: settle)
-                            race.finish(.failure(error))
-                        }
-                    })
+                    if let stalled {
+                        Self.watch(race, until: ContinuousClock.now + timeout, every: stalled.every,
+                                   stalled: stalled.check, expire: expire)
+                    } else {
+                        race.attach(timer: CoarseSleeper.shared.schedule(after: timeout, expire))
+                    }
                     let outcome: Swift.Result<Result, any Error>
                     do { outcome = .success(try await operation(control)) } catch { outcome = .failure(error) }
                     race.workEnded(outcome)
@@ -57,6 +69,22 @@ enum Deadline {
         } onCancel: {
             race.finish(.failure(CancellationError()))
         }
+    }
+
+    /// Arms the timer of a call with a `stalled` check: it fires every `every` (the last time
+    /// at `deadline`) and ends the call once the deadline has passed or the check fails.
+    private static func watch<Result>(
+        _ race: Race<Result>, until deadline: ContinuousClock.Instant, every: Duration,
+        stalled: @escaping @Sendable () -> Bool, expire: @escaping @Sendable () -> Void
+    ) {
+        let now = ContinuousClock.now
+        race.attach(timer: CoarseSleeper.shared.schedule(after: min(every, max(deadline - now, .zero))) {
+            if ContinuousClock.now >= deadline || stalled() {
+                expire()
+            } else {
+                watch(race, until: deadline, every: every, stalled: stalled, expire: expire)
+            }
+        })
     }
 }
 

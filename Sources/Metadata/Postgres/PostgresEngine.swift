@@ -21,6 +21,11 @@ struct PostgresEngine: SQLEngine {
     var outageWaitTimeout: Duration = .milliseconds(500)
     /// Bound on one call (a transaction or a read) from asking for a connection to its end.
     var operationTimeout: Duration = .seconds(8)
+    /// How often a call that is still running checks whether its connection has closed under it.
+    /// postgres-nio sometimes leaves a statement waiting on a connection that the server closed
+    /// (seen when the server shuts down just as the statement is sent); such a call ends at the
+    /// next check instead of at ``operationTimeout``.
+    var closedConnectionCheck: Duration = .seconds(1)
     let outage = OutageMark()
     /// Server-side prepared statements of the pool's connections; nil runs every statement
     /// unnamed (parsed and planned at each call).
@@ -59,6 +64,8 @@ struct PostgresEngine: SQLEngine {
     /// call that never returns (seen when the server shuts down while a statement is being
     /// sent, or a statement the server does not answer): the caller gets `.unavailable`, the
     /// stuck task is cancelled and left behind, never waited for, and its connection is closed.
+    /// A call whose connection has closed under it ends the same way at the next
+    /// ``closedConnectionCheck``: no answer can come on a closed connection.
     /// Closing fails the statement, so the stuck call ends and gives its lease back to the pool,
     /// which replaces the connection; otherwise every such call would keep one of the pool's
     /// connections until the server answered, if ever, and the pool would run dry.
@@ -70,7 +77,8 @@ struct PostgresEngine: SQLEngine {
         do {
             return try await Deadline.detached(
                 operationTimeout, error: MetadataError(.unavailable, "the metadata database did not answer in time"),
-                onTimeout: { lease.abandon(logger: logger) }
+                onTimeout: { lease.abandon(logger: logger) },
+                stalled: (every: closedConnectionCheck, check: { lease.isClosedUnderCall })
             ) { control in
                 try await withConnectionDeadline(control) { acquired in
                     try await client.withConnection { connection in
@@ -208,7 +216,14 @@ private final class LeasedConnection: Sendable {
 
     var isAbandoned: Bool { state.withLock { $0.abandoned } }
 
-    /// The call timed out: closes its connection, if it has one.
+    /// The call holds a connection, and that connection has closed: the call cannot get an
+    /// answer any more, though the statement may not have been failed.
+    var isClosedUnderCall: Bool {
+        state.withLock { $0.connection }?.isClosed ?? false
+    }
+
+    /// The call timed out, or its connection closed under it: closes its connection, if it has
+    /// one.
     func abandon(logger: Logger) {
         let connection = state.withLock { state -> PostgresConnection? in
             state.abandoned = true
@@ -218,6 +233,11 @@ private final class LeasedConnection: Sendable {
     }
 
     private static func close(_ connection: PostgresConnection, logger: Logger) {
+        if connection.isClosed {
+            logger.warning("metadata call abandoned: its database connection closed without ending its statement",
+                           metadata: ["postgres.connection": "\(connection.id)"])
+            return
+        }
         logger.warning("metadata call abandoned after the operation deadline: closing its database connection",
                        metadata: ["postgres.connection": "\(connection.id)"])
         connection.close().whenComplete { _ in }

@@ -129,6 +129,43 @@ struct CircuitBreakerTests {
         }
     }
 
+    /// The prober waits for start-up, which creates the zones' buckets: a probe before that
+    /// finds no bucket and would open every breaker of a new deployment for a moment. `/health`
+    /// probes then too, but does not record what it finds.
+    @Test func noProbeBeforeStartUpCounts() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let probed = FlakyBackend(gw.state.backends["FI-HEL-ST-1"]!)
+        let starting = gw.replacing(["FI-HEL-ST-1": probed], started: false)
+        probed.set(failProbes: true)
+        try await starting.withManagementClient { client in
+            try await client.execute(uri: "/health", method: .get) { r in
+                #expect(r.status == .serviceUnavailable)
+                #expect(r.body.text.contains("\"starting\""), "\(r.body.text)")
+            }
+        }
+        #expect(starting.state.health.snapshot["FI-HEL-ST-1"]?.state == .closed, "a probe before start-up was recorded")
+        #expect(probed.probes == 1)
+        probed.set(failProbes: false)
+        let probesBefore = probed.probes
+        let prober = Task { try await HealthProber(state: starting.state, interval: .milliseconds(10)).run() }
+        defer { prober.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(probed.probes == probesBefore, "the prober probed before start-up")
+        starting.state.startup.open()
+        for _ in 0..<1000 where probed.probes == probesBefore { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(probed.probes > probesBefore)
+        #expect(starting.state.health.snapshot["FI-HEL-ST-1"]?.state == .closed)
+        // Once started, a failed probe of `/health` counts.
+        prober.cancel()
+        try await prober.value
+        probed.set(failProbes: true)
+        try await starting.withManagementClient { client in
+            try await client.execute(uri: "/health", method: .get) { _ in }
+        }
+        #expect(starting.state.health.snapshot["FI-HEL-ST-1"]?.state == .open)
+    }
+
     @Test func writeFailsWithoutQuorumWhenTheOnlyEligibleZonesFail() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

@@ -12,18 +12,21 @@ import Testing
 /// A backend that fails on demand in front of a real one, counting what reaches it.
 final class FlakyBackend: ObjectBackend {
     let base: any ObjectBackend
-    private let flags = Mutex<(failWrites: Bool, failReads: Bool, writes: Int, reads: Int)>((false, false, 0, 0))
+    private let flags = Mutex<(failWrites: Bool, failReads: Bool, failProbes: Bool, writes: Int, reads: Int, probes: Int)>(
+        (false, false, false, 0, 0, 0))
 
     init(_ base: any ObjectBackend) { self.base = base }
 
     var zone: String { base.zone }
     var writesStarted: Int { flags.withLock { $0.writes } }
     var readsStarted: Int { flags.withLock { $0.reads } }
+    var probes: Int { flags.withLock { $0.probes } }
 
-    func set(failWrites: Bool? = nil, failReads: Bool? = nil) {
+    func set(failWrites: Bool? = nil, failReads: Bool? = nil, failProbes: Bool? = nil) {
         flags.withLock {
             if let failWrites { $0.failWrites = failWrites }
             if let failReads { $0.failReads = failReads }
+            if let failProbes { $0.failProbes = failProbes }
         }
     }
 
@@ -41,7 +44,13 @@ final class FlakyBackend: ObjectBackend {
 
     func size(of key: String) async throws -> Int64? { try await base.size(of: key) }
     func delete(key: String) async throws { try await base.delete(key: key) }
-    func probe() async -> Bool { await base.probe() }
+    func probe() async -> Bool {
+        let fail = flags.withLock { flags -> Bool in
+            flags.probes += 1
+            return flags.failProbes
+        }
+        return fail ? false : await base.probe()
+    }
     func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }
 
     /// Creating an upload and uploading parts fail with the writes.
@@ -70,15 +79,16 @@ final class FlakyBackend: ObjectBackend {
 }
 
 extension TestGateway {
-    /// The same gateway (store, folders, policies) with some zones' backends replaced.
-    func replacing(_ replacements: [String: any ObjectBackend]) -> TestGateway {
+    /// The same gateway (store, folders, policies) with some zones' backends replaced; its
+    /// start-up gate is open if this one's is, unless `started` says otherwise.
+    func replacing(_ replacements: [String: any ObjectBackend], started: Bool? = nil) -> TestGateway {
         var backends = state.backends
         for (zone, backend) in replacements { backends[zone] = backend }
         let s = state
         let newState = GatewayState(configuration: s.configuration, store: s.store, policies: s.policies,
                                     policyDiagnostics: s.policyDiagnostics, backends: backends,
                                     backendDefinitions: s.backendDefinitions, credentials: s.credentials, logger: s.logger)
-        if s.startup.isOpen { newState.startup.open() }
+        if started ?? s.startup.isOpen { newState.startup.open() }
         return TestGateway(directory: directory, state: newState, store: store)
     }
 

@@ -65,12 +65,14 @@ struct ManagementResponder: HTTPResponder {
         var database = "ok"
         do { try await state.store.ping() } catch { database = "unavailable: \(error)" }
         var zones: [(String, JSONValue)] = []
+        // Before start-up has created the zones' buckets a probe fails for want of one, which
+        // says nothing about the zone: such a probe is shown but not recorded.
+        let started = state.startup.isOpen
         for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
             let up = await backend.probe()
-            state.health.recordProbe(zone, healthy: up)
+            if started { state.health.recordProbe(zone, healthy: up) }
             zones.append((zone, .string(up ? "ok" : "down")))
         }
-        let started = state.startup.isOpen
         let healthy = started && database == "ok" && zones.contains { $0.1 == .string("ok") }
         return Self.json(.object([
             ("status", .string(!started ? "starting" : healthy ? "healthy" : "degraded")),

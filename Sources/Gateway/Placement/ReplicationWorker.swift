@@ -221,13 +221,15 @@ struct ReplicationWorker: Service {
     }
 }
 
-/// Probes every backend every few seconds and records its health.
+/// Probes every backend every few seconds and records its health, from the end of start-up:
+/// before that a zone's bucket may not exist yet, and its probe would fail.
 struct HealthProber: Service {
     let state: GatewayState
     var interval: Duration = .seconds(5)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            await state.startup.wait()
             while !Task.isCancelled {
                 await probeOnce()
                 try? await Task.sleep(for: interval)

@@ -6,7 +6,8 @@
 # $work/gateway-NAME.pid so that the exit trap stops it whatever happens.
 #
 # Usage: source it, call `live_services_start NAME`, run the suite. Everything is stopped and
-# removed on exit. A missing tool or a service that does not start fails the run.
+# removed on exit (KEEP_WORK=1 keeps the scratch folder with the gateway logs). A missing tool
+# or a service that does not start fails the run.
 
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -33,8 +34,12 @@ live_cleanup() {
     scripts/postgres.sh stop "$live_work/pg" >/dev/null 2>&1 || true
     local root
     root=$(cat "$live_work/pg/root" 2>/dev/null || true)
-    [[ -n "$root" && "$root" == /tmp/postgres-test.* ]] && rm -rf "$root"
-    rm -rf "$live_work"
+    if [[ -n "${KEEP_WORK:-}" ]]; then
+        echo "scratch folder kept: $live_work (gateway logs: gateway-*.log; PostgreSQL's log: $root/log)"
+    else
+        [[ -n "$root" && "$root" == /tmp/postgres-test.* ]] && rm -rf "$root"
+        rm -rf "$live_work"
+    fi
     exit $status
 }
 

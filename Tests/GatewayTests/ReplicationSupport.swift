@@ -44,11 +44,16 @@ final class FlakyBackend: ObjectBackend {
 
     func size(of key: String) async throws -> Int64? { try await base.size(of: key) }
     func delete(key: String) async throws { try await base.delete(key: key) }
+    /// How long each probe takes before it answers.
+    let probeDelay = Mutex<Duration>(.zero)
+
     func probe() async -> Bool {
         let fail = flags.withLock { flags -> Bool in
             flags.probes += 1
             return flags.failProbes
         }
+        let delay = probeDelay.withLock { $0 }
+        if delay > .zero { try? await Task.sleep(for: delay) }
         return fail ? false : await base.probe()
     }
     func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }

@@ -46,7 +46,7 @@ def status_of(error):
 # take the 3 s connection wait and a little more (3.1-4.6 s). A statement sent just as the server
 # stops can be left waiting on its closed connection by postgres-nio; the gateway checks a running
 # call's connection every second and gives such a call up (0.5 s settle), then the write's
-# clean-up waits for a connection in turn: about 1.5 + 3 s (5.1-5.2 s, in 4 runs of 16). Before
+# clean-up waits for a connection in turn: about 1.5 + 3 s (4.6-5.2 s, in 4 runs of 22). Before
 # that check such calls ran into the 8 s operation deadline (9.1-10 s, in a third of the runs).
 MAX_REFUSAL_SECONDS = float(os.environ.get("MAX_REFUSAL_SECONDS", "8"))
 

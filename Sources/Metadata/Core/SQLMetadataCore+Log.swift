@@ -8,18 +8,20 @@ extension SQLMetadataCore {
         return try row.int("id")
     }
 
-    /// The INSERT of one log row, returning its id.
-    static func logInsert(_ entry: OperationLogEntry) -> SQL {
-        """
-        INSERT INTO operations_log (
-            logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
-            policy_set_hash, bytes, duration_ms, detail
-        ) VALUES (
+    /// The INSERT of one log row, returning its id; with `when`, only if that condition holds.
+    static func logInsert(_ entry: OperationLogEntry, when condition: SQL? = nil) -> SQL {
+        let values: SQL = """
             \(entry.time), \(entry.requestId), \(entry.principal), \(entry.operation), \(entry.bucket),
             \(entry.key), \(entry.versionId), \(entry.httpStatus), \(JSONColumn.encode(entry.zones)),
             \(entry.policySetHash), \(entry.bytes), \(entry.durationMs), \(entry.detail)
-        ) RETURNING id
-        """
+            """
+        let source: SQL = condition.map { "SELECT \(sql: values) WHERE \(sql: $0)" } ?? "VALUES (\(sql: values))"
+        return """
+            INSERT INTO operations_log (
+                logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
+                policy_set_hash, bytes, duration_ms, detail
+            ) \(sql: source) RETURNING id
+            """
     }
 
     func appendLog(_ entry: OperationLogEntry) async throws -> Int64 {

@@ -62,10 +62,94 @@ extension SQLMetadataCore {
             unique: MetadataError(.alreadyExists, "storage id \(commit.version.storageId) is already used"),
             foreignKey: MetadataError.notFound("bucket \(commit.version.bucket) does not exist")
         ) {
-            try await engine.transaction { db in
+            if let result = try await commitInOneStatement(commit) { return result }
+            return try await engine.transaction { db in
                 try await Self.commit(commit, in: db)
             }
         }
+    }
+
+    /// The common commit on PostgreSQL in one statement, outside an explicit transaction: one
+    /// round trip to the server instead of four (BEGIN, the two statements of
+    /// ``commitInTwoStatements(_:in:)``, COMMIT). It applies to an unconditional write of a
+    /// version that is not the "null" one and has every copy written (nothing follows it: no
+    /// job to queue, no version to retire); nil means "use the transaction".
+    ///
+    /// The statement takes the key's lock before it changes anything, as the transaction does,
+    /// so no writer holding the lock sees it change the key halfway. Its snapshot is older than
+    /// the lock, though: a version committed by another writer in between is not seen, is not
+    /// demoted, and the new row then meets it in the unique index of latest versions. That
+    /// failure rolls the statement back and returns nil, and the transaction (whose second
+    /// statement starts after the lock) does the commit. A reclaimed intent (the reconciler is
+    /// deleting the write's data) leaves everything as it was, the intent included.
+    func commitInOneStatement(_ commit: VersionCommit) async throws -> CommitResult? {
+        let request = commit.version
+        let replicas = request.isDeleteMarker ? [] : commit.replicas
+        guard engine.dialect == .postgres, commit.precondition == WritePrecondition.none,
+              request.versionId != nullVersionID,
+              replicas.allSatisfy({ $0.status == .complete }) else { return nil }
+        let now = request.createdAt
+        let lockName = request.bucket + "/" + request.key
+        var parts: [SQL] = [
+            "locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0)))",
+            "intent AS (SELECT reclaimed_at FROM write_intents WHERE storage_id = \(request.storageId))",
+            // A reclaim that commits after the snapshot changes the row under the DELETE, which
+            // then skips it: fewer removed than seen, and nothing is written.
+            """
+            removed AS (
+                DELETE FROM write_intents
+                WHERE storage_id = \(request.storageId) AND reclaimed_at IS NULL AND (SELECT count(*) FROM locked) = 1
+                RETURNING storage_id)
+            """,
+            """
+            ok AS (SELECT NOT EXISTS (SELECT 1 FROM intent WHERE reclaimed_at IS NOT NULL)
+                   AND (SELECT count(*) FROM removed) = (SELECT count(*) FROM intent) AS go)
+            """,
+            """
+            demoted AS (
+                UPDATE object_versions SET is_latest = FALSE
+                WHERE bucket = \(request.bucket) AND key = \(request.key) AND is_latest AND (SELECT go FROM ok)
+                RETURNING seq)
+            """,
+            """
+            inserted AS (
+                INSERT INTO object_versions (\(sql: Self.versionInsertColumns))
+                SELECT \(sql: Self.versionInsertValues(request, completeCopies: replicas.count))
+                WHERE (SELECT go FROM ok) AND (SELECT count(*) FROM demoted) >= 0
+                RETURNING \(sql: Rows.versionColumns))
+            """,
+        ]
+        if !replicas.isEmpty {
+            parts.append("""
+                replicas AS (
+                    INSERT INTO object_replicas (\(sql: Rows.replicaColumns))
+                    SELECT * FROM (VALUES \(sql: Self.replicaRows(replicas, of: request.storageId, size: request.size, now: now))) AS r
+                    WHERE (SELECT go FROM ok))
+                """)
+        }
+        var logId: SQL = "NULL::bigint"
+        if let entry = commit.log {
+            parts.append("logged AS (\(sql: Self.logInsert(entry, when: "(SELECT go FROM ok)")))")
+            logId = "(SELECT id FROM logged)"
+        }
+        let rows: [SQLRow]
+        do {
+            rows = try await engine.autocommit("""
+                WITH \(sql: SQL.joined(parts, separator: ",\n"))
+                SELECT (SELECT go FROM ok) AS go, \(sql: logId) AS log_id, inserted.*
+                FROM (SELECT 1) AS one LEFT JOIN inserted ON TRUE
+                """)
+        } catch let error as MetadataError where error.violation == .unique {
+            // Another version of the key (or this storage id) came first: the transaction
+            // decides, with a snapshot taken after the lock.
+            return nil
+        }
+        guard let row = rows.first else { throw MetadataError(.internal, "commit failed", details: "no result row") }
+        guard try row.bool("go") else { throw MetadataError(.conflict, MetadataError.reclaimedWriteMessage) }
+        // As stored (sequence assigned, dates at the database's precision).
+        let version = try Rows.version(row)
+        return CommitResult(version: version, replaced: nil, replicationJobs: [], deleteJobs: [],
+                            logId: try row.optionalInt("log_id"))
     }
 
     static func validate(_ version: ObjectVersion) throws {

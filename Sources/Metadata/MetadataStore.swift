@@ -63,6 +63,9 @@ public protocol MetadataStore: Sendable {
     func latestVersion(bucket: String, key: String) async throws -> ObjectVersion?
     func version(bucket: String, key: String, versionId: String) async throws -> ObjectVersion?
     func version(storageId: String) async throws -> ObjectVersion?
+    /// The key's newest version (`versionId` nil) or the given one, with its replicas in zone
+    /// order, read in one statement (one round trip to PostgreSQL, one snapshot).
+    func versionWithReplicas(bucket: String, key: String, versionId: String?) async throws -> VersionWithReplicas?
     /// Keys whose latest version is not a delete marker, in UTF-8 byte order.
     func listObjects(_ request: ListObjectsRequest) async throws -> ObjectListing
     func listVersions(_ request: ListVersionsRequest) async throws -> VersionListing

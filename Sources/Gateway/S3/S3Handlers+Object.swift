@@ -205,34 +205,51 @@ extension S3Handlers {
 
     func resolveVersion(_ bucket: String, _ key: String) async throws -> ObjectVersion {
         _ = try await requireBucket(bucket)
-        if let versionId = call.value("versionId") {
-            guard let v = try await store.version(bucket: bucket, key: key, versionId: versionId) else {
-                throw S3Error.noSuchVersion(key: key, versionId: versionId)
-            }
-            if v.isDeleteMarker {
-                var error = S3Error(.methodNotAllowed, message: "The specified method is not allowed against this resource.")
-                error.details.append(.init(name: "DeleteMarker", value: "true"))
-                throw DeleteMarkerError(error: error, versionId: v.versionId)
-            }
-            return v
+        let versionId = call.value("versionId")
+        let found = if let versionId {
+            try await store.version(bucket: bucket, key: key, versionId: versionId)
+        } else {
+            try await store.latestVersion(bucket: bucket, key: key)
         }
-        guard let v = try await store.latestVersion(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
-        if v.isDeleteMarker { throw DeleteMarkerError(error: S3Error.noSuchKey(key), versionId: v.versionId) }
+        return try readable(found, key: key, versionId: versionId)
+    }
+
+    /// ``resolveVersion(_:_:)`` with the version's replicas, read in one statement.
+    func resolveVersionWithReplicas(_ bucket: String, _ key: String) async throws -> VersionWithReplicas {
+        _ = try await requireBucket(bucket)
+        let versionId = call.value("versionId")
+        let found = try await store.versionWithReplicas(bucket: bucket, key: key, versionId: versionId)
+        return VersionWithReplicas(version: try readable(found?.version, key: key, versionId: versionId),
+                                   replicas: found?.replicas ?? [])
+    }
+
+    /// The version a read asked for, or the S3 error for a missing one or a delete marker.
+    private func readable(_ found: ObjectVersion?, key: String, versionId: String?) throws -> ObjectVersion {
+        guard let v = found else {
+            if let versionId { throw S3Error.noSuchVersion(key: key, versionId: versionId) }
+            throw S3Error.noSuchKey(key)
+        }
+        if v.isDeleteMarker {
+            guard versionId != nil else { throw DeleteMarkerError(error: S3Error.noSuchKey(key), versionId: v.versionId) }
+            var error = S3Error(.methodNotAllowed, message: "The specified method is not allowed against this resource.")
+            error.details.append(.init(name: "DeleteMarker", value: "true"))
+            throw DeleteMarkerError(error: error, versionId: v.versionId)
+        }
         return v
     }
 
     func getObject(_ bucket: String, _ key: String, head: Bool) async throws -> Response {
-        let version: ObjectVersion
+        let found: VersionWithReplicas
         do {
-            version = try await resolveVersion(bucket, key)
+            found = try await resolveVersionWithReplicas(bucket, key)
         } catch let marker as DeleteMarkerError {
             var response = S3Responder.errorResponse(marker.error, requestID: requestID, resource: call.rawPath, head: head)
             response.headers[.amzDeleteMarker] = "true"
             response.headers[.amzVersionID] = marker.versionId
             return response
         }
+        let (version, replicas) = (found.version, found.replicas)
         var headers = responseHeaders(for: version)
-        let replicas = try await store.replicas(storageId: version.storageId)
         ReplicationReport(version: version, replicas: replicas).apply(to: &headers)
         let conditions = ConditionalHeaders(ifMatch: header("if-match"), ifNoneMatch: header("if-none-match"),
                                             ifModifiedSince: header("if-modified-since"),

@@ -1,6 +1,33 @@
 import Foundation
 
 extension SQLMetadataCore {
+    func versionWithReplicas(bucket: String, key: String, versionId: String?) async throws -> VersionWithReplicas? {
+        let which: SQL = versionId.map { "version_id = \($0)" } ?? "is_latest"
+        return try await engine.pointRead { db in
+            let rows = try await db.query("""
+                SELECT v.*, r.zone AS r_zone, r.status AS r_status, r.backend_key AS r_backend_key, r.size AS r_size,
+                       r.etag AS r_etag, r.checksum AS r_checksum, r.updated_at AS r_updated_at, r.last_error AS r_last_error
+                FROM (SELECT \(sql: Rows.versionColumns) FROM object_versions
+                      WHERE bucket = \(bucket) AND key = \(key) AND \(sql: which)) AS v
+                LEFT JOIN object_replicas r ON r.storage_id = v.storage_id
+                ORDER BY r.zone
+                """)
+            guard let first = rows.first else { return nil }
+            let version = try Rows.version(first)
+            let replicas = try rows.compactMap { row -> Replica? in
+                guard let zone = try row.optionalString("r_zone") else { return nil }
+                return Replica(
+                    storageId: version.storageId, zone: zone,
+                    status: try Rows.enumValue(ReplicaStatus.self, row.string("r_status"), "status"),
+                    backendKey: try row.string("r_backend_key"), size: try row.int("r_size"),
+                    etag: try row.optionalString("r_etag"), checksum: try row.optionalString("r_checksum"),
+                    updatedAt: try row.date("r_updated_at"), lastError: try row.optionalString("r_last_error")
+                )
+            }
+            return VersionWithReplicas(version: version, replicas: replicas)
+        }
+    }
+
     func replicas(storageId: String) async throws -> [Replica] {
         try await engine.pointRead { db in
             try await db.query("""

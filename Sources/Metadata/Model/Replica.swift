@@ -63,3 +63,14 @@ public struct ReplicationStatus: Sendable, Hashable {
         self.replicas = replicas
     }
 }
+
+/// A version with its replicas in zone order (``MetadataStore/versionWithReplicas(bucket:key:versionId:)``).
+public struct VersionWithReplicas: Sendable, Hashable {
+    public var version: ObjectVersion
+    public var replicas: [Replica]
+
+    public init(version: ObjectVersion, replicas: [Replica]) {
+        self.version = version
+        self.replicas = replicas
+    }
+}

@@ -52,6 +52,9 @@ extension SQLiteMetadataStore: MetadataStore {
     }
 
     public func replicas(storageId: String) async throws -> [Replica] { try await core.replicas(storageId: storageId) }
+    public func versionWithReplicas(bucket: String, key: String, versionId: String?) async throws -> VersionWithReplicas? {
+        try await core.versionWithReplicas(bucket: bucket, key: key, versionId: versionId)
+    }
     public func upsertReplica(_ replica: Replica) async throws { try await core.upsertReplica(replica) }
     public func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
         try await core.underReplicated(afterSequence: afterSequence, limit: limit)

@@ -5,6 +5,33 @@ import Testing
 
 @Suite("Conformance: object versions")
 struct VersionConformanceTests {
+    /// A version and its replicas in one read: the latest or a given version, replicas in zone
+    /// order (also none), a delete marker as it is, nothing for a missing key or version.
+    @Test(arguments: StoreKind.testCases)
+    func versionWithReplicasReadsBoth(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            let old = try await fixture.put(key: "k", time: 1).version
+            let v = fixture.version(key: "k", time: 2, zones: ["FI-HEL-UC-1", "FI-HEL-ST-1", "FI-HEL-HZ-1"])
+            _ = try await store.commit(VersionCommit(version: v, replicas: Fixture.replicas(for: v, complete: 2)))
+            let latest = try #require(try await store.versionWithReplicas(bucket: "photos", key: "k", versionId: nil))
+            #expect(latest.version == (try await store.latestVersion(bucket: "photos", key: "k")))
+            #expect(latest.replicas == (try await store.replicas(storageId: v.storageId)))
+            #expect(latest.replicas.map(\.zone) == ["FI-HEL-HZ-1", "FI-HEL-ST-1", "FI-HEL-UC-1"])
+            #expect(latest.replicas.map(\.status) == [.pending, .complete, .complete])
+            let earlier = try #require(try await store.versionWithReplicas(bucket: "photos", key: "k", versionId: old.versionId))
+            #expect(earlier.version.storageId == old.storageId && !earlier.version.isLatest)
+            #expect(earlier.replicas.map(\.zone) == ["FI-HEL-ST-1"])
+            #expect(try await store.versionWithReplicas(bucket: "photos", key: "k", versionId: "nope") == nil)
+            #expect(try await store.versionWithReplicas(bucket: "photos", key: "other", versionId: nil) == nil)
+            let marker = try await fixture.deleteMarker(key: "k", time: 3).version
+            let deleted = try #require(try await store.versionWithReplicas(bucket: "photos", key: "k", versionId: nil))
+            #expect(deleted.version.versionId == marker.versionId && deleted.version.isDeleteMarker)
+            #expect(deleted.replicas.isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.testCases)
     func commitStoresEveryFieldAtomically(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in

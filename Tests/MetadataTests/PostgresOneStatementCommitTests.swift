@@ -25,14 +25,20 @@ struct PostgresOneStatementCommitTests {
         }
     }
 
+    /// Runs `body` on a new PostgreSQL store with the versioned bucket `photos`.
+    static func withVersionedBucket(_ body: @escaping @Sendable (PostgresMetadataStore, Fixture) async throws -> Void) async throws {
+        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
+        try await withPostgresStores([base]) { stores in
+            let fixture = Fixture(stores[0])
+            try await fixture.bucket("photos", versioning: .enabled)
+            try await body(stores[0], fixture)
+        }
+    }
+
     /// The version, its replicas and its log row are written, the intent removed, and the
     /// version before it demoted.
     @Test func aCompleteVersionIsCommittedInOneStatement() async throws {
-        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
-        try await withPostgresStores([base]) { stores in
-            let store = stores[0]
-            let fixture = Fixture(store)
-            try await fixture.bucket("photos", versioning: .enabled)
+        try await Self.withVersionedBucket { store, fixture in
             let first = try await fixture.put(key: "k", time: 1)
             let v = fixture.version(key: "k", time: 2, zones: ["FI-HEL-ST-1", "FI-HEL-UC-1"])
             try await store.recordIntent(Self.intent(for: v))
@@ -57,11 +63,7 @@ struct PostgresOneStatementCommitTests {
     /// A reclaimed intent (the reconciler deletes the write's data) stops the commit and stays,
     /// with its claim, for a later commit to find.
     @Test func aReclaimedIntentStopsItAndStays() async throws {
-        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
-        try await withPostgresStores([base]) { stores in
-            let store = stores[0]
-            let fixture = Fixture(store)
-            try await fixture.bucket("photos", versioning: .enabled)
+        try await Self.withVersionedBucket { store, fixture in
             let v = fixture.version(key: "k", time: 1)
             try await store.recordIntent(Self.intent(for: v))
             #expect(try await store.reclaimIntent(storageId: v.storageId, now: at(100)) != nil)
@@ -81,11 +83,7 @@ struct PostgresOneStatementCommitTests {
     /// A unique index that refuses the row rolls the statement back and leaves the commit to
     /// the transaction (nil), which reports the error itself.
     @Test func aRefusedRowHandsOverToTheTransaction() async throws {
-        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
-        try await withPostgresStores([base]) { stores in
-            let store = stores[0]
-            let fixture = Fixture(store)
-            try await fixture.bucket("photos", versioning: .enabled)
+        try await Self.withVersionedBucket { store, fixture in
             let first = try await fixture.put(key: "k", time: 1)
             let again = fixture.version(key: "k", storageId: first.version.storageId, time: 2)
             let commit = VersionCommit(version: again, replicas: Fixture.replicas(for: again, complete: 1))
@@ -98,11 +96,7 @@ struct PostgresOneStatementCommitTests {
     /// What it leaves to the transaction: the "null" version, copies still to make, a
     /// conditional write.
     @Test func itLeavesTheRestToTheTransaction() async throws {
-        let base = try PostgresTestEnvironment.configuration(maximumConnections: 2)
-        try await withPostgresStores([base]) { stores in
-            let store = stores[0]
-            let fixture = Fixture(store)
-            try await fixture.bucket("photos", versioning: .enabled)
+        try await Self.withVersionedBucket { (store: PostgresMetadataStore, fixture: Fixture) async throws in
             let null = fixture.version(key: "a", versionId: nullVersionID)
             let pending = fixture.version(key: "b", zones: ["FI-HEL-ST-1", "FI-HEL-UC-1"])
             let conditional = fixture.version(key: "c")

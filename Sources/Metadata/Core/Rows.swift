@@ -114,16 +114,21 @@ enum Rows {
         """
 
     static func replica(_ row: SQLRow) throws -> Replica {
+        try replica(row, prefix: "")
+    }
+
+    /// A replica from ``replicaColumns``, each named with `prefix` in front (for a join).
+    static func replica(_ row: SQLRow, prefix: String) throws -> Replica {
         Replica(
-            storageId: try row.string("storage_id"),
-            zone: try row.string("zone"),
-            status: try enumValue(ReplicaStatus.self, row.string("status"), "status"),
-            backendKey: try row.string("backend_key"),
-            size: try row.int("size"),
-            etag: try row.optionalString("etag"),
-            checksum: try row.optionalString("checksum"),
-            updatedAt: try row.date("updated_at"),
-            lastError: try row.optionalString("last_error")
+            storageId: try row.string(prefix + "storage_id"),
+            zone: try row.string(prefix + "zone"),
+            status: try enumValue(ReplicaStatus.self, row.string(prefix + "status"), "status"),
+            backendKey: try row.string(prefix + "backend_key"),
+            size: try row.int(prefix + "size"),
+            etag: try row.optionalString(prefix + "etag"),
+            checksum: try row.optionalString(prefix + "checksum"),
+            updatedAt: try row.date(prefix + "updated_at"),
+            lastError: try row.optionalString(prefix + "last_error")
         )
     }
 

@@ -17,8 +17,9 @@ extension SQLMetadataCore {
         let which: SQL = versionId.map { "version_id = \($0)" } ?? "is_latest"
         return try await engine.pointRead { db in
             let rows = try await db.query("""
-                SELECT v.*, r.zone AS r_zone, r.status AS r_status, r.backend_key AS r_backend_key, r.size AS r_size,
-                       r.etag AS r_etag, r.checksum AS r_checksum, r.updated_at AS r_updated_at, r.last_error AS r_last_error
+                SELECT v.*, r.storage_id AS r_storage_id, r.zone AS r_zone, r.status AS r_status,
+                       r.backend_key AS r_backend_key, r.size AS r_size, r.etag AS r_etag, r.checksum AS r_checksum,
+                       r.updated_at AS r_updated_at, r.last_error AS r_last_error
                 FROM (SELECT \(sql: Rows.versionColumns) FROM object_versions
                       WHERE bucket = \(bucket) AND key = \(key) AND \(sql: which)) AS v
                 LEFT JOIN object_replicas r ON r.storage_id = v.storage_id
@@ -26,15 +27,9 @@ extension SQLMetadataCore {
                 """)
             guard let first = rows.first else { return nil }
             let version = try Rows.version(first)
-            let replicas = try rows.compactMap { row -> Replica? in
-                guard let zone = try row.optionalString("r_zone") else { return nil }
-                return Replica(
-                    storageId: version.storageId, zone: zone,
-                    status: try Rows.enumValue(ReplicaStatus.self, row.string("r_status"), "status"),
-                    backendKey: try row.string("r_backend_key"), size: try row.int("r_size"),
-                    etag: try row.optionalString("r_etag"), checksum: try row.optionalString("r_checksum"),
-                    updatedAt: try row.date("r_updated_at"), lastError: try row.optionalString("r_last_error")
-                )
+            // A version without replicas is one row whose replica columns are NULL.
+            let replicas = try rows.compactMap { row in
+                try row.optionalString("r_zone") == nil ? nil : Rows.replica(row, prefix: "r_")
             }
             return VersionWithReplicas(version: version, replicas: replicas)
         }

@@ -79,7 +79,7 @@ struct ManagementResponder: HTTPResponder {
             }
             return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
         }
-        let zones: [(String, JSONValue)] = up.keys.sorted().map { ($0, .string(up[$0]! ? "ok" : "down")) }
+        let zones: [(String, JSONValue)] = up.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value ? "ok" : "down")) }
         let healthy = started && database == "ok" && zones.contains { $0.1 == .string("ok") }
         return Self.json(.object([
             ("status", .string(!started ? "starting" : healthy ? "healthy" : "degraded")),

@@ -97,6 +97,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = environment["LOG_LEVEL"] ?? "info"
 
+    /// An optional string setting: the flag, else the environment variable. An empty value is
+    /// unset, as docker-compose's `${VAR:-}` passes one when the variable is not set.
+    static func setting(_ flag: String?, _ variable: String, environment: [String: String] = environment) -> String? {
+        guard let value = flag ?? environment[variable], !value.isEmpty else { return nil }
+        return value
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in GatewayLogHandler(label: label) }
         var configuration = GatewayConfiguration()
@@ -108,11 +115,11 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.s3Port = s3Port
         configuration.managementPort = port
-        configuration.accessKey = accessKey ?? Self.environment["GATEWAY_ACCESS_KEY"]
-        configuration.secretKey = secretKey ?? Self.environment["GATEWAY_SECRET_KEY"]
-        configuration.credentialsFile = credentialsFile ?? Self.environment["GATEWAY_CREDENTIALS_FILE"]
-        configuration.adminToken = adminToken ?? Self.environment["GATEWAY_ADMIN_TOKEN"]
-        configuration.domain = domain ?? Self.environment["GATEWAY_DOMAIN"]
+        configuration.accessKey = Self.setting(accessKey, "GATEWAY_ACCESS_KEY")
+        configuration.secretKey = Self.setting(secretKey, "GATEWAY_SECRET_KEY")
+        configuration.credentialsFile = Self.setting(credentialsFile, "GATEWAY_CREDENTIALS_FILE")
+        configuration.adminToken = Self.setting(adminToken, "GATEWAY_ADMIN_TOKEN")
+        configuration.domain = Self.setting(domain, "GATEWAY_DOMAIN")
         configuration.idleTimeout = idleTimeout
         configuration.reconcileInterval = reconcileInterval
         configuration.intentGrace = intentGrace

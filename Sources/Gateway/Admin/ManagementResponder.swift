@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -25,9 +26,8 @@ struct ManagementResponder: HTTPResponder {
         if path == "/s3" || path.hasPrefix("/s3/") {
             return try await s3.respond(to: request, context: context)
         }
-        if path != "/health", let token = state.configuration.adminToken {
-            let given = request.headers[.authorization]
-            guard given == "Bearer \(token)" else {
+        if path != "/health", let token = state.configuration.adminToken, !token.isEmpty {
+            guard Self.authorizes(request.headers[.authorization], token: token) else {
                 return Self.json(.object([("error", "unauthorized"), ("message", "send Authorization: Bearer <GATEWAY_ADMIN_TOKEN>")]),
                                  status: .unauthorized)
             }
@@ -51,6 +51,16 @@ struct ManagementResponder: HTTPResponder {
         } catch let error as MetadataError where error.code == .unavailable {
             return Self.json(.object([("error", "metadata store unavailable")]), status: .serviceUnavailable)
         }
+    }
+
+    /// Whether `Authorization` is `Bearer TOKEN`. The SHA-256 digests are compared, in constant
+    /// time, so that neither the token's bytes nor its length can be found by timing answers.
+    static func authorizes(_ authorization: String?, token: String) -> Bool {
+        let given = SHA256.hash(data: Array((authorization ?? "").utf8))
+        let expected = SHA256.hash(data: Array(("Bearer " + token).utf8))
+        var difference: UInt8 = 0
+        for (a, b) in zip(given, expected) { difference |= a ^ b }
+        return difference == 0
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

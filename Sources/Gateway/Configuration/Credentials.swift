@@ -25,10 +25,19 @@ struct CredentialStore: Sendable {
 
     static func load(_ configuration: GatewayConfiguration, readFile: (String) throws -> String) throws -> CredentialStore {
         var principals: [Principal] = []
-        if let accessKey = configuration.accessKey, let secretKey = configuration.secretKey {
+        // Empty values are unset (see ``GatewayCommand/setting(_:_:environment:)``).
+        let accessKey = configuration.accessKey.flatMap { $0.isEmpty ? nil : $0 }
+        let secretKey = configuration.secretKey.flatMap { $0.isEmpty ? nil : $0 }
+        switch (accessKey, secretKey) {
+        case let (accessKey?, secretKey?):
             principals.append(Principal(accessKey: accessKey, secretKey: secretKey, isAdmin: true))
+        case (nil, nil):
+            break
+        default:
+            // Half a principal would silently leave the gateway on the default pair.
+            throw BackendsConfigError(description: "GATEWAY_ACCESS_KEY and GATEWAY_SECRET_KEY must be set together")
         }
-        if let file = configuration.credentialsFile {
+        if let file = configuration.credentialsFile.flatMap({ $0.isEmpty ? nil : $0 }) {
             let json = try JSONValue.parse(try readFile(file))
             guard case .array(let list)? = json["principals"] else {
                 throw BackendsConfigError(description: "\(file): expected {\"principals\": [...]}")

@@ -18,6 +18,7 @@ struct GatewayConfiguration: Sendable {
     var secretKey: String?
     /// A JSON file `{"principals": [{"accessKey", "secretKey", "admin"}]}` with several principals.
     var credentialsFile: String?
+    /// Bearer token of the management API (except `/health`); nil or empty = no token needed.
     var adminToken: String?
     /// The physical bucket every backend keeps its data in.
     var physicalBucket: String = "2025-datatransfer"

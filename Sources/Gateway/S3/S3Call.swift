@@ -25,7 +25,7 @@ struct S3Call: Sendable {
         if !prefix.isEmpty, path.hasPrefix(prefix) { path = path.dropFirst(prefix.count) }
         var bucket: String?
         var key: String?
-        if let domain, let host = request.head.authority?.split(separator: ":").first?.lowercased(),
+        if let domain, !domain.isEmpty, let host = request.head.authority?.split(separator: ":").first?.lowercased(),
            host.count > domain.count + 1, host.hasSuffix("." + domain.lowercased()) {
             bucket = String(host.dropLast(domain.count + 1))
             let k = path.drop { $0 == "/" }

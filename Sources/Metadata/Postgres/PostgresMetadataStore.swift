@@ -30,6 +30,10 @@ public final class PostgresMetadataStore: Sendable {
         /// call). Turn off behind a pooler that does not keep them (PgBouncer in transaction
         /// mode before 1.21). Default on.
         public var preparedStatements = true
+        /// Settings for a connection of its own on which the store listens for policy-set
+        /// announcements (``PolicySetAnnouncer``), so that listening takes none of the pool's
+        /// connections. Set by ``init(url:)``; nil listens on a pooled connection.
+        public var listenerConnection: PostgresConnection.Configuration?
 
         public init(client: PostgresClient.Configuration, schema: String? = nil) {
             self.client = client

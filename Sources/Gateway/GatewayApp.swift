@@ -159,6 +159,9 @@ enum GatewayApp {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
+        if let announcer = state.announcer {
+            groupConfiguration.services.append(.init(service: PolicyAnnouncementListener(state: state, announcer: announcer)))
+        }
         // A shutdown that hangs (a request or service that never ends) is escalated to
         // cancellation, then to a crash, instead of keeping the process alive.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(max(1, configuration.shutdownGrace))

@@ -22,12 +22,18 @@ final class GatewayState: Sendable {
     let health: BackendHealth
     /// Open once ``GatewayApp/prepare(_:)`` has run.
     let startup = StartupGate()
+    /// How policy reloads reach the other instances on the same metadata store (PostgreSQL's
+    /// `LISTEN`/`NOTIFY`); nil where the store serves one instance (SQLite).
+    let announcer: (any PolicySetAnnouncer)?
 
+    /// `announcer` defaults to the store, when it is one.
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,
          policyDiagnostics: [Diagnostic], backends: [String: any ObjectBackend],
-         backendDefinitions: [BackendDefinition], credentials: CredentialStore, logger: Logger) {
+         backendDefinitions: [BackendDefinition], credentials: CredentialStore, logger: Logger,
+         announcer: (any PolicySetAnnouncer)? = nil) {
         self.configuration = configuration
         self.store = store
+        self.announcer = announcer ?? (store as? any PolicySetAnnouncer)
         let registry = PrometheusCollectorRegistry()
         self.metricsRegistry = registry
         self.policyStore = PolicyStore(LoadedPolicySet(compiled: policies, diagnostics: policyDiagnostics, loadedAt: Date()),

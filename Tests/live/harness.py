@@ -184,6 +184,21 @@ class Gateway:
             except ValueError:
                 return e.code, body
 
+    def post_json(self, path):
+        """(status, parsed JSON) of a management API POST with the admin token."""
+        request = urllib.request.Request(self.management + path, method="POST", data=b"",
+                                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def policy_set_hash(self):
+        status, body = self.get_json("/api/policies")
+        assert status == 200, (status, body)
+        return body["policySetHash"]
+
     def plan(self, bucket, key):
         status, plan = self.get_json(f"/api/plan?bucket={bucket}&key={urllib.parse.quote(key)}")
         assert status == 200 and plan["allowed"], (status, plan)

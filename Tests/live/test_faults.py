@@ -1,5 +1,6 @@
 """Fault tests: what a client sees, and what stays on the zones, when PostgreSQL goes away, when
-the gateway is killed during uploads, and when two gateways share one PostgreSQL.
+the gateway is killed during uploads, and when two gateways share one PostgreSQL (their writes
+and repair jobs, and a policy reload reaching both).
 
 Run by scripts/fault-test.sh (see harness.py for the environment). Each test starts its own
 gateways and stops them; a stopped zone or database is always started again.
@@ -11,15 +12,16 @@ are removed within RECONCILER_TIMEOUT seconds (default 120).
 """
 import os
 import re
+import shutil
 import sys
 import threading
 import time
 
 from botocore.exceptions import ClientError
 
-from harness import (ALLOWED_ZONES, ZONE_URLS, Background, Gateway, assert_on_planned_zones, backend_key, error_code,
-                     moto_log, physical_keys, psql, run, sha256, start_postgres, start_zone, stop_postgres, stop_zone,
-                     unique, wait_until)
+from harness import (ALLOWED_ZONES, POLICIES_DIR, WORK_DIR, ZONE_URLS, Background, Gateway, assert_on_planned_zones,
+                     backend_key, error_code, moto_log, physical_keys, psql, run, sha256, start_postgres, start_zone,
+                     stop_postgres, stop_zone, unique, wait_until)
 
 running = []
 
@@ -309,10 +311,55 @@ def test_two_gateways_share_one_postgres():
     stop_all()
 
 
+# MARK: d. a policy reload reaches every gateway on one PostgreSQL
+
+def test_policy_reload_reaches_every_instance():
+    """Each gateway reads its own copy of the policy files. The operator deploys a change to both
+    copies and reloads one gateway; the other follows through PostgreSQL's LISTEN/NOTIFY."""
+    copies = []
+    for name in ("reload-a", "reload-b"):
+        # The same folder name under different parents, as on two machines.
+        folder = os.path.join(WORK_DIR, name, "policies")
+        shutil.rmtree(os.path.dirname(folder), ignore_errors=True)
+        shutil.copytree(POLICIES_DIR, folder)
+        copies.append(folder)
+    a = started("reload-a", POLICIES_DIR=copies[0])
+    b = started("reload-b", POLICIES_DIR=copies[1])
+    before = a.policy_set_hash()
+    assert b.policy_set_hash() == before
+    for folder in copies:
+        with open(os.path.join(folder, "zz-reload-test.yaml"), "w") as f:
+            f.write("apiVersion: sovereignty/v1\nkind: CountryGroup\nmetadata: { name: reload-test }\n"
+                    "spec: { countries: [EE, LV, LT] }\n")
+    status, reload = a.post_json("/api/policies/reload")
+    assert status == 200 and reload["reloaded"], (status, reload)
+    after = reload["policySetHash"]
+    assert after != before
+    started_waiting = time.monotonic()
+    wait_until("the second gateway to put the reloaded set in force", lambda: b.policy_set_hash() == after, 15,
+               interval=0.1)
+    print(f"  the second gateway followed {time.monotonic() - started_waiting:.2f}s after the reload")
+    with open(b.log_path, errors="replace") as f:
+        assert "announced by another instance" in f.read(), "the second gateway's log does not say why it reloaded"
+
+    # A set that only one gateway's files give is not forced on the other: it keeps its own.
+    with open(os.path.join(copies[0], "zz-reload-test.yaml"), "a") as f:
+        f.write("---\napiVersion: sovereignty/v1\nkind: CountryGroup\nmetadata: { name: reload-test-only-a }\n"
+                "spec: { countries: [EE] }\n")
+    status, reload = a.post_json("/api/policies/reload")
+    assert status == 200 and reload["reloaded"], (status, reload)
+    assert reload["policySetHash"] != after
+    wait_until("the second gateway to log the differing set", lambda: "this instance's policy files" in open(b.log_path, errors="replace").read(),
+               15, interval=0.1)
+    assert b.policy_set_hash() == after
+    stop_all()
+
+
 TESTS = [
     test_postgres_stopped_under_load_then_recovers,
     test_gateway_killed_during_large_uploads,
     test_two_gateways_share_one_postgres,
+    test_policy_reload_reaches_every_instance,
 ]
 
 

@@ -20,7 +20,12 @@ extension GatewayState {
     /// Recompiles `POLICIES_DIR` and `PROVIDERS_FILE` and puts the new set in force, failing
     /// closed: a set with any error, or one the metadata store cannot record, is refused and
     /// the set in force stays. Requests already running finish with the set they started with.
-    func reloadPolicies(trigger: String) async -> PolicyReloadResult {
+    ///
+    /// With `announce` (a reload asked of this instance: SIGHUP, the management API), a set put
+    /// in force is announced to the other instances on the same metadata store
+    /// (``PolicySetAnnouncer``), and each of them reloads its own files in turn
+    /// (``PolicyAnnouncementListener``).
+    func reloadPolicies(trigger: String, announce: Bool = true) async -> PolicyReloadResult {
         let ticket = policyStore.beginReload()
         let previous = policyStore.current
         // Compiling a large set takes tens of milliseconds: not on an event loop.
@@ -42,11 +47,20 @@ extension GatewayState {
         }
         for d in outcome.diagnostics where d.severity == .warning { logger.warning("policy: \(d)") }
         guard let replaced = policyStore.install(loaded, ticket: ticket) else {
-            // A reload that started later already put in the set it read; that one stays.
+            // A reload that started later already put in the set it read; that one stays (and
+            // announces it, if it is to be announced).
             let current = policyStore.current
             logger.notice("policy reload superseded by a later one", metadata: ["trigger": "\(trigger)", "policy.set": "\(current.hash)"])
             return PolicyReloadResult(reloaded: true, policySetHash: current.hash, previousHash: previous.hash,
                                       diagnostics: outcome.diagnostics)
+        }
+        if announce, let announcer {
+            do {
+                try await announcer.announcePolicySet(hash: loaded.hash)
+            } catch {
+                logger.warning("policy set \(loaded.hash) is in force here but could not be announced to the other instances",
+                               metadata: ["trigger": "\(trigger)", "error": "\(error)"])
+            }
         }
         logger.notice("policy set reloaded: \(replaced.hash) → \(loaded.hash)", metadata: [
             "trigger": "\(trigger)", "policy.previous": "\(replaced.hash)", "policy.set": "\(loaded.hash)",

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOPosix
+import PolicyEngine
 import Testing
 
 @testable import Gateway
@@ -106,5 +108,92 @@ struct ManagementAPITests {
         let call = try S3Call.parse(request, prefix: "", domain: "")
         #expect(call.bucket == nil)
         #expect(try S3Call.parse(request, prefix: "", domain: nil).bucket == nil)
+    }
+
+    // MARK: Physical bucket
+
+    @Test func bucketConfigNamesThePhysicalBucketAndItsZones() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withManagementClient { client in
+            let reply = try await Self.call(client, .get, "/bucket-config")
+            #expect(reply.status == .ok)
+            #expect(reply.object["physical_bucket"] as? String == "2025-datatransfer")
+            #expect(reply.object["key_layout"] as? String == "<logical-bucket>/<key>/<storage-id>")
+            #expect(reply.object["zones"] as? [String] == TestGateway.zones.sorted())
+            let buckets = try #require(reply.object["zone_buckets"] as? [String: String])
+            #expect(buckets == Dictionary(uniqueKeysWithValues: TestGateway.zones.map { ($0, "2025-datatransfer") }))
+            #expect(reply.object["policy_set_hash"] as? String == gw.state.policies.policySetHash)
+        }
+    }
+
+    @Test func initializeBucketCreatesThePhysicalBucketInEveryZoneAndCanBeRepeated() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let bucketFolders = TestGateway.zones.map { gw.directory + "/zones/" + $0 + "/2025-datatransfer" }
+        // Start-up created them; remove them to see the endpoint create them.
+        for folder in bucketFolders { try FileManager.default.removeItem(atPath: folder) }
+        try await gw.withManagementClient { client in
+            let first = try await Self.call(client, .post, "/initialize-bucket")
+            #expect(first.status == .ok)
+            #expect(first.object["bucket"] as? String == "2025-datatransfer")
+            #expect(first.object["zones"] as? [String: String] == Dictionary(uniqueKeysWithValues: TestGateway.zones.map { ($0, "created") }))
+            #expect(first.object["failed"] as? [String] == [])
+            for folder in bucketFolders {
+                var isDirectory: ObjCBool = false
+                #expect(FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue, "\(folder)")
+            }
+        }
+        // An object written now survives a second initialisation.
+        let body = Array("kept".utf8)
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "docs")
+            #expect(try await gw.put(client, "/docs/a.txt", body).status == .ok)
+        }
+        let stored = TestGateway.zones.flatMap { gw.files(in: $0) }
+        #expect(!stored.isEmpty)
+        try await gw.withManagementClient { client in
+            let second = try await Self.call(client, .post, "/initialize-bucket")
+            #expect(second.status == .ok)
+            #expect(second.object["zones"] as? [String: String] == Dictionary(uniqueKeysWithValues: TestGateway.zones.map { ($0, "created") }))
+        }
+        #expect(TestGateway.zones.flatMap { gw.files(in: $0) } == stored)
+        try await gw.withClient { client in
+            let get = try await gw.send(client, .get, "/docs/a.txt")
+            #expect(get.bytes == body)
+        }
+    }
+
+    /// A zone whose S3 endpoint does not answer: the other zones get their bucket, the answer
+    /// (503, so that `curl -f` fails) names the zone that did not.
+    @Test func initializeBucketSaysWhichZoneIsDown() async throws {
+        let made = try await TestGateway.make()
+        defer { made.cleanUp() }
+        var down = try S3Backend(zone: "FI-HEL-HZ-1", endpoint: "http://127.0.0.1:\(try await Self.closedPort())",
+                                 bucket: "2025-datatransfer", region: "us-east-1", accessKey: "k", secretKey: "s",
+                                 client: Moto.client)
+        // The HTTP client waits for a connection until the request's deadline.
+        down.requestTimeout = .milliseconds(500)
+        down.attempts = 1
+        let gw = made.replacing(["FI-HEL-HZ-1": down])
+        try await gw.withManagementClient { client in
+            let reply = try await Self.call(client, .post, "/initialize-bucket")
+            #expect(reply.status == .serviceUnavailable)
+            #expect(reply.object["failed"] as? [String] == ["FI-HEL-HZ-1"])
+            let zones = try #require(reply.object["zones"] as? [String: String])
+            #expect(zones["FI-HEL-ST-1"] == "created")
+            #expect(zones["FI-HEL-UC-1"] == "created")
+            #expect(zones["FI-HEL-HZ-1"]?.hasPrefix("failed: ") == true, "\(zones)")
+            #expect(zones["FI-HEL-HZ-1"]?.contains("FI-HEL-HZ-1") == true, "\(zones)")
+        }
+    }
+
+    /// A loopback port that nothing listens on (bound, then closed).
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
     }
 }

@@ -151,21 +151,40 @@ struct ManagementResponder: HTTPResponder {
             ("physical_bucket", .string(state.configuration.physicalBucket)),
             ("key_layout", "<logical-bucket>/<key>/<storage-id>"),
             ("zones", .strings(state.backends.keys.sorted())),
+            // A backend may name its own physical bucket (`bucket` in the backends file).
+            ("zone_buckets", .object(state.backendDefinitions.filter(\.enabled).sorted { $0.zoneCode < $1.zoneCode }.map {
+                ($0.zoneCode, .string($0.bucket ?? state.configuration.physicalBucket))
+            })),
             ("policy_set_hash", .string(state.policies.policySetHash)),
         ]))
     }
 
+    /// Creates the physical bucket in every zone (with Object Lock where the zone has it); a
+    /// bucket that is there already counts as created. The zones are asked together, so that
+    /// one that does not answer costs its timeouts once, not on top of the others'. 200 when
+    /// every zone has the bucket, else 503 with the zones that failed and why, so that
+    /// `curl -f` notices.
     func initializeBucket() async throws -> Response {
-        var results: [(String, JSONValue)] = []
-        for (zone, backend) in state.backends.sorted(by: { $0.key < $1.key }) {
-            do {
-                try await backend.initialize(objectLock: state.zoneHasObjectLock(zone))
-                results.append((zone, "created"))
-            } catch {
-                results.append((zone, .string("failed: \(error)")))
+        let state = self.state
+        let outcomes = await withTaskGroup(of: (String, String?).self) { group in
+            for (zone, backend) in state.backends {
+                group.addTask {
+                    do {
+                        try await backend.initialize(objectLock: state.zoneHasObjectLock(zone))
+                        return (zone, nil)
+                    } catch {
+                        return (zone, "\(error)")
+                    }
+                }
             }
+            return await group.reduce(into: [String: String?]()) { $0[$1.0] = $1.1 }
         }
-        return Self.json(.object([("bucket", .string(state.configuration.physicalBucket)), ("zones", .object(results))]))
+        let sorted = outcomes.sorted { $0.key < $1.key }
+        let results: [(String, JSONValue)] = sorted.map { ($0.key, .string($0.value.map { "failed: " + $0 } ?? "created")) }
+        let failed = sorted.filter { $0.value != nil }.map(\.key)
+        return Self.json(.object([
+            ("bucket", .string(state.configuration.physicalBucket)), ("zones", .object(results)), ("failed", .strings(failed)),
+        ]), status: failed.isEmpty ? .ok : .serviceUnavailable)
     }
 
     func replicaStatus(_ request: Request) async throws -> Response {

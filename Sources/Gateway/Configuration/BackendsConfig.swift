@@ -51,7 +51,8 @@ enum BackendsConfig {
             }
             func secret(_ key: String) throws -> String {
                 if let env = string(key + "_env") {
-                    guard let v = environment[env] else {
+                    // Empty counts as unset (docker-compose's `${VAR:-}` passes "").
+                    guard let v = environment[env], !v.isEmpty else {
                         throw BackendsConfigError(description: "\(file): backend '\(name)': environment variable \(env) (\(key)_env) is not set")
                     }
                     return v
@@ -65,9 +66,12 @@ enum BackendsConfig {
                 isPrimary: value["is_primary"]?.boolValue ?? false, enabled: value["enabled"]?.boolValue ?? true,
                 bucket: string("bucket")))
         }
-        let zones = result.filter(\.enabled).map(\.zoneCode)
-        if Set(zones).count != zones.count {
-            throw BackendsConfigError(description: "\(file): two enabled backends serve the same zone")
+        var servedBy: [String: String] = [:]
+        for backend in result where backend.enabled {
+            if let other = servedBy[backend.zoneCode] {
+                throw BackendsConfigError(description: "\(file): backends '\(other)' and '\(backend.name)' both serve zone \(backend.zoneCode); disable one (\"enabled\": false)")
+            }
+            servedBy[backend.zoneCode] = backend.name
         }
         return result
     }

@@ -245,14 +245,14 @@ enum Rows {
     }
 
     static let logColumns: SQL = """
-        id, logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
+        id, created_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
         policy_set_hash, bytes, duration_ms, detail
         """
 
     static func logEntry(_ row: SQLRow) throws -> OperationLogEntry {
         OperationLogEntry(
             id: try row.int("id"),
-            time: try row.date("logged_at"),
+            time: try row.date("created_at"),
             requestId: try row.string("request_id"),
             principal: try row.optionalString("principal"),
             operation: try row.string("operation"),

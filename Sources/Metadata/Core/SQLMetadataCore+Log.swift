@@ -18,7 +18,7 @@ extension SQLMetadataCore {
         let source: SQL = condition.map { "SELECT \(sql: values) WHERE \(sql: $0)" } ?? "VALUES (\(sql: values))"
         return """
             INSERT INTO operations_log (
-                logged_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
+                created_at, request_id, principal, operation, bucket, key, version_id, http_status, zones,
                 policy_set_hash, bytes, duration_ms, detail
             ) \(sql: source) RETURNING id
             """
@@ -41,8 +41,8 @@ extension SQLMetadataCore {
         if let range = query.statusRange {
             conditions.append("http_status >= \(range.lowerBound) AND http_status <= \(range.upperBound)")
         }
-        if let since = query.since { conditions.append("logged_at >= \(since)") }
-        if let until = query.until { conditions.append("logged_at < \(until)") }
+        if let since = query.since { conditions.append("created_at >= \(since)") }
+        if let until = query.until { conditions.append("created_at < \(until)") }
         let filter = SQL.joined(conditions, separator: " AND ")
         return try await engine.read { db in
             try await db.query("""

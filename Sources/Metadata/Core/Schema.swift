@@ -267,6 +267,34 @@ enum Schema {
                 "DROP TABLE object_replicas",
                 "ALTER TABLE object_replicas_v3 RENAME TO object_replicas",
             ]),
+            // The original service's documented queries work on this schema:
+            //   SELECT * FROM operations_log ORDER BY created_at DESC LIMIT 10;
+            //   SELECT object_key, current_replica_count, required_replica_count, sync_status
+            //   FROM objects ORDER BY created_at DESC LIMIT 10;
+            // The log's time column takes the original's name (a rename changes no row and
+            // keeps its index); `objects` is a view of the current object versions, computed
+            // when read, so a write stores nothing more than before.
+            Migration(version: 4, statements: [
+                "ALTER TABLE operations_log RENAME COLUMN logged_at TO created_at",
+                """
+                CREATE VIEW objects AS
+                SELECT v.seq AS id, v.bucket, v.key AS object_key, v.version_id, v.storage_id, v.size, v.etag,
+                       v.content_type,
+                       v.complete_copies AS current_replica_count,
+                       v.required_copies AS required_replica_count,
+                       CASE
+                           WHEN v.complete_copies >= v.required_copies THEN 'synced'
+                           WHEN EXISTS (SELECT 1 FROM object_replicas r
+                                        WHERE r.storage_id = v.storage_id AND r.status = 'failed') THEN 'failed'
+                           ELSE 'pending'
+                       END AS sync_status,
+                       v.planned_zones, v.policy_set_hash, v.replication_policy,
+                       v.retention_mode, v.retain_until, v.legal_hold,
+                       v.created_at
+                FROM object_versions v
+                WHERE v.is_latest AND NOT v.is_delete_marker
+                """,
+            ]),
         ]
     }
 

@@ -44,7 +44,7 @@ struct BackendsConfigTests {
         #expect(d.accessKey == "AK-from-env")
         #expect(d.secretKey == "SK-from-env")
         #expect(d.zoneCode == "FI-HEL-ST-1")
-        #expect(d.region == "hel1")
+        #expect(d.region.name == "hel1")
         #expect(d.isPrimary)
         #expect(d.enabled)
     }
@@ -68,7 +68,7 @@ struct BackendsConfigTests {
         let uc = try #require(parsed.first { $0.name == "uc" })
         #expect(uc.accessKey == "AK" && uc.secretKey == "SK")
         #expect(uc.provider == "UpCloud")  // from the catalog
-        #expect(uc.region == "us-east-1")
+        #expect(uc.region.name == "us-east-1")
         #expect(uc.enabled && !uc.isPrimary)
         #expect(uc.bucket == nil)
         let local = try #require(parsed.first { $0.name == "local" })

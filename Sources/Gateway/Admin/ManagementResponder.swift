@@ -136,7 +136,8 @@ struct ManagementResponder: HTTPResponder {
                 let breaker = breakers[d.zoneCode]
                 return .object([
                     ("name", .string(d.name)), ("provider", .string(d.provider)), ("zone_code", .string(d.zoneCode)),
-                    ("region", .string(d.region)), ("endpoint", .string(d.endpoint)), ("is_primary", .bool(d.isPrimary)),
+                    ("region", .string(d.region.name)), ("location_constraint", .optional(d.region.locationConstraint)),
+                    ("endpoint", .string(d.endpoint)), ("is_primary", .bool(d.isPrimary)),
                     ("enabled", .bool(d.enabled)), ("bucket", .string(d.bucket ?? state.configuration.physicalBucket)),
                     ("status", .string(d.enabled ? ((health[d.zoneCode] ?? false) ? "up" : "down") : "disabled")),
                     ("circuit_breaker", breaker.map { .string($0.state.rawValue) } ?? .null),

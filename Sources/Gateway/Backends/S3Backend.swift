@@ -18,7 +18,10 @@ struct S3Backend: ObjectBackend {
     let zone: String
     let bucket: String
     let endpoint: S3Endpoint
+    /// The SigV4 signing region.
     let region: String
+    /// CreateBucket's `LocationConstraint`; nil sends no CreateBucketConfiguration.
+    let locationConstraint: String?
     let signer: SigV4Signer
     let clients: BackendHTTPClients
     /// The client of the event loop this task runs on (see ``BackendHTTPClients``).
@@ -34,13 +37,27 @@ struct S3Backend: ObjectBackend {
     /// Whether the physical bucket has Object Lock enabled, once asked.
     let objectLockState = ObjectLockState()
 
+    /// `region` signs and, unless it is us-east-1, is the LocationConstraint.
     init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
+         client: HTTPClient) throws {
+        try self.init(zone: zone, endpoint: endpoint, bucket: bucket, region: BackendRegion(name: region),
+                      accessKey: accessKey, secretKey: secretKey, clients: BackendHTTPClients(client))
+    }
+
+    init(zone: String, endpoint: String, bucket: String, region: BackendRegion, accessKey: String, secretKey: String,
          client: HTTPClient) throws {
         try self.init(zone: zone, endpoint: endpoint, bucket: bucket, region: region, accessKey: accessKey, secretKey: secretKey,
                       clients: BackendHTTPClients(client))
     }
 
+    /// `region` signs and, unless it is us-east-1, is the LocationConstraint.
     init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
+         clients: BackendHTTPClients) throws {
+        try self.init(zone: zone, endpoint: endpoint, bucket: bucket, region: BackendRegion(name: region),
+                      accessKey: accessKey, secretKey: secretKey, clients: clients)
+    }
+
+    init(zone: String, endpoint: String, bucket: String, region: BackendRegion, accessKey: String, secretKey: String,
          clients: BackendHTTPClients) throws {
         guard let parsed = S3Endpoint(endpoint) else {
             throw BackendError(code: .io, message: "\(zone): '\(endpoint)' is not an http(s) endpoint URL")
@@ -48,9 +65,10 @@ struct S3Backend: ObjectBackend {
         self.zone = zone
         self.bucket = bucket
         self.endpoint = parsed
-        self.region = region
+        self.region = region.name
+        self.locationConstraint = region.locationConstraint
         self.signer = SigV4Signer(credentials: SigV4Credentials(accessKeyID: accessKey, secretAccessKey: secretKey),
-                                  region: region)
+                                  region: region.name)
         self.clients = clients
     }
 
@@ -139,13 +157,7 @@ struct S3Backend: ObjectBackend {
         try await retrying {
             var headers: [(name: String, value: String)] = []
             if objectLock { headers.append(("x-amz-bucket-object-lock-enabled", "true")) }
-            var body: [UInt8] = []
-            if region != "us-east-1" {
-                body = Array("""
-                    <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
-                    <LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>
-                    """.utf8)
-            }
+            let body = Self.createBucketBody(locationConstraint: locationConstraint)
             var request = self.request(.PUT, key: nil, headers: headers,
                                        payload: body.isEmpty ? .sha256(SigV4PayloadMode.emptySHA256) : .sha256(of: body))
             if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
@@ -158,6 +170,15 @@ struct S3Backend: ObjectBackend {
             if error.message.hasSuffix("BucketAlreadyOwnedByYou") || error.message.hasSuffix("BucketAlreadyExists") { return }
             throw error
         }
+    }
+
+    /// CreateBucket's body: a CreateBucketConfiguration naming the LocationConstraint, or none.
+    static func createBucketBody(locationConstraint: String?) -> [UInt8] {
+        guard let locationConstraint else { return [] }
+        return Array("""
+            <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
+            <LocationConstraint>\(XMLWriter.escaped(locationConstraint))</LocationConstraint></CreateBucketConfiguration>
+            """.utf8)
     }
 
     func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {

@@ -1,12 +1,31 @@
 import PolicyEngine
 
+/// The region of an S3 backend, as S3 names it: the region its requests are signed for
+/// (`region` in the backends file) and the `LocationConstraint` the physical bucket is created
+/// with (`location_constraint`, by default the region).
+struct BackendRegion: Sendable, Equatable {
+    /// The SigV4 signing region, such as `hel1` or `eu-north-1`.
+    var name: String
+    /// CreateBucket's LocationConstraint; nil sends none, as S3 wants for us-east-1 (it refuses
+    /// `us-east-1` as a constraint) and as a provider whose endpoint alone decides the location
+    /// may want (`"location_constraint": ""`).
+    var locationConstraint: String?
+
+    /// `locationConstraint` nil: the region; "" or us-east-1: none.
+    init(name: String, locationConstraint: String? = nil) {
+        self.name = name
+        let constraint = locationConstraint ?? name
+        self.locationConstraint = constraint.isEmpty || constraint == "us-east-1" ? nil : constraint
+    }
+}
+
 /// One entry of `config/s3_backends.json` (the original service's format, plus
-/// `access_key_env`/`secret_key_env` and an optional physical `bucket`).
+/// `access_key_env`/`secret_key_env`, `location_constraint` and an optional physical `bucket`).
 struct BackendDefinition: Sendable, Equatable {
     var name: String
     var provider: String
     var zoneCode: String
-    var region: String
+    var region: BackendRegion
     /// `https://host`, `http://host:port`, or `file:PATH` for a local-disk zone.
     var endpoint: String
     var accessKey: String
@@ -61,7 +80,10 @@ enum BackendsConfig {
             }
             result.append(BackendDefinition(
                 name: name, provider: string("provider") ?? catalog.zone(zone)!.providerName,
-                zoneCode: zone, region: string("region") ?? "us-east-1", endpoint: endpoint,
+                zoneCode: zone,
+                region: BackendRegion(name: string("region").flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1",
+                                      locationConstraint: string("location_constraint")),
+                endpoint: endpoint,
                 accessKey: try secret("access_key"), secretKey: try secret("secret_key"),
                 isPrimary: value["is_primary"]?.boolValue ?? false, enabled: value["enabled"]?.boolValue ?? true,
                 bucket: string("bucket")))

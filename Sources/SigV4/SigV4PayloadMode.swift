@@ -29,7 +29,7 @@ public enum SigV4PayloadMode: Sendable, Hashable, CustomStringConvertible {
 
     /// The payload mode of a body held in memory.
     public static func sha256(of body: some DataProtocol) -> SigV4PayloadMode {
-        .sha256(Hex.encode(SHA256.hash(data: body)))
+        .sha256(Hex.encode(contiguous: SHA256.hash(data: body)))
     }
 
     /// Parses an `x-amz-content-sha256` value.

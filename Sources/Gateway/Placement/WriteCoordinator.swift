@@ -125,14 +125,20 @@ struct WriteCoordinator {
 
     /// Whether opening the writer does nothing in every zone a write of `plan` may reach.
     func writersOpenAtOnce(plan: PlacementPlan, expectedSize: Int64?) -> Bool {
-        intentZones(for: plan).allSatisfy { state.backends[$0]?.writerOpensAtOnce(expectedSize: expectedSize) == true }
+        // The zones of `intentZones(for:)`, without building the list.
+        plan.zones.allSatisfy { state.backends[$0.code]?.writerOpensAtOnce(expectedSize: expectedSize) == true }
+            && plan.candidates.allSatisfy { state.backends[$0.code]?.writerOpensAtOnce(expectedSize: expectedSize) ?? true }
     }
 
     /// The zones a write of `plan` may reach, for its write intent: the planned zones, then
     /// every candidate with a backend that could replace a zone that is down. The reconciler
     /// deletes a crashed write's objects in all of them.
     func intentZones(for plan: PlacementPlan) -> [String] {
-        (plan.zones.map(\.code) + plan.candidates.map(\.code).filter { state.backends[$0] != nil }).uniqued()
+        var zones: [String] = []
+        zones.reserveCapacity(plan.zones.count + plan.candidates.count)
+        for zone in plan.zones where !zones.contains(zone.code) { zones.append(zone.code) }
+        for zone in plan.candidates where state.backends[zone.code] != nil && !zones.contains(zone.code) { zones.append(zone.code) }
+        return zones
     }
 
     /// The Object Lock a zone's copy carries: only where the catalog says the zone supports it
@@ -221,13 +227,5 @@ extension Array where Element: Hashable {
 }
 
 extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in self {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    var hexString: String { Hex.encode(self) }
 }

@@ -147,8 +147,7 @@ extension S3Handlers {
                 throw S3Error.badDigest(expected: md5, calculated: Data(outcome.md5).base64EncodedString())
             }
         }
-        if case .sha256(let declared) = auth.payload,
-           declared.lowercased() != outcome.sha256.map({ Array($0).hexString }) {
+        if case .sha256(let declared) = auth.payload, !(outcome.sha256.map { Hex.matches(declared, $0) } ?? false) {
             throw S3Error(.xAmzContentSHA256Mismatch, message: "The provided 'x-amz-content-sha256' header does not match what was computed.")
         }
     }

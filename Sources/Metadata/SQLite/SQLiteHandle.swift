@@ -118,8 +118,17 @@ final class SQLiteHandle: @unchecked Sendable {
 
     private static func bind(_ value: SQLValue, at index: Int32, _ statement: OpaquePointer) -> Int32 {
         switch value {
-        case .text(let v?):
-            return sqlite_nio_sqlite3_bind_text64(statement, index, v, UInt64(v.utf8.count), transient, UInt8(SQLITE_UTF8))
+        case .text(var v?):
+            // The string's own UTF-8 bytes (SQLite copies them): passing the String itself would
+            // make a NUL-terminated copy first, an allocation per bound text.
+            return v.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { text in
+                    guard let start = text.baseAddress else {
+                        return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                    }
+                    return sqlite_nio_sqlite3_bind_text64(statement, index, start, UInt64(text.count), transient, UInt8(SQLITE_UTF8))
+                }
+            }
         case .int(let v?): return sqlite_nio_sqlite3_bind_int64(statement, index, v)
         case .bool(let v?): return sqlite_nio_sqlite3_bind_int64(statement, index, v ? 1 : 0)
         case .date(let v?): return sqlite_nio_sqlite3_bind_int64(statement, index, SQLTime.micros(v))

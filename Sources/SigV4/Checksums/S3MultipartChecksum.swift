@@ -63,6 +63,6 @@ public enum S3MultipartChecksum {
     public static func multipartETag(partMD5s: [[UInt8]]) -> String {
         var md5 = Insecure.MD5()
         for digest in partMD5s { md5.update(data: digest) }
-        return "\(Hex.encode(md5.finalize()))-\(partMD5s.count)"
+        return "\(Hex.encode(contiguous: md5.finalize()))-\(partMD5s.count)"
     }
 }

@@ -14,12 +14,12 @@ package enum Digests {
 
     /// Lowercase hex SHA-256 of the UTF-8 bytes of `text`.
     package static func sha256Hex(_ text: String) -> String {
-        Hex.encode(sha256(text))
+        Hex.encode(contiguous: sha256(text))
     }
 
     /// Lowercase hex SHA-256 of `bytes`.
     package static func sha256Hex(bytes: some DataProtocol) -> String {
-        Hex.encode(SHA256.hash(data: bytes))
+        Hex.encode(contiguous: SHA256.hash(data: bytes))
     }
 
     /// HMAC-SHA256 of the UTF-8 bytes of `message` under `key`.

@@ -44,11 +44,18 @@ package enum HeaderList {
 
     /// ASCII-lowercases a header name (header names are ASCII tokens).
     package static func lowercase(_ name: some StringProtocol) -> String {
-        var bytes = Array(name.utf8)
-        for index in bytes.indices where bytes[index] >= UInt8(ascii: "A") && bytes[index] <= UInt8(ascii: "Z") {
-            bytes[index] |= 0x20
+        let isUpper = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        // Most names arrive lowercase already (HTTP/2, the SDKs): then a String is returned as
+        // it is, without a copy.
+        guard name.utf8.contains(where: isUpper) else { return String(name) }
+        return String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            var count = 0
+            for byte in name.utf8 {
+                buffer[count] = isUpper(byte) ? byte | 0x20 : byte
+                count += 1
+            }
+            return count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

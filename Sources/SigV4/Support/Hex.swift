@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lowercase hexadecimal encoding and decoding, as used throughout SigV4.
 package enum Hex {
     @usableFromInline
@@ -6,17 +8,45 @@ package enum Hex {
     /// Encodes `bytes` as lowercase hexadecimal.
     @inlinable
     package static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let array = Array(bytes)
-        return String(unsafeUninitializedCapacity: array.count * 2) { output in
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(raw: UnsafeRawBufferPointer($0)) }) {
+            return encoded
+        }
+        return Array(bytes).withUnsafeBytes { encode(raw: $0) }
+    }
+
+    /// Encodes the bytes of a digest (or any contiguous bytes) without copying them first.
+    @inlinable
+    package static func encode(contiguous bytes: some ContiguousBytes) -> String {
+        bytes.withUnsafeBytes { encode(raw: $0) }
+    }
+
+    @inlinable
+    package static func encode(raw bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { output in
             digits.withUnsafeBufferPointer { digits in
                 var index = 0
-                for byte in array {
+                for byte in bytes {
                     output[index] = digits[Int(byte >> 4)]
                     output[index + 1] = digits[Int(byte & 0x0F)]
                     index += 2
                 }
             }
-            return array.count * 2
+            return bytes.count * 2
+        }
+    }
+
+    /// Whether `text` is the hexadecimal form (either case) of `bytes`, compared without
+    /// building either form.
+    @inlinable
+    package static func matches(_ text: some StringProtocol, _ bytes: some ContiguousBytes) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            guard text.utf8.count == raw.count * 2 else { return false }
+            var digits = text.utf8.makeIterator()
+            for byte in raw {
+                guard let high = digits.next().flatMap(value(of:)), let low = digits.next().flatMap(value(of:)),
+                      high << 4 | low == byte else { return false }
+            }
+            return true
         }
     }
 

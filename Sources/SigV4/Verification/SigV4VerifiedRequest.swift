@@ -38,7 +38,7 @@ public struct SigV4VerifiedRequest: Sendable {
     /// - Throws: `XAmzContentSHA256Mismatch`.
     public func verifyPayload(sha256 digest: SHA256.Digest) throws(SigV4Error) {
         guard case .sha256(let declared) = payload else { return }
-        let computed = Hex.encode(digest)
+        let computed = Hex.encode(contiguous: digest)
         guard Hex.decode(declared) == Array(digest) else {
             throw SigV4Error(
                 .xAmzContentSHA256Mismatch,

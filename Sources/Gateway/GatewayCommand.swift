@@ -94,6 +94,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced) (env SQLITE_SYNCHRONOUS).")
     var sqliteSynchronous: String = environment["SQLITE_SYNCHRONOUS"] ?? "normal"
 
+    @Option(help: "Record every read (GET, HEAD) in the operations log before answering it, and refuse a read that cannot be recorded: on or off (env GATEWAY_AUDIT_READS).")
+    var auditReads: String = environment["GATEWAY_AUDIT_READS"] ?? "off"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = environment["LOG_LEVEL"] ?? "info"
 
@@ -131,6 +134,11 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.backendConnectionsPerHost = backendConnections
         configuration.uploadExpiry = max(0, uploadExpiry)
         configuration.shutdownGrace = max(1, shutdownGrace)
+        switch auditReads.lowercased() {
+        case "on", "true", "1": configuration.auditReads = true
+        case "off", "false", "0", "": configuration.auditReads = false
+        default: throw ValidationError("--audit-reads must be on or off, not \(auditReads)")
+        }
         var logger = Logger(label: "gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await GatewayApp.run(configuration: configuration, logger: logger)

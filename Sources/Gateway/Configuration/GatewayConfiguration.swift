@@ -26,6 +26,10 @@ struct GatewayConfiguration: Sendable {
     var region: String = "us-east-1"
     /// With a domain, `BUCKET.DOMAIN` requests are virtual-hosted style.
     var domain: String?
+    /// Whether every read of the S3 API (GET and HEAD: objects, listings, configurations),
+    /// refused ones included, is recorded in the operations log before it is answered; a read
+    /// that cannot be recorded is refused with 503.
+    var auditReads = false
     /// Seconds a connection may stay silent (no request, or no bytes of a request body being
     /// read) before it is closed, so a stalled client cannot hold a connection and its upload.
     var idleTimeout: Int = 30

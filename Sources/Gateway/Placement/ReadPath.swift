@@ -11,6 +11,12 @@ struct ReadPath {
     /// `replicas` are the version's replica rows when the caller already has them.
     func open(_ version: ObjectVersion, replicas known: [Replica]? = nil, range: ClosedRange<Int64>?,
               logger: Logger) async throws -> BackendReadStream {
+        try await openReporting(version, replicas: known, range: range, logger: logger).stream
+    }
+
+    /// ``open(_:replicas:range:logger:)``, also naming the zone that serves the read.
+    func openReporting(_ version: ObjectVersion, replicas known: [Replica]? = nil, range: ClosedRange<Int64>?,
+                       logger: Logger) async throws -> (stream: BackendReadStream, zone: String) {
         var replicas = known ?? []
         if known == nil { replicas = try await state.store.replicas(storageId: version.storageId) }
         for replica in Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy) {
@@ -18,7 +24,7 @@ struct ReadPath {
             do {
                 let stream = try await backend.read(key: replica.backendKey, range: range)
                 state.health.recordSuccess(replica.zone)
-                return stream
+                return (stream, replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])

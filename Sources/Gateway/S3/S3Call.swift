@@ -13,6 +13,36 @@ struct S3Call: Sendable {
     var rawQuery: String
 
     func has(_ name: String) -> Bool { query.contains(name) }
+
+    /// The S3 operation a GET or HEAD performs (as the handlers dispatch it); nil for the
+    /// other methods, which change something and are logged by their handlers.
+    var readOperation: String? {
+        switch method {
+        case .get:
+            guard let bucket, !bucket.isEmpty else { return "ListBuckets" }
+            guard key != nil else {
+                for (parameter, operation) in Self.bucketReads where has(parameter) { return operation }
+                return value("list-type") == "2" ? "ListObjectsV2" : "ListObjects"
+            }
+            for (parameter, operation) in Self.objectReads where has(parameter) { return operation }
+            return "GetObject"
+        case .head:
+            return key == nil ? "HeadBucket" : "HeadObject"
+        default:
+            return nil
+        }
+    }
+
+    private static let bucketReads = [
+        ("location", "GetBucketLocation"), ("versioning", "GetBucketVersioning"), ("versions", "ListObjectVersions"),
+        ("uploads", "ListMultipartUploads"), ("object-lock", "GetObjectLockConfiguration"), ("acl", "GetBucketAcl"),
+        ("tagging", "GetBucketTagging"), ("cors", "GetBucketCors"), ("policy", "GetBucketPolicy"),
+        ("lifecycle", "GetBucketLifecycleConfiguration"), ("encryption", "GetBucketEncryption"),
+    ]
+    private static let objectReads = [
+        ("tagging", "GetObjectTagging"), ("uploadId", "ListParts"), ("retention", "GetObjectRetention"),
+        ("legal-hold", "GetObjectLegalHold"), ("acl", "GetObjectAcl"),
+    ]
     func value(_ name: String) -> String? { query.values(name).first }
 
     /// Parses path-style `/bucket/key` (after `prefix`, e.g. `/s3`) or virtual-hosted style

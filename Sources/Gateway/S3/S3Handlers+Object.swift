@@ -275,7 +275,8 @@ extension S3Handlers {
         if head || version.size == 0 {
             return Response(status: status, headers: headers)
         }
-        let stream = try await ReadPath(state: state).open(version, replicas: replicas, range: range, logger: logger)
+        let (stream, zone) = try await ReadPath(state: state).openReporting(version, replicas: replicas, range: range, logger: logger)
+        audit?.servedZone = zone
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
     }
 

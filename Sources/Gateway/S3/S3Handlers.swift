@@ -22,6 +22,8 @@ struct S3Handlers {
     let headerList: [(name: String, value: String)]
     let requestID: String
     let logger: Logger
+    /// What an audited read records beyond its response (the zone it was served from).
+    var audit: ReadAudit?
 
     var store: any MetadataStore { state.store }
 

@@ -27,6 +27,9 @@ struct S3Responder: HTTPResponder {
         let started = ContinuousClock.now
         var response: Response
         var call: S3Call?
+        var principal: Principal?
+        var failure: S3ErrorCode?
+        let audit = state.configuration.auditReads ? ReadAudit() : nil
         do {
             guard state.startup.isOpen else {
                 throw S3Error(.serviceUnavailable, message: "The gateway is starting; retry shortly.")
@@ -34,22 +37,33 @@ struct S3Responder: HTTPResponder {
             let parsed = try S3Call.parse(request, prefix: prefix, domain: state.configuration.domain)
             call = parsed
             let auth = try await authenticate(request, call: parsed)
+            principal = auth.principal
             let handler = S3Handlers(state: state, policies: state.policies, call: parsed, request: request, principal: auth.principal,
-                                     auth: auth.verified, headerList: auth.headers, requestID: requestID, logger: logger)
+                                     auth: auth.verified, headerList: auth.headers, requestID: requestID, logger: logger,
+                                     audit: audit)
             response = try await handler.handle()
         } catch let error as S3Error {
+            failure = error.code
             response = Self.errorResponse(error, requestID: requestID, resource: request.uri.path, head: request.method == .head)
         } catch let error as SigV4Error {
-            response = Self.errorResponse(S3Error(error), requestID: requestID, resource: request.uri.path,
-                                          head: request.method == .head)
+            let error = S3Error(error)
+            failure = error.code
+            response = Self.errorResponse(error, requestID: requestID, resource: request.uri.path, head: request.method == .head)
         } catch let error as MetadataError where error.code == .unavailable {
             logger.error("metadata store unavailable", metadata: ["error": "\(error)"])
+            failure = .serviceUnavailable
             response = Self.errorResponse(S3Error(.serviceUnavailable, message: "The metadata store is unavailable; retry later."),
                                           requestID: requestID, resource: request.uri.path, head: request.method == .head)
         } catch {
             logger.error("request failed", metadata: ["error": "\(error)"])
+            failure = .internalError
             response = Self.errorResponse(S3Error(.internalError), requestID: requestID, resource: request.uri.path,
                                           head: request.method == .head)
+        }
+        if let audit, let call, let operation = call.readOperation {
+            response = await audit.record(operation, call: call, principal: principal, response: response, failure: failure,
+                                          requestID: requestID, duration: ContinuousClock.now - started, state: state,
+                                          logger: logger)
         }
         response.headers[.amzRequestID] = requestID
         response.headers[.amzID2] = requestID

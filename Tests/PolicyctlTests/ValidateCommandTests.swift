@@ -167,4 +167,53 @@ import Testing
             #expect(lines.contains { $0.hasPrefix("::error file=\(dir)/bad.yaml,line=8,col=17,title=unknown-country::") }, "\(r)")
         }
     }
+
+    // MARK: hints
+
+    /// Several candidates at the same edit distance: the hint must not follow a `Set`'s or a
+    /// `Dictionary`'s iteration order, which changes from one process to the next.
+    @Test func didYouMeanHintsAreTheSameInEveryRun() throws {
+        let catalog = """
+            zone_code,provider_name,country_code,region_city,endpoint
+            FI-HEL-A-1,ProvA,FI,Helsinki,a.example.com
+            XX-BAD-A-1,ProvA,XX,Nowhere,x.example.com
+            """
+        let policies = """
+            apiVersion: sovereignty/v1
+            kind: CountryGroup
+            metadata: { name: abcx }
+            spec: { countries: [FI] }
+            ---
+            apiVersion: sovereignty/v1
+            kind: CountryGroup
+            metadata: { name: abcy }
+            spec: { countries: [SE] }
+            ---
+            apiVersion: sovereignty/v1
+            kind: ResidencyPolicy
+            metadata: { name: everything }
+            spec:
+              match: {}
+              allow: { countries: [EUA, ABCZ] }
+            ---
+            apiVersion: sovereignty/v1
+            kind: ReplicationPolicy
+            metadata: { name: one }
+            spec: { match: {}, copies: 1 }
+            """
+        try withTempFiles(["catalog.csv": catalog, "policies/p.yaml": policies]) { dir in
+            var outputs = Set<String>()
+            for _ in 0..<6 {
+                let r = try Policyctl.run(["validate", dir + "/policies", "--catalog", dir + "/catalog.csv"])
+                #expect(r.status == 1, "\(r)")
+                outputs.insert(r.stdout)
+            }
+            #expect(outputs.count == 1, "the output differs between runs:\n\(outputs.joined(separator: "\n---\n"))")
+            let out = outputs.first ?? ""
+            // Ties go to the candidate first in byte order.
+            #expect(out.contains("did you mean 'AX'?"), "\(out)")
+            #expect(out.contains("did you mean 'EEA'?"), "\(out)")
+            #expect(out.contains("did you mean 'ABCX'?"), "\(out)")
+        }
+    }
 }

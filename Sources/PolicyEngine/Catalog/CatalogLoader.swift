@@ -100,7 +100,7 @@ public enum CatalogLoader {
             }
             let country = value("country_code") ?? ""
             if !country.isEmpty && !Countries.isCode(country) {
-                var hints = Suggestions.hint(for: country.uppercased(), in: Countries.codes)
+                var hints = Suggestions.hint(for: country.uppercased(), in: Countries.codes.sorted())
                 if let fix = Countries.commonMistakes[country.uppercased()] { hints = ["did you mean '\(fix)'?"] }
                 else if Countries.isCode(country.uppercased()) { hints = ["country codes are upper-case: '\(country.uppercased())'"] }
                 diagnostics.append(.error(.catalogUnknownCountry, at: loc(row.line, col("country_code")),

@@ -111,7 +111,7 @@ public struct PolicyCompiler: Sendable {
         } else if Countries.isCode(upper) {
             hints = ["country codes are upper-case: write '\(upper)'"]
         } else {
-            hints = Suggestions.hint(for: upper, in: Array(Countries.builtInGroups.keys) + groupNames + Countries.codes.sorted())
+            hints = Suggestions.hint(for: upper, in: Countries.builtInGroups.keys.sorted() + groupNames.sorted() + Countries.codes.sorted())
         }
         return .error(.unknownCountry, at: entry.location,
                       "'\(entry.value)' is neither an ISO 3166-1 alpha-2 country code nor a country group", hints: hints)

@@ -23,14 +23,20 @@ enum Suggestions {
     }
 
     /// The closest candidate within a distance that grows with the word's length, if any.
-    /// Comparison ignores case so that `keyprefixes` finds `keyPrefixes`.
+    /// Comparison ignores case so that `keyprefixes` finds `keyPrefixes`. Among candidates at
+    /// the same distance the first in byte order wins, so the hint does not depend on the order
+    /// in which the candidates come (a `Set`'s or a `Dictionary`'s order changes between runs).
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
         let limit = max(1, min(3, lowered.count / 3))
         var best: (String, Int)?
         for candidate in candidates {
             let d = distance(lowered, candidate.lowercased(), limit: limit)
-            if d <= limit, d < (best?.1 ?? .max) { best = (candidate, d) }
+            guard d <= limit else { continue }
+            if let (current, distance) = best {
+                guard d < distance || (d == distance && candidate.utf8.lexicographicallyPrecedes(current.utf8)) else { continue }
+            }
+            best = (candidate, d)
         }
         return best?.0
     }

@@ -296,6 +296,21 @@ import Testing
         #expect(ok.diagnostics.isEmpty, "\(ok.diagnostics.rendered)")
     }
 
+    /// A yes/no boolean is an error in a document that was read: the set is still known to
+    /// have no catch-all. Only a file whose YAML could not be read hides the warning.
+    @Test func missingCatchAllIsStillWarnedAboutNextToDocumentErrors() throws {
+        let text = documents(residency("hr", "match: {buckets: [\"hr-*\"]}\nallow:\n  countries: [FI]\nrequire:\n  euHeadquartered: yes"),
+                             replication("hr", "match: {buckets: [\"hr-*\"]}\ncopies: 1"))
+        let result = compile(text, catalog: miniCatalog(), file: "c.yaml")
+        #expect(result.diagnostics.with("yaml11-boolean").count == 1, "\(result.diagnostics.rendered)")
+        #expect(result.diagnostics.with("missing-catch-all").count == 2, "\(result.diagnostics.rendered)")
+        // A file that does not parse may hold the catch-all: no warning then.
+        let broken = compile(files: [("a.yaml", documents(residency("hr", "match: {buckets: [\"hr-*\"]}"))),
+                                     ("b.yaml", "spec: [unclosed\n")], catalog: miniCatalog())
+        #expect(broken.diagnostics.with("yaml-syntax").count == 1, "\(broken.diagnostics.rendered)")
+        #expect(broken.diagnostics.with("missing-catch-all").isEmpty, "\(broken.diagnostics.rendered)")
+    }
+
     @Test func anObjectThatNoResidencyPolicyMatchesIsRefused() throws {
         let text = documents(residency("hr", "match: {buckets: [\"hr-*\"]}\nallow:\n  countries: [FI]"), oneCopyEverywhere)
         let compiled = compile(text, catalog: miniCatalog()).compiled

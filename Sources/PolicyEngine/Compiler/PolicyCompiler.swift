@@ -41,7 +41,9 @@ public struct PolicyCompiler: Sendable {
             policySetHash: hash, classLimit: classLimit)
         diagnostics += compiled.analysis.diagnostics
         // Without the documents of files that did not parse, a missing catch-all is no finding.
-        let parsedEverything = !set.diagnostics.contains { $0.severity == .error && $0.code.hasPrefix("yaml") || $0.code == DiagnosticCode.aliasNotAllowed.rawValue || $0.code == DiagnosticCode.fileTooLarge.rawValue || $0.code == DiagnosticCode.nestingTooDeep.rawValue || $0.code == DiagnosticCode.duplicateKey.rawValue }
+        // Errors inside documents that were read (a yes/no boolean, an unknown field) do not
+        // hide a catch-all.
+        let parsedEverything = set.unparsedFiles.isEmpty
         let fallback = set.files.first.map { SourceLocation(file: $0.path, line: 1, column: 1) }
         if parsedEverything, !set.residencyPolicies.contains(where: { $0.match.isCatchAll }) {
             diagnostics.append(.warning(.missingCatchAll, at: set.residencyPolicies.first?.location ?? fallback,

@@ -17,6 +17,9 @@ public struct PolicySet: Sendable {
     public var tests: [PolicyTest]
     public var files: [SourceFile]
     public var diagnostics: [Diagnostic]
+    /// Files whose YAML could not be read (syntax, strict-profile or size errors): none of
+    /// their documents is in the set.
+    public var unparsedFiles: [String] = []
 
     /// Reads every `*.yaml`/`*.yml` file below each directory path (sorted by path) and each file
     /// path as given. Throws only when a path cannot be read at all.
@@ -42,17 +45,22 @@ public struct PolicySet: Sendable {
     public static func parse(_ sources: [SourceFile], loader: YAMLLoader = YAMLLoader()) -> PolicySet {
         var parser = PolicyParser()
         var diagnostics: [Diagnostic] = []
+        var unparsed: [String] = []
         for source in sources {
             let result = loader.load(source.contents, file: source.path)
             diagnostics += result.diagnostics
             // A file with YAML errors is not interpreted further: its tree may be partial.
-            if result.diagnostics.hasErrors { continue }
+            if result.diagnostics.hasErrors {
+                unparsed.append(source.path)
+                continue
+            }
             for document in result.documents { parser.parse(document) }
         }
         diagnostics += parser.diagnostics
         var set = PolicySet(
             residencyPolicies: parser.residency, replicationPolicies: parser.replication,
-            countryGroups: parser.groups, tests: parser.tests, files: sources, diagnostics: diagnostics)
+            countryGroups: parser.groups, tests: parser.tests, files: sources, diagnostics: diagnostics,
+            unparsedFiles: unparsed)
         set.checkUniqueNames()
         return set
     }

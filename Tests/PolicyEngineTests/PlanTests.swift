@@ -283,6 +283,26 @@ import Testing
         }
     }
 
+    /// Every document of a `*.test.yaml` file is loaded, so a policy kept there is enforced:
+    /// the hash must change with it. Editing only the tests of a test file leaves it alone.
+    @Test func thePolicySetHashCoversPoliciesKeptInTestFiles() throws {
+        let main = documents(anywhere, oneCopyEverywhere)
+        let test = doc("PolicyTest", "t", "cases:\n  - object: { bucket: b, key: k }\n    expect: { allowed: true }")
+        func hash(_ testFile: String) -> String {
+            let set = PolicySet.parse([PolicySet.SourceFile(path: "policies/main.yaml", contents: Array(main.utf8)),
+                                       PolicySet.SourceFile(path: "policies/cases.test.yaml", contents: Array(testFile.utf8))])
+            let result = PolicyCompiler().compile(set, catalog: miniCatalog())
+            #expect(result.diagnostics.errors.isEmpty, "\(result.diagnostics.rendered)")
+            return result.compiled.policySetHash
+        }
+        let onlyTests = hash(documents(test))
+        #expect(hash(documents(test.replacingOccurrences(of: "bucket: b", with: "bucket: c"))) == onlyTests)
+        let finland = hash(documents(test, residency("fi", "match: {}\nallow:\n  countries: [FI]")))
+        let sweden = hash(documents(test, residency("fi", "match: {}\nallow:\n  countries: [SE]")))
+        #expect(finland != onlyTests)
+        #expect(sweden != finland)
+    }
+
     // MARK: the runtime walk
 
     @Test func chooseZonesSkipsDownZonesAndNeverLeavesTheEligibleSet() throws {

@@ -1,7 +1,8 @@
 import Crypto
 
-/// The identity of a compiled policy set: SHA-256 over every policy file (path and bytes, in
-/// load order), the catalog's bytes and the zones with an enabled backend.
+/// The identity of a compiled policy set: SHA-256 over every policy file that holds an enforced
+/// document (path and bytes, in load order), the catalog's bytes and the zones with an enabled
+/// backend.
 enum PolicySetHash {
     static func compute(files: [PolicySet.SourceFile], catalog: Catalog, enabledZones: Set<String>?) -> String {
         var hasher = SHA256()
@@ -10,8 +11,11 @@ enum PolicySetHash {
             withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
             bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
-        // Policy tests are not part of what is enforced: editing one does not change the hash.
-        for file in files where !file.path.hasSuffix(".test.yaml") && !file.path.hasSuffix(".test.yml") {
+        // Policy tests are not part of what is enforced: editing a test file does not change the
+        // hash. A test file is left out only when it holds nothing but PolicyTest documents: any
+        // other document in it is loaded and enforced like one in any other file. (Files named
+        // otherwise are always hashed, so that the hash of an unchanged set stays the same.)
+        for file in files where !(isTestFileName(file.path) && file.holdsOnlyTests) {
             add("policy:" + baseName(file.path), file.contents)
         }
         add("catalog", catalog.contents)
@@ -20,6 +24,10 @@ enum PolicySetHash {
             let hex = Array("0123456789abcdef".utf8)
             return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
         }.joined()
+    }
+
+    private static func isTestFileName(_ path: String) -> Bool {
+        path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
     }
 
     /// The file's path relative to its policy directory would be ideal; the last two path

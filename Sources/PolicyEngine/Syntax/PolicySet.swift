@@ -3,6 +3,9 @@ public struct PolicySet: Sendable {
     public struct SourceFile: Sendable {
         public var path: String
         public var contents: [UInt8]
+        /// Set when the file was parsed: every document in it is a `PolicyTest` (or empty), so
+        /// nothing in it is enforced.
+        public internal(set) var holdsOnlyTests = false
 
         /// A policy file as read from `path` (used in diagnostics and in the policy-set hash).
         public init(path: String, contents: [UInt8]) {
@@ -46,7 +49,8 @@ public struct PolicySet: Sendable {
         var parser = PolicyParser()
         var diagnostics: [Diagnostic] = []
         var unparsed: [String] = []
-        for source in sources {
+        var sources = sources
+        for (i, source) in sources.enumerated() {
             let result = loader.load(source.contents, file: source.path)
             diagnostics += result.diagnostics
             // A file with YAML errors is not interpreted further: its tree may be partial.
@@ -55,6 +59,7 @@ public struct PolicySet: Sendable {
                 continue
             }
             for document in result.documents { parser.parse(document) }
+            sources[i].holdsOnlyTests = result.documents.allSatisfy(Self.isTestOrEmpty)
         }
         diagnostics += parser.diagnostics
         var set = PolicySet(
@@ -63,6 +68,18 @@ public struct PolicySet: Sendable {
             unparsedFiles: unparsed)
         set.checkUniqueNames()
         return set
+    }
+
+    /// A document without content, or one whose `kind` is `PolicyTest`.
+    private static func isTestOrEmpty(_ document: YAMLDocument) -> Bool {
+        guard let root = document.root else { return true }
+        switch root {
+        case .scalar(let s): return s.isNull
+        case .sequence: return false
+        case .mapping(let m):
+            guard case .scalar(let kind)? = m["kind"] else { return false }
+            return kind.value == PolicyKind.policyTest.rawValue
+        }
     }
 
     public static func parse(text: String, file: String = "policy.yaml") -> PolicySet {

@@ -161,6 +161,19 @@ import Testing
 
     // MARK: schema
 
+    /// As the parser: apiVersion is required, except in a PolicyTest.
+    @Test func theSchemaRequiresApiVersionExceptInAPolicyTest() throws {
+        let text = PolicySchema.json().serialized()
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(root["required"] as? [String] == ["kind", "metadata", "spec"])
+        let rules = try #require(root["allOf"] as? [[String: Any]])
+        let rule = try #require(rules.first { ($0["else"] as? [String: Any])?["required"] as? [String] == ["apiVersion"] })
+        let condition = try #require(rule["if"] as? [String: Any])
+        #expect(condition["required"] as? [String] == ["kind"])
+        let kind = (condition["properties"] as? [String: Any])?["kind"] as? [String: Any]
+        #expect(kind?["const"] as? String == "PolicyTest")
+    }
+
     @Test func theSchemaIsJSONWithASchemaKeyAndTheKinds() throws {
         let text = PolicySchema.json().serialized()
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -238,6 +238,35 @@ import Testing
 
     // MARK: required fields
 
+    /// The `policyctl test` example of the language contract, verbatim: it has no apiVersion.
+    static let contractTestExample = """
+        kind: PolicyTest
+        metadata: { name: personal-data-stays-in-finland }
+        spec:
+          cases:
+            - object: { bucket: hr-data, key: personal/a.txt, tags: { classification: personal } }
+              expect:
+                allowed: true
+                zones: [FI-HEL-UC-1, FI-HEL-HZ-1]   # exact order; or zonesInclude / zonesExclude
+                copies: 2
+                countries: [FI]                     # every chosen zone is in one of these
+        """
+
+    @Test func aPolicyTestMayLeaveOutApiVersionButNoOtherKindMay() throws {
+        let set = parsePolicies(Self.contractTestExample, file: "example.test.yaml")
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics.rendered)")
+        #expect(set.tests.count == 1)
+        #expect(set.tests.first?.cases.first?.expect.zones == ["FI-HEL-UC-1", "FI-HEL-HZ-1"])
+        // Given, it must still be the supported version.
+        let wrong = parsePolicies("apiVersion: sovereignty/v2\n" + Self.contractTestExample)
+        #expect(wrong.diagnostics.codes == ["unsupported-api-version"], "\(wrong.diagnostics.rendered)")
+        for kind in ["ResidencyPolicy", "ReplicationPolicy", "CountryGroup"] {
+            let other = parsePolicies("kind: \(kind)\nmetadata: {name: a}\nspec: {match: {}, copies: 1, countries: [FI]}\n")
+            #expect(other.diagnostics.with("missing-field").contains { $0.message.contains("'apiVersion'") },
+                    "\(kind): \(other.diagnostics.rendered)")
+        }
+    }
+
     @Test func missingRequiredFieldsAreErrors() throws {
         let cases: [(text: String, field: String)] = [
             ("kind: ResidencyPolicy\nmetadata: {name: a}\nspec: {match: {}}\n", "apiVersion"),

@@ -38,6 +38,50 @@ import FoundationXML
         #expect(matches(explicit.stdoutLines.last ?? "", #"^[0-9]+ passed, 0 failed$"#))
     }
 
+    /// The `policyctl test` example of the language contract, verbatim (it has no apiVersion).
+    static let contractExample = """
+        kind: PolicyTest
+        metadata: { name: personal-data-stays-in-finland }
+        spec:
+          cases:
+            - object: { bucket: hr-data, key: personal/a.txt, tags: { classification: personal } }
+              expect:
+                allowed: true
+                zones: [FI-HEL-UC-1, FI-HEL-HZ-1]   # exact order; or zonesInclude / zonesExclude
+                copies: 2
+                countries: [FI]                     # every chosen zone is in one of these
+        """
+
+    static let finlandTwoProviders = """
+        apiVersion: sovereignty/v1
+        kind: ResidencyPolicy
+        metadata: { name: finland }
+        spec:
+          match: {}
+          allow: { countries: [FI] }
+        ---
+        apiVersion: sovereignty/v1
+        kind: ReplicationPolicy
+        metadata: { name: two-providers }
+        spec:
+          match: {}
+          copies: 2
+          minProviders: 2
+          prefer: [FI-HEL-UC-1, FI-HEL-HZ-1]
+        """
+
+    @Test func theContractsTestExampleValidatesAndRuns() throws {
+        try withTempFiles(["policies/set.yaml": Self.finlandTwoProviders,
+                           "policies/example.test.yaml": Self.contractExample]) { dir in
+            let validate = try Policyctl.run(["validate", dir + "/policies", "--strict"])
+            #expect(validate.status == 0, "\(validate)")
+            let r = try Policyctl.run(["test", dir + "/policies"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdoutLines.last == "1 passed, 0 failed", "\(r)")
+            #expect(r.stdout.contains("PASS personal-data-stays-in-finland / "), "\(r)")
+        }
+    }
+
     @Test func aFailingCaseExitsWithOneAndSaysWhy() throws {
         try withTempFiles(["policies/all.yaml": Texts.catchAllResidency + "\n---\n" + Texts.catchAllReplication,
                            "policies/fail.test.yaml": Self.failingCase]) { dir in

@@ -102,14 +102,19 @@ public enum PolicySchema {
             ("title", "Sovereignty policy document (sovereignty/v1)"),
             ("type", "object"),
             ("additionalProperties", false),
-            ("required", .strings(["apiVersion", "kind", "metadata", "spec"])),
+            ("required", .strings(["kind", "metadata", "spec"])),
             ("properties", obj([
-                ("apiVersion", obj([("const", .string(PolicyEngineInfo.apiVersion))])),
+                ("apiVersion", obj([("const", .string(PolicyEngineInfo.apiVersion)),
+                                    ("description", "required, except in a PolicyTest")])),
                 ("kind", string("document kind", enumValues: PolicyKind.allCases.map(\.rawValue))),
                 ("metadata", metadata),
                 ("spec", obj([("type", "object")])),
             ])),
             ("allOf", .array([
+                // apiVersion may be left out of a PolicyTest only.
+                obj([("if", obj([("required", .strings(["kind"])),
+                                 ("properties", obj([("kind", obj([("const", .string(PolicyKind.policyTest.rawValue))]))]))])),
+                     ("else", obj([("required", .strings(["apiVersion"]))]))]),
                 kindRule(.residencyPolicy, residencySpec),
                 kindRule(.replicationPolicy, replicationSpec),
                 kindRule(.countryGroup, groupSpec),

@@ -14,9 +14,12 @@ struct PolicyParser {
         guard let root = document.root, !(isNull(root)) else {
             return  // an empty document (a trailing `---`) is allowed
         }
+        // A PolicyTest may leave out apiVersion (as the contract's own example does); if it
+        // gives one, it is checked like any other. Every other kind requires it.
+        let required = Self.isPolicyTest(root) ? ["kind", "metadata", "spec"] : ["apiVersion", "kind", "metadata", "spec"]
         guard let m = reader.mapping(root, "a policy document",
                                      allowed: ["apiVersion", "kind", "metadata", "spec"],
-                                     required: ["apiVersion", "kind", "metadata", "spec"]) else { return }
+                                     required: required) else { return }
         if let v = m["apiVersion"], let version = reader.string(v, "apiVersion"), version.value != Self.apiVersion {
             reader.error(.unsupportedAPIVersion, version.location,
                          "unsupported apiVersion '\(version.value)'", hints: ["use apiVersion: \(Self.apiVersion)"])
@@ -40,6 +43,12 @@ struct PolicyParser {
         case .policyTest:
             if let t = parseTest(specNode, metadata: metadata, at: m.location) { tests.append(t) }
         }
+    }
+
+    /// A mapping whose `kind` is `PolicyTest`.
+    private static func isPolicyTest(_ node: YAMLNode) -> Bool {
+        guard case .mapping(let m) = node, case .scalar(let kind)? = m["kind"] else { return false }
+        return kind.value == PolicyKind.policyTest.rawValue
     }
 
     private func isNull(_ node: YAMLNode) -> Bool {

@@ -97,7 +97,8 @@ struct Schema: ParsableCommand {
     var catalog: String?
 
     func run() throws {
-        var flags = Catalog.knownBooleanColumns
+        // Without a catalog, any boolean column name is accepted (the known ones are examples).
+        var flags: [String]?
         if let catalog {
             do {
                 flags = try CatalogLoader.load(path: catalog).catalog.flagNames

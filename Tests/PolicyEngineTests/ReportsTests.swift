@@ -174,6 +174,69 @@ import Testing
         #expect(kind?["const"] as? String == "PolicyTest")
     }
 
+    /// The `spec` schema of a kind, and a property in it.
+    static func specSchema(_ root: [String: Any], _ kind: String) -> [String: Any]? {
+        let rules = root["allOf"] as? [[String: Any]] ?? []
+        for rule in rules {
+            let condition = (rule["if"] as? [String: Any])?["properties"] as? [String: Any]
+            guard (condition?["kind"] as? [String: Any])?["const"] as? String == kind else { continue }
+            guard let then = rule["then"] as? [String: Any], then["properties"] != nil else { continue }
+            return ((then["properties"] as? [String: Any])?["spec"]) as? [String: Any]
+        }
+        return nil
+    }
+
+    static func property(_ schema: [String: Any]?, _ path: String...) -> [String: Any]? {
+        var current = schema
+        for name in path { current = (current?["properties"] as? [String: Any])?[name] as? [String: Any] }
+        return current
+    }
+
+    /// Any boolean column of a catalog is a flag: without a catalog the schema cannot list them
+    /// all, so it accepts any column name; with one it offers exactly the catalog's flags.
+    @Test func theSchemaAcceptsAnyFlagWithoutACatalog() throws {
+        func flagItems(_ value: JSONValue) throws -> [String: Any] {
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(value.serialized().utf8)) as? [String: Any])
+            let spec = Self.specSchema(root, "ResidencyPolicy")
+            let capabilities = try #require(Self.property(spec, "require", "capabilities")?["items"] as? [String: Any])
+            let certifications = try #require(Self.property(spec, "require", "certifications")?["items"] as? [String: Any])
+            #expect(NSDictionary(dictionary: capabilities) == NSDictionary(dictionary: certifications))
+            return capabilities
+        }
+        let open = try flagItems(PolicySchema.json())
+        #expect(open["enum"] == nil, "\(open)")
+        #expect(open["type"] as? String == "string")
+        let pattern = try #require(open["pattern"] as? String)
+        for name in ["encryption_at_rest", "iso27017", "soc2", "object_lock"] { #expect(matches(name, pattern), "\(name)") }
+        #expect(!matches("", pattern))
+        #expect((open["examples"] as? [String])?.contains("object_lock") == true)
+        let closed = try flagItems(PolicySchema.json(flagNames: ["object_lock", "encryption_at_rest"]))
+        #expect(closed["enum"] as? [String] == ["object_lock", "encryption_at_rest"])
+    }
+
+    /// The bounds the parser enforces, and the empty values it accepts.
+    @Test func theSchemaHasTheParsersBounds() throws {
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(PolicySchema.json().serialized().utf8)) as? [String: Any])
+        let replicationSpec = Self.specSchema(root, "ReplicationPolicy")
+        func bounds(_ field: String) -> [Int?] {
+            let p = Self.property(replicationSpec, field)
+            return [p?["minimum"] as? Int, p?["maximum"] as? Int]
+        }
+        #expect(bounds("copies") == [1, 16])
+        #expect(bounds("minProviders") == [1, 16])
+        #expect(bounds("minCities") == [1, 16])
+        #expect(bounds("priority") == [-1_000_000, 1_000_000])
+        #expect(bounds("writeQuorum") == [1, 16])
+        // `match:` with no value is a catch-all to the parser.
+        for kind in ["ResidencyPolicy", "ReplicationPolicy"] {
+            let match = Self.property(Self.specSchema(root, kind), "match")
+            #expect(match?["type"] as? [String] == ["object", "null"], "\(kind): \(String(describing: match))")
+        }
+        let set = parsePolicies(documents(residency("all", "match:"), replication("one", "match: ~\ncopies: 1")))
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics.rendered)")
+        #expect(set.residencyPolicies.first?.match.isCatchAll == true)
+    }
+
     @Test func theSchemaIsJSONWithASchemaKeyAndTheKinds() throws {
         let text = PolicySchema.json().serialized()
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

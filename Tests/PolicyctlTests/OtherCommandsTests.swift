@@ -200,6 +200,13 @@ import FoundationXML
         let withCatalog = try Policyctl.run(["schema", "--catalog", "providers_flat.csv"])
         #expect(withCatalog.status == 0)
         #expect(withCatalog.stdout.contains("iso27017"), "flag columns of the catalog are offered")
+        // Without a catalog any column name is a flag: no list of six known columns.
+        let capabilities = ((((root["allOf"] as? [[String: Any]] ?? []).compactMap {
+            ((($0["then"] as? [String: Any])?["properties"] as? [String: Any])?["spec"] as? [String: Any])
+        }.compactMap { (($0["properties"] as? [String: Any])?["require"] as? [String: Any]) }.first)?["properties"]
+            as? [String: Any])?["capabilities"] as? [String: Any])?["items"] as? [String: Any]
+        #expect(capabilities != nil, "\(r)")
+        #expect(capabilities?["enum"] == nil, "\(String(describing: capabilities))")
     }
 
     @Test(arguments: [["--help"], ["validate", "--help"], ["plan", "--help"], ["test", "--help"], ["catalog", "--help"],

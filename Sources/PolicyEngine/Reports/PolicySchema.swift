@@ -1,7 +1,10 @@
 /// A JSON Schema (draft-07) of the policy files, for editors' YAML support
 /// (e.g. `# yaml-language-server: $schema=policy.schema.json`).
 public enum PolicySchema {
-    public static func json(flagNames: [String] = Catalog.knownBooleanColumns) -> JSONValue {
+    /// `flagNames`: the boolean columns of the catalog the policies are written for, offered as
+    /// the only values of `require.capabilities`/`certifications`. Without a catalog (nil) any
+    /// column name is accepted there, and the known columns are given as examples.
+    public static func json(flagNames: [String]? = nil) -> JSONValue {
         func obj(_ fields: [(String, JSONValue)]) -> JSONValue { .object(fields) }
         func string(_ description: String, pattern: String? = nil, enumValues: [String]? = nil) -> JSONValue {
             var f: [(String, JSONValue)] = [("type", "string"), ("description", .string(description))]
@@ -12,13 +15,16 @@ public enum PolicySchema {
         func stringList(_ description: String, items: JSONValue = .object([("type", "string")])) -> JSONValue {
             obj([("type", "array"), ("description", .string(description)), ("items", items)])
         }
-        func integer(_ description: String, minimum: Int? = nil) -> JSONValue {
+        func integer(_ description: String, minimum: Int? = nil, maximum: Int? = nil) -> JSONValue {
             var f: [(String, JSONValue)] = [("type", "integer"), ("description", .string(description))]
             if let minimum { f.append(("minimum", .int(Int64(minimum)))) }
+            if let maximum { f.append(("maximum", .int(Int64(maximum)))) }
             return .object(f)
         }
-        func strict(_ properties: [(String, JSONValue)], required: [String] = [], description: String? = nil) -> JSONValue {
-            var f: [(String, JSONValue)] = [("type", "object")]
+        /// `nullable`: the parser takes an empty value (`match:`, `allow: ~`) as an empty mapping.
+        func strict(_ properties: [(String, JSONValue)], required: [String] = [], description: String? = nil,
+                    nullable: Bool = false) -> JSONValue {
+            var f: [(String, JSONValue)] = [("type", nullable ? .strings(["object", "null"]) : "object")]
             if let description { f.append(("description", .string(description))) }
             f += [("additionalProperties", false), ("properties", .object(properties))]
             if !required.isEmpty { f.append(("required", .strings(required))) }
@@ -31,35 +37,45 @@ public enum PolicySchema {
             ("keyPrefixes", stringList("key prefixes; any may hold; omitted = every key")),
             ("tags", obj([("type", "object"), ("description", "object tags that must all hold; \"*\" = present with any value"),
                           ("additionalProperties", .object([("type", "string")]))])),
-        ], description: "which objects the policy applies to; all given fields must hold; {} matches every object")
+        ], description: "which objects the policy applies to; all given fields must hold; {} matches every object",
+           nullable: true)
         let filter = { (what: String) in strict([
             ("countries", stringList("\(what) these countries or groups", items: country)),
             ("cities", stringList("\(what) these cities (case-insensitive)")),
             ("providers", stringList("\(what) these providers (case-insensitive)")),
             ("zones", stringList("\(what) these zone codes")),
-        ]) }
+        ], nullable: true) }
         let metadata = strict([
             ("name", string("lowercase DNS label, unique per kind", pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")),
             ("description", string("what the policy is for")),
             ("owner", string("who answers for it; shown in explanations")),
         ], required: ["name"])
+        let flag: JSONValue = if let flagNames {
+            string("a boolean column of the catalog", enumValues: flagNames)
+        } else {
+            // Any boolean column of the catalog is a flag: without the catalog, any column name.
+            obj([("type", "string"),
+                 ("description", "a boolean column of the catalog (true/false values), e.g. object_lock or iso27001"),
+                 ("pattern", "^\\S(.*\\S)?$"),
+                 ("examples", .strings(Catalog.knownBooleanColumns))])
+        }
         let residencySpec = strict([
             ("match", selector),
             ("allow", filter("admit only")),
             ("deny", filter("exclude")),
             ("require", strict([
-                ("capabilities", stringList("boolean catalog columns every zone must have", items: string("catalog flag", enumValues: flagNames))),
-                ("certifications", stringList("boolean catalog columns every zone must have", items: string("catalog flag", enumValues: flagNames))),
+                ("capabilities", stringList("boolean catalog columns every zone must have", items: flag)),
+                ("certifications", stringList("boolean catalog columns every zone must have", items: flag)),
                 ("euHeadquartered", obj([("type", "boolean"), ("description", "the operator's legal seat is in the EU")])),
-            ])),
+            ], nullable: true)),
         ], required: ["match"])
         let replicationSpec = strict([
             ("match", selector),
-            ("priority", integer("the highest-priority matching policy applies")),
-            ("copies", integer("replicas of every version", minimum: 1)),
-            ("minProviders", integer("distinct providers among the copies (default 1)", minimum: 1)),
-            ("minCities", integer("distinct cities among the copies (default 1)", minimum: 1)),
-            ("writeQuorum", integer("copies durable before the client gets 200 (default = copies)", minimum: 1)),
+            ("priority", integer("the highest-priority matching policy applies (default 0)", minimum: -1_000_000, maximum: 1_000_000)),
+            ("copies", integer("replicas of every version", minimum: 1, maximum: 16)),
+            ("minProviders", integer("distinct providers among the copies (default 1), at most copies", minimum: 1, maximum: 16)),
+            ("minCities", integer("distinct cities among the copies (default 1), at most copies", minimum: 1, maximum: 16)),
+            ("writeQuorum", integer("copies durable before the client gets 200 (default = copies), 1…copies", minimum: 1, maximum: 16)),
             ("replicationDeadline", duration),
             ("placement", string("ordered (default) or spread", enumValues: Placement.allCases.map(\.rawValue))),
             ("prefer", stringList("zone codes or provider names tried first, in order")),
@@ -81,7 +97,7 @@ public enum PolicySchema {
             ("replicationPolicy", string("the applying replication policy")),
             ("residencyPolicies", stringList("the matching residency policies")),
             ("versioning", string("expected versioning", enumValues: VersioningMode.allCases.map(\.rawValue))),
-        ])
+        ], nullable: true)
         let testSpec = strict([
             ("cases", obj([("type", "array"), ("items", strict([
                 ("name", string("case name")),

@@ -267,6 +267,23 @@ import Testing
         }
     }
 
+    /// "Every *.yaml/*.yml file below the directory is read": hidden files and directories
+    /// too; only a Git repository's own `.git` directory is not.
+    @Test func hiddenFilesAndDirectoriesAreRead() throws {
+        try withTempDir { dir in
+            try writeFile(dir + "/.hidden.yaml", anywhere)
+            try writeFile(dir + "/.config/replication.yml", oneCopyEverywhere)
+            try writeFile(dir + "/groups/.baltic.yaml", group("baltic", "[EE, LV, LT]"))
+            try writeFile(dir + "/.git/info.yaml", "this: [is not a policy\n")
+            let set = try PolicySet.load(paths: [dir])
+            #expect(set.diagnostics.isEmpty, "\(set.diagnostics.rendered)")
+            #expect(set.files.map { String($0.path.dropFirst(dir.count)) } == ["/.config/replication.yml", "/.hidden.yaml", "/groups/.baltic.yaml"])
+            #expect(set.residencyPolicies.map(\.metadata.name) == ["anywhere"])
+            #expect(set.replicationPolicies.map(\.metadata.name) == ["one-copy"])
+            #expect(set.countryGroups.map(\.metadata.name) == ["baltic"])
+        }
+    }
+
     @Test func missingRequiredFieldsAreErrors() throws {
         let cases: [(text: String, field: String)] = [
             ("kind: ResidencyPolicy\nmetadata: {name: a}\nspec: {match: {}}\n", "apiVersion"),

@@ -55,7 +55,8 @@ public enum FileReader {
         return stat(path, &st) == 0
     }
 
-    /// Every regular file below `directory` whose name ends with one of `suffixes`, sorted by path.
+    /// Every regular file below `directory` whose name ends with one of `suffixes`, sorted by path;
+    /// names starting with `.` included, `.git` directories left out.
     public static func files(under directory: String, suffixes: [String]) throws(Failure) -> [String] {
         var result: [String] = []
         try walk(directory, suffixes: suffixes, into: &result, depth: 0)
@@ -72,7 +73,9 @@ public enum FileReader {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name == "." || name == ".." || name.hasPrefix(".") { continue }
+            // Hidden files and directories are read too (every *.yaml/*.yml below the directory
+            // is); only a Git repository's own directory is not policy content.
+            if name == "." || name == ".." || name == ".git" { continue }
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             if isDirectory(path) {
                 try walk(path, suffixes: suffixes, into: &result, depth: depth + 1)

@@ -353,8 +353,63 @@ import Testing
             .diagnostics.with("wrong-type").map(\.at) == ["3:11"])
         #expect(parsePolicies("apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nmetadata: {name: [a]}\nspec: {match: {}}\n")
             .diagnostics.with("wrong-type").map(\.at) == ["3:18"])
-        #expect(parsePolicies("apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nmetadata: {name: }\nspec: {match: {}}\n")
-            .diagnostics.with("wrong-type").count == 1)
+        // An empty name is the empty string: not a DNS label, an error about the value.
+        let empty = parsePolicies("apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nmetadata: {name: }\nspec: {match: {}}\n")
+        #expect(empty.diagnostics.codes == ["invalid-name"], "\(empty.diagnostics.rendered)")
+        #expect(empty.diagnostics.first?.message.contains("''") == true)
+    }
+
+    /// Where a string is expected every scalar is a string: a plain `~`, `null` or empty value
+    /// is the text it spells, not a missing value.
+    @Test func nullLikeScalarsAreStringsWhereAStringIsExpected() throws {
+        let text = documents(
+            residency("tagged", "match:\n  tags: { owner: ~, team: null, project: }\nallow:\n  cities: [Helsinki]"),
+            doc("ReplicationPolicy", "one", "match: {}\ncopies: 1"), anywhere)
+        let set = parsePolicies(text)
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics.rendered)")
+        let tags = try #require(set.residencyPolicies.first?.match.tags)
+        #expect(tags.map(\.key) == ["owner", "team", "project"])
+        #expect(tags.map(\.condition) == [.equals("~"), .equals("null"), .equals("")])
+        let result = PolicyCompiler().compile(set, catalog: miniCatalog())
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.rendered)")
+        let plan = result.compiled.plan(for: object("b", "k", ["owner": "~", "team": "null", "project": ""]))
+        #expect(plan.residencyPolicies.sorted() == ["anywhere", "tagged"])
+        #expect(plan.zones.allSatisfy { $0.city == "Helsinki" })
+        let meta = parsePolicies("apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nmetadata: {name: a, owner: ~, description: }\nspec: {match: {}}\n")
+        #expect(meta.diagnostics.isEmpty, "\(meta.diagnostics.rendered)")
+        #expect(meta.residencyPolicies.first?.metadata.owner == "~")
+    }
+
+    /// An empty country, city, provider or zone names nothing: an error about the value; and
+    /// a refused entry is followed by no other finding (no "allow.x is empty", no unsatisfiable
+    /// class) drawn from the list without it.
+    @Test func aRefusedEntryIsReportedOnceAndNothingFollowsFromIt() throws {
+        let cases: [(spec: String, code: String, message: String)] = [
+            ("allow:\n  countries: [\"\"]", "invalid-value", "spec.allow.countries[0] is empty"),
+            ("allow:\n  countries: []\n  zones: [ ]\n", "", ""),
+            ("allow:\n  zones: [~]", "unknown-zone", "unknown zone '~'"),
+            ("allow:\n  countries: [null]", "unknown-country", "'null' is neither"),
+            ("allow:\n  cities: [{a: b}]", "wrong-type", "spec.allow.cities[0] must be a string"),
+            ("allow:\n  providers: ['']", "invalid-value", "spec.allow.providers[0] is empty"),
+            ("deny:\n  zones: ['']\nallow:\n  countries: [SE]", "invalid-value", "spec.deny.zones[0] is empty"),
+            ("require:\n  capabilities: ['']", "invalid-value", "spec.require.capabilities[0] is empty"),
+        ]
+        for c in cases where !c.code.isEmpty {
+            let text = documents(residency("r", "match: {}\n" + c.spec),
+                                 replication("two", "match: {}\ncopies: 2"))
+            let result = compile(text, catalog: miniCatalog())
+            #expect(result.diagnostics.codes == [c.code], "\(c.spec): \(result.diagnostics.rendered)")
+            #expect(result.diagnostics.first?.message.contains(c.message) == true, "\(c.spec): \(result.diagnostics.rendered)")
+        }
+        // A list written empty still gets its warning, and its class is still unsatisfiable.
+        let empty = compile(documents(residency("r", "match: {}\nallow:\n  cities: []"), replication("two", "match: {}\ncopies: 2")),
+                            catalog: miniCatalog())
+        #expect(empty.diagnostics.codes.sorted() == ["empty-list", "unsatisfiable"], "\(empty.diagnostics.rendered)")
+        // The same for the selector's lists and a country group.
+        let buckets = parsePolicies(residency("r", "match:\n  buckets: [[a]]"))
+        #expect(buckets.diagnostics.codes == ["wrong-type"], "\(buckets.diagnostics.rendered)")
+        let group = parsePolicies(doc("CountryGroup", "g", "countries: ['']"))
+        #expect(group.diagnostics.codes == ["invalid-value"], "\(group.diagnostics.rendered)")
     }
 
     @Test func apiVersionAndKindAreChecked() throws {

@@ -52,6 +52,9 @@ struct ClassChecker {
         let first = set.firstIndexByName[winner]
         winners[first] = true
         guard !plan.residency.isEmpty else { return }
+        // A policy with errors is not the policy as written (an entry was refused, a name did not
+        // resolve): whether its classes can be placed says nothing, and its errors say enough.
+        if box.policy.hasErrors || plan.residency.contains(where: { set.residency[$0].hasErrors }) { return }
         if box.policy.placement == .spread, plan.refusal.isEmpty {
             checkSpread(plan, policy: box, witness: witness, key: FindingKey(residency: plan.residency, replication: first, spread: true))
         }

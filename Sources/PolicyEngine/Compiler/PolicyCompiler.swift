@@ -27,8 +27,18 @@ public struct PolicyCompiler: Sendable {
         var diagnostics = set.diagnostics
         let groups = resolveGroups(set.countryGroups, into: &diagnostics)
         let index = CatalogIndex(catalog)
-        let residency = set.residencyPolicies.map { resolve($0, groups: groups, catalog: catalog, index: index, into: &diagnostics) }
-        for policy in set.replicationPolicies { checkPrefer(policy, catalog: catalog, index: index, into: &diagnostics) }
+        let residency = set.residencyPolicies.map { policy in
+            let errorsBefore = diagnostics.errorCount
+            var resolved = resolve(policy, groups: groups, catalog: catalog, index: index, into: &diagnostics)
+            resolved.hasErrors = policy.hasErrors || diagnostics.errorCount > errorsBefore
+            return resolved
+        }
+        var replication = set.replicationPolicies
+        for i in replication.indices {
+            let errorsBefore = diagnostics.errorCount
+            checkPrefer(replication[i], catalog: catalog, index: index, into: &diagnostics)
+            if diagnostics.errorCount > errorsBefore { replication[i].hasErrors = true }
+        }
 
         var usable = ZoneSet(count: catalog.zones.count, full: true)
         if let enabledZones {
@@ -36,7 +46,7 @@ public struct PolicyCompiler: Sendable {
         }
         let hash = PolicySetHash.compute(files: set.files, catalog: catalog, enabledZones: enabledZones)
         let compiled = CompiledPolicySet(
-            catalog: catalog, residency: residency, replication: set.replicationPolicies, countryGroups: groups,
+            catalog: catalog, residency: residency, replication: replication, countryGroups: groups,
             usable: usable, backendsFile: backendsFile, backendLocations: backendLocations,
             policySetHash: hash, classLimit: classLimit)
         diagnostics += compiled.analysis.diagnostics
@@ -166,7 +176,8 @@ public struct PolicyCompiler: Sendable {
                 result.zones = Set(zones.map(\.value))
                 result.written.append(("zones", zones.map(\.value), located(zones)))
             }
-            for w in result.written where kind == "allow" && w.entries.isEmpty {
+            // A list with a refused entry is not the list as written: its length says nothing.
+            for w in result.written where kind == "allow" && w.entries.isEmpty && !f.incompleteFields.contains(w.field) {
                 diagnostics.append(.warning(.emptyList, at: w.location,
                     "allow.\(w.field) is empty: it admits no zone",
                     hints: ["omit allow.\(w.field) to place no restriction by it"]))

@@ -16,6 +16,9 @@ struct ResolvedResidency: Sendable {
     let euHeadquartered: Located<Bool>?
     /// Zones that pass this policy (before any backends restriction).
     private(set) var eligible: ZoneSet
+    /// The policy had errors, or a reference in it resolved to nothing: its eligible zones are
+    /// not those of the policy as written, so no finding about object classes is drawn from it.
+    var hasErrors = false
 
     var name: String { policy.metadata.name }
 

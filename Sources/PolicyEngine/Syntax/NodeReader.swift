@@ -31,13 +31,11 @@ struct NodeReader {
         return m
     }
 
+    /// Where a string is expected every scalar is a string: a plain `~`, `null` or empty value
+    /// is the text it spells (`"~"`, `"null"`, `""`), as `NO` is Norway.
     mutating func string(_ node: YAMLNode, _ path: String) -> Located<String>? {
         guard case .scalar(let s) = node else {
             error(.wrongType, node.location, "\(path) must be a string, not \(node.kindDescription)")
-            return nil
-        }
-        if s.isNull && s.style == .plain {
-            error(.wrongType, s.location, "\(path) must be a string, not null")
             return nil
         }
         return Located(s.value, at: s.location)
@@ -88,8 +86,26 @@ struct NodeReader {
     }
 
     mutating func stringList(_ node: YAMLNode, _ path: String) -> [Located<String>]? {
+        stringListCheckingItems(node, path)?.list
+    }
+
+    /// The entries that are strings (and, with `naming`, not empty), and whether every entry
+    /// was: a list with a refused entry is not the list that was written, so what follows from
+    /// its length (an empty list admits nothing) must not be reported about it.
+    mutating func stringListCheckingItems(_ node: YAMLNode, _ path: String, naming what: String? = nil)
+        -> (list: [Located<String>], complete: Bool)? {
         guard let items = list(node, path) else { return nil }
-        return items.enumerated().compactMap { i, item in string(item, "\(path)[\(i)]") }
+        var result: [Located<String>] = []
+        for (i, item) in items.enumerated() {
+            guard let s = string(item, "\(path)[\(i)]") else { continue }
+            if let what, s.value.isEmpty {
+                error(.invalidValue, s.location, "\(path)[\(i)] is empty: an empty string is not \(what)",
+                      hints: ["write \(what), or remove the entry"])
+                continue
+            }
+            result.append(s)
+        }
+        return (result, result.count == items.count)
     }
 
     mutating func enumValue<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ path: String, as type: E.Type) -> Located<E>? where E.RawValue == String {

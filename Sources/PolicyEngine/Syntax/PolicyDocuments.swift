@@ -51,6 +51,8 @@ public struct ZoneFilter: Sendable {
     public var providers: [Located<String>]?
     public var zones: [Located<String>]?
     public var location: SourceLocation
+    /// Lists of which an entry was refused (not a string, or empty): not the lists as written.
+    var incompleteFields: Set<String> = []
 
     public var isEmpty: Bool { countries == nil && cities == nil && providers == nil && zones == nil }
 }
@@ -69,6 +71,8 @@ public struct ResidencyPolicy: Sendable {
     public var deny: ZoneFilter?
     public var require: Requirements?
     public var location: SourceLocation
+    /// The document had errors: what it says was not read in full.
+    var hasErrors = false
 }
 
 public enum Placement: String, Sendable, CaseIterable { case ordered, spread }
@@ -106,6 +110,8 @@ public struct ReplicationPolicy: Sendable {
     public var versioning: Located<VersioningMode>
     public var immutability: Located<Immutability>?
     public var location: SourceLocation
+    /// The document had errors (or, once compiled, a `prefer` entry named nothing).
+    var hasErrors = false
 
     public var effectiveWriteQuorum: Int { writeQuorum?.value ?? copies.value }
 }

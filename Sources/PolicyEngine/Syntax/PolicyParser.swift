@@ -14,6 +14,7 @@ struct PolicyParser {
         guard let root = document.root, !(isNull(root)) else {
             return  // an empty document (a trailing `---`) is allowed
         }
+        let errorsBefore = reader.diagnostics.errorCount
         // A PolicyTest may leave out apiVersion (as the contract's own example does); if it
         // gives one, it is checked like any other. Every other kind requires it.
         let required = Self.isPolicyTest(root) ? ["kind", "metadata", "spec"] : ["apiVersion", "kind", "metadata", "spec"]
@@ -35,9 +36,15 @@ struct PolicyParser {
         guard let specNode = m["spec"] else { return }
         switch kind {
         case .residencyPolicy:
-            if let p = parseResidency(specNode, metadata: metadata, at: m.location) { residency.append(p) }
+            if var p = parseResidency(specNode, metadata: metadata, at: m.location) {
+                p.hasErrors = reader.diagnostics.errorCount > errorsBefore
+                residency.append(p)
+            }
         case .replicationPolicy:
-            if let p = parseReplication(specNode, metadata: metadata, at: m.location) { replication.append(p) }
+            if var p = parseReplication(specNode, metadata: metadata, at: m.location) {
+                p.hasErrors = reader.diagnostics.errorCount > errorsBefore
+                replication.append(p)
+            }
         case .countryGroup:
             if let g = parseGroup(specNode, metadata: metadata, at: m.location) { groups.append(g) }
         case .policyTest:
@@ -88,15 +95,15 @@ struct PolicyParser {
     mutating func parseSelector(_ node: YAMLNode) -> Selector? {
         guard let m = reader.mapping(node, "spec.match", allowed: ["buckets", "keyPrefixes", "tags"]) else { return nil }
         var selector = Selector(buckets: nil, keyPrefixes: nil, tags: nil, location: m.location)
-        if let b = m["buckets"], let list = reader.stringList(b, "spec.match.buckets") {
-            if list.isEmpty {
+        if let b = m["buckets"], let (list, complete) = reader.stringListCheckingItems(b, "spec.match.buckets") {
+            if list.isEmpty && complete {
                 reader.warning(.emptyList, b.location, "spec.match.buckets is empty: the policy matches no object",
                                hints: ["omit the field to match every bucket"])
             }
             selector.buckets = list.map { Located(Glob($0.value), at: $0.location) }
         }
-        if let k = m["keyPrefixes"], let list = reader.stringList(k, "spec.match.keyPrefixes") {
-            if list.isEmpty {
+        if let k = m["keyPrefixes"], let (list, complete) = reader.stringListCheckingItems(k, "spec.match.keyPrefixes") {
+            if list.isEmpty && complete {
                 reader.warning(.emptyList, k.location, "spec.match.keyPrefixes is empty: the policy matches no object",
                                hints: ["omit the field to match every key"])
             }
@@ -122,10 +129,16 @@ struct PolicyParser {
         let fields = ["countries", "cities", "providers", "zones"]
         guard let m = reader.mapping(node, path, allowed: fields) else { return nil }
         var filter = ZoneFilter(location: m.location)
-        if let n = m["countries"] { filter.countries = reader.stringList(n, "\(path).countries") }
-        if let n = m["cities"] { filter.cities = reader.stringList(n, "\(path).cities") }
-        if let n = m["providers"] { filter.providers = reader.stringList(n, "\(path).providers") }
-        if let n = m["zones"] { filter.zones = reader.stringList(n, "\(path).zones") }
+        // An empty name admits or denies nothing: an error about the value.
+        func names(_ field: String, _ what: String) -> [Located<String>]? {
+            guard let n = m[field], let (list, complete) = reader.stringListCheckingItems(n, "\(path).\(field)", naming: what) else { return nil }
+            if !complete { filter.incompleteFields.insert(field) }
+            return list
+        }
+        filter.countries = names("countries", "a country code or group name")
+        filter.cities = names("cities", "a city name")
+        filter.providers = names("providers", "a provider name")
+        filter.zones = names("zones", "a zone code")
         return filter
     }
 
@@ -138,8 +151,8 @@ struct PolicyParser {
         if let n = m["require"],
            let r = reader.mapping(n, "spec.require", allowed: ["capabilities", "certifications", "euHeadquartered"]) {
             policy.require = Requirements(
-                capabilities: r["capabilities"].flatMap { reader.stringList($0, "spec.require.capabilities") } ?? [],
-                certifications: r["certifications"].flatMap { reader.stringList($0, "spec.require.certifications") } ?? [],
+                capabilities: r["capabilities"].flatMap { reader.stringListCheckingItems($0, "spec.require.capabilities", naming: "a catalog column")?.list } ?? [],
+                certifications: r["certifications"].flatMap { reader.stringListCheckingItems($0, "spec.require.certifications", naming: "a catalog column")?.list } ?? [],
                 euHeadquartered: r["euHeadquartered"].flatMap { reader.bool($0, "spec.require.euHeadquartered") },
                 location: r.location)
         }
@@ -178,7 +191,7 @@ struct PolicyParser {
         }
         if let n = m["replicationDeadline"] { policy.replicationDeadlineSeconds = reader.duration(n, "spec.replicationDeadline")?.value }
         if let n = m["placement"], let p = reader.enumValue(n, "spec.placement", as: Placement.self) { policy.placement = p.value }
-        if let n = m["prefer"] { policy.prefer = reader.stringList(n, "spec.prefer") ?? [] }
+        if let n = m["prefer"] { policy.prefer = reader.stringListCheckingItems(n, "spec.prefer", naming: "a zone code or provider name")?.list ?? [] }
         if let n = m["versioning"], let v = reader.enumValue(n, "spec.versioning", as: VersioningMode.self) { policy.versioning = v }
         if let n = m["immutability"],
            let im = reader.mapping(n, "spec.immutability", allowed: ["mode", "retention"], required: ["mode", "retention"]),
@@ -198,8 +211,9 @@ struct PolicyParser {
 
     mutating func parseGroup(_ node: YAMLNode, metadata: PolicyMetadata, at location: SourceLocation) -> CountryGroup? {
         guard let m = reader.mapping(node, "spec", allowed: ["countries"], required: ["countries"]),
-              let n = m["countries"], let list = reader.stringList(n, "spec.countries") else { return nil }
-        if list.isEmpty { reader.warning(.emptyList, n.location, "country group '\(metadata.name)' is empty") }
+              let n = m["countries"],
+              let (list, complete) = reader.stringListCheckingItems(n, "spec.countries", naming: "a country code or group name") else { return nil }
+        if list.isEmpty && complete { reader.warning(.emptyList, n.location, "country group '\(metadata.name)' is empty") }
         return CountryGroup(metadata: metadata, countries: list, location: location)
     }
 

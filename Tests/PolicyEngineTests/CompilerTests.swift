@@ -201,6 +201,30 @@ import Testing
         #expect(named.contains(logsAt) && named.contains(tmpAt), "\(named)")
     }
 
+    /// The witness of an ambiguity is an object both policies really match: for a policy of the
+    /// bucket `""` that is the empty bucket name, not a stand-in such as `-`.
+    @Test func theWitnessOfAnAmbiguityMatchesBothPolicies() throws {
+        let cases: [(String, String)] = [
+            ("match: {buckets: [\"\"]}", "match: {}"),
+            ("match: {buckets: [\"\", \"-\"]}", "match: {buckets: [\"*\"]}"),
+            ("match: {buckets: [\"-\"]}", "match: {buckets: [\"\", \"-\"]}"),
+        ]
+        for (a, b) in cases {
+            let text = documents(anywhere, replication("one", a + "\npriority: 5\ncopies: 1"),
+                                 replication("two", b + "\npriority: 5\ncopies: 1"), oneCopyEverywhere)
+            let result = compile(text, catalog: miniCatalog())
+            let d = try #require(result.diagnostics.with("ambiguous-replication").first, "\(a) / \(b): \(result.diagnostics.rendered)")
+            let text2 = d.message
+            let start = try #require(text2.range(of: "objects such as s3://"))
+            let path = text2[start.upperBound...]
+            let slash = try #require(path.firstIndex(of: "/"))
+            let witness = object(String(path[..<slash]), String(path[path.index(after: slash)...]))
+            let policies = result.compiled.replicationPolicies
+            #expect(policies.filter { $0.match.matches(witness) }.map(\.metadata.name).sorted() == ["one", "one-copy", "two"],
+                    "\(a) / \(b): \(d.message)")
+        }
+    }
+
     @Test func equalPrioritiesWithDisjointSelectorsAreFine() throws {
         let disjoint: [(String, String)] = [
             ("match: {buckets: [a]}", "match: {buckets: [b]}"),

@@ -140,16 +140,26 @@ struct ClassEnumerator {
                 if seen.insert(nextState).inserted { queue.append((nextState, word + [letter])) }
             }
         }
-        return (atoms.list.map { (bits: $0.bits, witness: $0.witness.isEmpty ? "-" : $0.witness) }, complete)
+        return (atoms.list, complete)
     }
 
-    /// Atoms in the order found, each with its first witness.
+    /// Atoms in the order found, each with its first non-empty witness: the empty bucket name
+    /// is the witness only of an atom that no other name realises (a glob `""`), since a witness
+    /// must be a bucket the atom's globs really match (and not, say, `-` in its place).
     private struct AtomList {
         var list: [(bits: PolicyBits, witness: String)] = []
-        var seen = Set<PolicyBits>()
+        var position: [PolicyBits: Int] = [:]
 
         mutating func add(_ bits: PolicyBits, _ word: @autoclosure () -> [UInt8]) {
-            if seen.insert(bits).inserted { list.append((bits, String(decoding: word(), as: UTF8.self))) }
+            if let i = position[bits] {
+                if list[i].witness.isEmpty {
+                    let w = word()
+                    if !w.isEmpty { list[i].witness = String(decoding: w, as: UTF8.self) }
+                }
+                return
+            }
+            position[bits] = list.count
+            list.append((bits, String(decoding: word(), as: UTF8.self)))
         }
     }
 

@@ -284,6 +284,27 @@ import Testing
         }
     }
 
+    /// Directories nested deeper than the limit are not read, and that is an error, not a
+    /// silent skip: a policy there would not be enforced.
+    @Test func directoriesBelowTheDepthLimitAreAnError() throws {
+        try withTempDir { dir in
+            let limit = FileReader.maxDirectoryDepth
+            let deepest = dir + String(repeating: "/d", count: limit)
+            try writeFile(deepest + "/residency.yaml", anywhere)
+            try writeFile(deepest + "/d/replication.yaml", oneCopyEverywhere)
+            let set = try PolicySet.load(paths: [dir])
+            #expect(set.residencyPolicies.map(\.metadata.name) == ["anywhere"])
+            #expect(set.replicationPolicies.isEmpty)
+            let d = try #require(set.diagnostics.with("directory-too-deep").first, "\(set.diagnostics.rendered)")
+            #expect(d.severity == .error)
+            #expect(d.message.contains(deepest + "/d "), "\(d.message)")
+            #expect(set.diagnostics.count == 1, "\(set.diagnostics.rendered)")
+            // The files there may hold a catch-all: no missing-catch-all warning.
+            let result = PolicyCompiler().compile(set, catalog: miniCatalog())
+            #expect(result.diagnostics.with("missing-catch-all").isEmpty, "\(result.diagnostics.rendered)")
+        }
+    }
+
     @Test func missingRequiredFieldsAreErrors() throws {
         let cases: [(text: String, field: String)] = [
             ("kind: ResidencyPolicy\nmetadata: {name: a}\nspec: {match: {}}\n", "apiVersion"),

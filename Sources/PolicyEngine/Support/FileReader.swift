@@ -58,13 +58,28 @@ public enum FileReader {
     /// Every regular file below `directory` whose name ends with one of `suffixes`, sorted by path;
     /// names starting with `.` included, `.git` directories left out.
     public static func files(under directory: String, suffixes: [String]) throws(Failure) -> [String] {
+        var tooDeep: [String] = []
+        return try files(under: directory, suffixes: suffixes, tooDeep: &tooDeep)
+    }
+
+    /// Directories more than this many levels below the starting directory are not read.
+    public static let maxDirectoryDepth = 31
+
+    /// As `files(under:suffixes:)`, also listing in `tooDeep` the directories that were not read
+    /// because they lie more than `maxDirectoryDepth` levels down (a symbolic-link loop, say).
+    public static func files(under directory: String, suffixes: [String], tooDeep: inout [String]) throws(Failure) -> [String] {
         var result: [String] = []
-        try walk(directory, suffixes: suffixes, into: &result, depth: 0)
+        try walk(directory, suffixes: suffixes, into: &result, tooDeep: &tooDeep, depth: 0)
+        tooDeep.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         return result.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    private static func walk(_ directory: String, suffixes: [String], into result: inout [String], depth: Int) throws(Failure) {
-        guard depth < 32 else { return }
+    private static func walk(_ directory: String, suffixes: [String], into result: inout [String],
+                             tooDeep: inout [String], depth: Int) throws(Failure) {
+        guard depth <= maxDirectoryDepth else {
+            tooDeep.append(directory)
+            return
+        }
         guard let dir = opendir(directory) else {
             throw Failure(path: directory, reason: String(cString: strerror(errno)))
         }
@@ -78,7 +93,7 @@ public enum FileReader {
             if name == "." || name == ".." || name == ".git" { continue }
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             if isDirectory(path) {
-                try walk(path, suffixes: suffixes, into: &result, depth: depth + 1)
+                try walk(path, suffixes: suffixes, into: &result, tooDeep: &tooDeep, depth: depth + 1)
             } else if suffixes.contains(where: { name.hasSuffix($0) }) {
                 result.append(path)
             }

@@ -20,17 +20,26 @@ public struct PolicySet: Sendable {
     public var tests: [PolicyTest]
     public var files: [SourceFile]
     public var diagnostics: [Diagnostic]
-    /// Files whose YAML could not be read (syntax, strict-profile or size errors): none of
-    /// their documents is in the set.
+    /// Files whose YAML could not be read (syntax, strict-profile or size errors), and
+    /// directories that were not read (too deep): none of their documents is in the set.
     public var unparsedFiles: [String] = []
 
     /// Reads every `*.yaml`/`*.yml` file below each directory path (sorted by path) and each file
     /// path as given. Throws only when a path cannot be read at all.
     public static func load(paths: [String], loader: YAMLLoader = YAMLLoader()) throws(FileReader.Failure) -> PolicySet {
         var files: [String] = []
+        var tooDeep: [Diagnostic] = []
+        var unread: [String] = []
         for path in paths {
             if FileReader.isDirectory(path) {
-                files += try FileReader.files(under: path, suffixes: [".yaml", ".yml"])
+                var skipped: [String] = []
+                files += try FileReader.files(under: path, suffixes: [".yaml", ".yml"], tooDeep: &skipped)
+                for directory in skipped {
+                    unread.append(directory)
+                    tooDeep.append(.error(.directoryTooDeep, at: nil,
+                        "directory \(directory) is more than \(FileReader.maxDirectoryDepth) levels below \(path): its files were not read",
+                        hints: ["move the policy files up, or remove a symbolic link that loops back to a parent directory"]))
+                }
             } else if FileReader.exists(path) {
                 files.append(path)
             } else {
@@ -41,7 +50,10 @@ public struct PolicySet: Sendable {
         for file in files {
             sources.append(SourceFile(path: file, contents: try FileReader.read(file, limit: 64 * 1024 * 1024)))
         }
-        return parse(sources, loader: loader)
+        var set = parse(sources, loader: loader)
+        set.diagnostics = tooDeep + set.diagnostics
+        set.unparsedFiles = unread + set.unparsedFiles
+        return set
     }
 
     /// Parses in-memory sources (the order given is kept).

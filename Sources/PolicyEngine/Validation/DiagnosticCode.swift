@@ -3,6 +3,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     // Reading files
     case unreadableFile = "unreadable-file"
     case fileTooLarge = "file-too-large"
+    case directoryTooDeep = "directory-too-deep"
     // YAML strict profile
     case yamlSyntax = "yaml-syntax"
     case duplicateKey = "duplicate-key"

@@ -138,13 +138,11 @@ import Testing
         #expect(preferred.compiled.plan(for: object("b", "k")).zoneCodes == ["A-Y", "B-X"])
     }
 
-    /// With `placement: spread` the walk runs over a per-object order, but validation checks the
-    /// class with the catalog order only. Zones G-S (Gamma, Stockholm), G-M (Gamma, Munich),
-    /// D-M (Delta, Munich), copies 2 at 2 providers in 2 cities: {G-S, D-M} works, and the
-    /// catalog-order walk finds it, so validation is clean; but every object whose rendezvous
+    /// With `placement: spread` the walk runs over a per-object order. Zones G-S (Gamma,
+    /// Stockholm), G-M (Gamma, Munich), D-M (Delta, Munich), copies 2 at 2 providers in 2 cities:
+    /// {G-S, D-M} works, and the catalog-order walk finds it; but every object whose rendezvous
     /// order starts with G-M is refused (G-M, then neither G-S nor D-M adds both a provider and a
-    /// city). The contract's greedy walk plus class-level validation cannot promise "valid ⇒
-    /// never refused" here; pinned as a known issue (see the report).
+    /// city). The engine follows the contract's walk, and validation reports the class.
     @Test func spreadCanRefuseObjectsOfAClassThatValidationAccepts() throws {
         let rows = [ZoneRow("G-S", "Gamma", "SE", "Stockholm"), ZoneRow("G-M", "Gamma", "DE", "Munich"),
                     ZoneRow("D-M", "Delta", "DE", "Munich")]
@@ -156,7 +154,7 @@ import Testing
         // The engine follows the contract's walk: those objects are refused.
         for key in startsWithGM { #expect(!result.compiled.plan(for: object("b", key)).allowed, "\(key)") }
         for key in keys where !startsWithGM.contains(key) { #expect(result.compiled.plan(for: object("b", key)).allowed, "\(key)") }
-        // Validation tries the spread walk with every zone first and reports the orders that fail.
+        // Validation reports a class of which some order fails.
         #expect(!result.diagnostics.with("unsatisfiable").isEmpty, "validation is clean, yet \(startsWithGM.count) of 30 objects are refused")
     }
 

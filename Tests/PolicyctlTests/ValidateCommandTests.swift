@@ -168,6 +168,48 @@ import Testing
         }
     }
 
+    // MARK: spread placement
+
+    /// Keys are free within a class, so with placement: spread a class is unsatisfiable when
+    /// some rendezvous order of its zones makes the walk fail: here an object whose order
+    /// starts with the two Hetzner Helsinki zones (s3://data/i is one) cannot get a third copy
+    /// in another city at another provider.
+    @Test func aSpreadClassWithAFailingOrderIsInvalid() throws {
+        let policies = """
+            apiVersion: sovereignty/v1
+            kind: ResidencyPolicy
+            metadata: { name: four-zones }
+            spec:
+              match: {}
+              allow:
+                zones: [FI-HEL-HZ-1, FI-HEL-HZ-2, FI-HEL-UC-1, DE-FSN-HZ-1]
+            ---
+            apiVersion: sovereignty/v1
+            kind: ReplicationPolicy
+            metadata: { name: spread-three }
+            spec:
+              match: {}
+              copies: 3
+              minProviders: 2
+              minCities: 2
+              placement: spread
+            """
+        try withTempFiles(["policies/p.yaml": policies]) { dir in
+            let r = try Policyctl.run(["validate", dir + "/policies", "--catalog", "providers_flat.csv"])
+            #expect(r.status == 1, "\(r)")
+            let errors = r.stdoutLines.filter { $0.contains("error[") }
+            #expect(errors.count == 1, "\(r)")
+            #expect(errors.first?.hasPrefix("\(dir)/policies/p.yaml:14:11: error[unsatisfiable]: with placement: spread, objects such as s3://") == true, "\(r)")
+            #expect(r.stdout.contains("FI-HEL-UC-1 (UpCloud, Helsinki): skipped: taking it would leave 0 copies for 1 more city"), "\(r)")
+            #expect(r.stdoutLines.last == "invalid: 1 error, 0 warnings", "\(r)")
+            // The set is invalid, so plan refuses to plan with it (exit 2) and says why.
+            let plan = try Policyctl.run(["plan", "--bucket", "data", "--key", "i", "--policies", dir + "/policies",
+                                          "--catalog", "providers_flat.csv"])
+            #expect(plan.status == 2, "\(plan)")
+            #expect(plan.stderr.contains("error[unsatisfiable]"), "\(plan)")
+        }
+    }
+
     // MARK: hints
 
     /// Several candidates at the same edit distance: the hint must not follow a `Set`'s or a

@@ -232,6 +232,11 @@ import Testing
             let match = Self.property(Self.specSchema(root, kind), "match")
             #expect(match?["type"] as? [String] == ["object", "null"], "\(kind): \(String(describing: match))")
         }
+        // Free text: the parser reads `~`, `null`, empty, `3` or `true` as the text they spell.
+        let tags = Self.property(Self.specSchema(root, "ResidencyPolicy"), "match", "tags")?["additionalProperties"] as? [String: Any]
+        #expect(tags?["type"] as? [String] == ["string", "number", "boolean", "null"], "\(String(describing: tags))")
+        let owner = Self.property(root, "metadata", "owner")
+        #expect(owner?["type"] as? [String] == ["string", "number", "boolean", "null"], "\(String(describing: owner))")
         let set = parsePolicies(documents(residency("all", "match:"), replication("one", "match: ~\ncopies: 1")))
         #expect(set.diagnostics.isEmpty, "\(set.diagnostics.rendered)")
         #expect(set.residencyPolicies.first?.match.isCatchAll == true)

@@ -30,13 +30,19 @@ public enum PolicySchema {
             if !required.isEmpty { f.append(("required", .strings(required))) }
             return .object(f)
         }
+        // Free text where the parser takes every scalar as the text it spells: `~`, `null`, an
+        // empty value, `3` or `true` are strings to it, so the schema accepts them too.
+        func text(_ description: String) -> JSONValue {
+            obj([("type", .strings(["string", "number", "boolean", "null"])), ("description", .string(description))])
+        }
+        let anyText: JSONValue = obj([("type", .strings(["string", "number", "boolean", "null"]))])
         let duration = string("integer + unit s, m, h, d, w or y (y = 365 days), e.g. 15m, 365d, 7y", pattern: "^[1-9][0-9]*[smhdwy]$")
         let country = string("ISO 3166-1 alpha-2 code (upper-case) or a country group name (EU, EEA, NORDICS or a CountryGroup)")
         let selector = strict([
-            ("buckets", stringList("bucket-name globs with * and ?, case-sensitive; any may hold; omitted = every bucket")),
-            ("keyPrefixes", stringList("key prefixes; any may hold; omitted = every key")),
+            ("buckets", stringList("bucket-name globs with * and ?, case-sensitive; any may hold; omitted = every bucket", items: anyText)),
+            ("keyPrefixes", stringList("key prefixes; any may hold; omitted = every key", items: anyText)),
             ("tags", obj([("type", "object"), ("description", "object tags that must all hold; \"*\" = present with any value"),
-                          ("additionalProperties", .object([("type", "string")]))])),
+                          ("additionalProperties", anyText)])),
         ], description: "which objects the policy applies to; all given fields must hold; {} matches every object",
            nullable: true)
         let filter = { (what: String) in strict([
@@ -47,8 +53,8 @@ public enum PolicySchema {
         ], nullable: true) }
         let metadata = strict([
             ("name", string("lowercase DNS label, unique per kind", pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")),
-            ("description", string("what the policy is for")),
-            ("owner", string("who answers for it; shown in explanations")),
+            ("description", text("what the policy is for")),
+            ("owner", text("who answers for it; shown in explanations")),
         ], required: ["name"])
         let flag: JSONValue = if let flagNames {
             string("a boolean column of the catalog", enumValues: flagNames)
@@ -100,10 +106,10 @@ public enum PolicySchema {
         ], nullable: true)
         let testSpec = strict([
             ("cases", obj([("type", "array"), ("items", strict([
-                ("name", string("case name")),
+                ("name", text("case name")),
                 ("object", strict([
-                    ("bucket", string("bucket")), ("key", string("key")),
-                    ("tags", obj([("type", "object"), ("additionalProperties", .object([("type", "string")]))])),
+                    ("bucket", text("bucket")), ("key", text("key")),
+                    ("tags", obj([("type", "object"), ("additionalProperties", anyText)])),
                 ], required: ["bucket", "key"])),
                 ("expect", expect),
             ], required: ["object", "expect"]))])),

@@ -231,6 +231,8 @@ extension S3Handlers {
             throw S3Error.entityTooSmall(proposedSize: part.size, minSizeAllowed: Self.minPartSize)
         }
         let plan = try await allowedPlan(bucket: bucketName, key: key, tags: upload.tags, operation: "CompleteMultipartUpload")
+        let precondition = try writePrecondition()
+        try await checkWritePrecondition(precondition, bucket: bucketName, key: key)
         let now = Date()
         let total = parts.reduce(Int64(0)) { $0 + $1.size }
         let retention = Self.strongestRetention([
@@ -277,12 +279,20 @@ extension S3Handlers {
         let result: CommitResult
         do {
             result = try await store.completeUpload(id: upload.uploadId, commit: VersionCommit(
-                version: version, replicas: replicas,
+                version: version, replicas: replicas, precondition: precondition,
                 log: log("CompleteMultipartUpload", bucket: bucketName, key: key, versionId: versionId, status: 200,
                          zones: written, bytes: total, detail: "upload \(upload.uploadId), \(parts.count) parts")))
         } catch let error as MetadataError where error.code == .notFound {
             // Aborted meanwhile: the abort's jobs remove the completed objects.
             throw S3Error.noSuchUpload(upload.uploadId)
+        } catch let error as MetadataError where error.code == .preconditionFailed {
+            // Another write of the key committed after the check above, and the zones have
+            // already assembled this object: the upload cannot be completed again, so it is
+            // aborted, which removes those objects (as S3 asks the client to start over).
+            if let aborted = try? await store.abortUpload(id: upload.uploadId) {
+                await runAbortJobs(aborted.jobs, upload: aborted.upload)
+            }
+            throw S3Error.preconditionFailed(condition: precondition.headerName)
         }
         // The zones that did not complete still hold their backend uploads.
         await runAbortJobs(result.abortJobs, upload: upload)

@@ -21,7 +21,8 @@ extension S3Handlers {
         let version = try await storeObject(
             bucket: bucket, key: key, tags: tags.tags.map { ObjectTag($0.key, $0.value) },
             headers: objectHeaders(), userMetadata: try userMetadata(),
-            body: body, expectedSize: declaredLength, checksum: declared?.algorithm, operation: "PutObject"
+            body: body, expectedSize: declaredLength, checksum: declared?.algorithm, operation: "PutObject",
+            precondition: try writePrecondition()
         ) { outcome in
             try verifyBody(outcome, declaredChecksum: declared?.value, chunked: chunked)
         }
@@ -35,13 +36,15 @@ extension S3Handlers {
     }
 
     /// The shared write path of PutObject and CopyObject: plan, intent, fan-out with quorum,
-    /// digest checks, one commit.
+    /// digest checks, one commit. A conditional write (`precondition`) is checked before the
+    /// body is stored, and again, authoritatively, in the commit.
     func storeObject(
         bucket: Bucket, key: String, tags: [ObjectTag], headers: ObjectHeaders, userMetadata: [String: String],
         body: some AsyncSequence<ByteBuffer, any Error>, expectedSize: Int64?, checksum: S3ChecksumAlgorithm? = nil,
-        operation: String, check: (WriteCoordinator.Outcome) throws -> Void = { _ in }
+        operation: String, precondition: WritePrecondition = .none, check: (WriteCoordinator.Outcome) throws -> Void = { _ in }
     ) async throws -> ObjectVersion {
         let plan = try await allowedPlan(bucket: bucket.name, key: key, tags: tags, operation: operation)
+        try await checkWritePrecondition(precondition, bucket: bucket.name, key: key)
         // Object Lock headers are checked before any byte is streamed.
         let requestedLock = try requestedObjectLock(bucket)
         let now = Date()
@@ -86,9 +89,14 @@ extension S3Handlers {
         let result: CommitResult
         do {
             result = try await store.commit(VersionCommit(
-                version: version, replicas: replicas,
+                version: version, replicas: replicas, precondition: precondition,
                 log: log(operation, bucket: bucket.name, key: key, versionId: versionId, status: 200,
                          zones: outcome.written, bytes: outcome.size)))
+        } catch let error as MetadataError where error.code == .preconditionFailed {
+            // Another write of the key committed meanwhile: this one does not stand.
+            for zone in outcome.written { try? await state.backends[zone]?.delete(key: backendKey) }
+            try? await store.abandonIntent(storageId: storageId)
+            throw S3Error.preconditionFailed(condition: precondition.headerName)
         } catch let error as MetadataError where error.isReclaimedWrite {
             // The reconciler gave this write up while it was still streaming: nothing committed.
             for zone in outcome.written { try? await state.backends[zone]?.delete(key: backendKey) }
@@ -503,7 +511,7 @@ extension S3Handlers {
         let version = try await storeObject(
             bucket: bucket, key: key, tags: tags,
             headers: replace ? objectHeaders() : src.headers, userMetadata: replace ? try userMetadata() : src.userMetadata,
-            body: body, expectedSize: src.size, operation: "CopyObject")
+            body: body, expectedSize: src.size, operation: "CopyObject", precondition: try writePrecondition())
         var response = Self.xml(CopyObjectResult(lastModified: version.createdAt, eTag: "\"\(version.etag)\""))
         if version.versionId != nullVersionID { response.headers[.amzVersionID] = version.versionId }
         if src.versionId != nullVersionID { response.headers[.amzCopySourceVersionID] = src.versionId }

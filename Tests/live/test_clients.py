@@ -112,6 +112,26 @@ def test_boto3_errors():
         assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
 
 
+def test_boto3_conditional_writes():
+    b = bucket_name()
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="lock", Body=b"first", IfNoneMatch="*")
+    try:
+        s3.put_object(Bucket=b, Key="lock", Body=b"second", IfNoneMatch="*")
+        raise AssertionError("expected PreconditionFailed")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "PreconditionFailed", e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    etag = s3.head_object(Bucket=b, Key="lock")["ETag"]
+    s3.put_object(Bucket=b, Key="lock", Body=b"updated", IfMatch=etag)
+    try:
+        s3.put_object(Bucket=b, Key="lock", Body=b"lost update", IfMatch=etag)
+        raise AssertionError("expected PreconditionFailed")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "PreconditionFailed", e.response
+    assert s3.get_object(Bucket=b, Key="lock")["Body"].read() == b"updated"
+
+
 def test_presigned_url():
     b = bucket_name()
     s3.create_bucket(Bucket=b)

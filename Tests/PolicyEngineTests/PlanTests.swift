@@ -263,6 +263,17 @@ import Testing
             // A checkout of the same files elsewhere has the same hash.
             let copied = try hash()
             #expect(copied == first)
+            // So has the same set in a directory of another name (each gateway instance may keep
+            // its copy elsewhere): files are named by their path below the directory.
+            let renamed = tmp + "/deployed-policy-set"
+            try FileManager.default.copyItem(atPath: dir, toPath: renamed)
+            let elsewhere = PolicyCompiler().compile(try PolicySet.load(paths: [renamed]), catalog: Project.catalog)
+            #expect(elsewhere.compiled.policySetHash == first)
+            // A file moved to a subdirectory is another file.
+            try FileManager.default.createDirectory(atPath: renamed + "/team", withIntermediateDirectories: true)
+            try FileManager.default.moveItem(atPath: renamed + "/replication.yaml", toPath: renamed + "/team/replication.yaml")
+            let moved = PolicyCompiler().compile(try PolicySet.load(paths: [renamed]), catalog: Project.catalog)
+            #expect(moved.compiled.policySetHash != first)
             // A changed policy file changes it.
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/replication.yaml"))
             _ = try handle.seekToEnd()

@@ -16,7 +16,7 @@ enum PolicySetHash {
         // other document in it is loaded and enforced like one in any other file. (Files named
         // otherwise are always hashed, so that the hash of an unchanged set stays the same.)
         for file in files where !(isTestFileName(file.path) && file.holdsOnlyTests) {
-            add("policy:" + baseName(file.path), file.contents)
+            add("policy:" + (file.hashName ?? baseName(file.path)), file.contents)
         }
         add("catalog", catalog.contents)
         if let enabledZones { add("backends", Array(enabledZones.sorted().joined(separator: ",").utf8)) }
@@ -30,8 +30,8 @@ enum PolicySetHash {
         path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
     }
 
-    /// The file's path relative to its policy directory would be ideal; the last two path
-    /// components keep the hash stable across checkouts in different folders.
+    /// The name of a file given on its own (not found in a directory): its last two path
+    /// components, which keep the hash stable across checkouts in different folders.
     private static func baseName(_ path: String) -> String {
         path.split(separator: "/").suffix(2).joined(separator: "/")
     }

@@ -3,6 +3,10 @@ public struct PolicySet: Sendable {
     public struct SourceFile: Sendable {
         public var path: String
         public var contents: [UInt8]
+        /// The file's name in the policy-set hash: its path below the directory it was found in
+        /// (`team-a/residency.yaml`), so that the same files hash the same wherever the
+        /// directory is; nil names it by the last two components of `path`.
+        public var hashName: String?
         /// Set when the file was parsed: every document in it is a `PolicyTest` (or empty), so
         /// nothing in it is enforced.
         public internal(set) var holdsOnlyTests = false
@@ -27,13 +31,16 @@ public struct PolicySet: Sendable {
     /// Reads every `*.yaml`/`*.yml` file below each directory path (sorted by path) and each file
     /// path as given. Throws only when a path cannot be read at all.
     public static func load(paths: [String], loader: YAMLLoader = YAMLLoader()) throws(FileReader.Failure) -> PolicySet {
-        var files: [String] = []
+        var files: [(path: String, hashName: String?)] = []
         var tooDeep: [Diagnostic] = []
         var unread: [String] = []
         for path in paths {
             if FileReader.isDirectory(path) {
                 var skipped: [String] = []
-                files += try FileReader.files(under: path, suffixes: [".yaml", ".yml"], tooDeep: &skipped)
+                let root = path.hasSuffix("/") ? path : path + "/"
+                files += try FileReader.files(under: path, suffixes: [".yaml", ".yml"], tooDeep: &skipped).map { file in
+                    (file, file.hasPrefix(root) ? String(file.dropFirst(root.count)) : nil)
+                }
                 for directory in skipped {
                     unread.append(directory)
                     tooDeep.append(.error(.directoryTooDeep, at: nil,
@@ -41,14 +48,16 @@ public struct PolicySet: Sendable {
                         hints: ["move the policy files up, or remove a symbolic link that loops back to a parent directory"]))
                 }
             } else if FileReader.exists(path) {
-                files.append(path)
+                files.append((path, nil))
             } else {
                 throw FileReader.Failure(path: path, reason: "no such file or directory")
             }
         }
         var sources: [SourceFile] = []
         for file in files {
-            sources.append(SourceFile(path: file, contents: try FileReader.read(file, limit: 64 * 1024 * 1024)))
+            var source = SourceFile(path: file.path, contents: try FileReader.read(file.path, limit: 64 * 1024 * 1024))
+            source.hashName = file.hashName
+            sources.append(source)
         }
         var set = parse(sources, loader: loader)
         set.diagnostics = tooDeep + set.diagnostics

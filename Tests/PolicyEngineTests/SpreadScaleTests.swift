@@ -20,6 +20,23 @@ import Testing
         }
     }
 
+    /// A catch-all residency policy and a spread replication policy with these numbers.
+    static func spreadSet(copies: Int, minProviders: Int, minCities: Int, prefer: [String]) -> String {
+        let preferText = prefer.isEmpty ? "" : "\nprefer: [\(prefer.joined(separator: ", "))]"
+        return documents(anywhere, replication("spread", "match: {}\ncopies: \(copies)\nminProviders: \(minProviders)\nminCities: \(minCities)\nplacement: spread" + preferText))
+    }
+
+    /// The reference's preferred zones: for each `prefer` entry, a zone code or a provider's
+    /// zones in catalog order.
+    static func preferredZones(_ prefer: [String], _ rows: [ZoneRow]) -> [String] {
+        var preferred: [String] = []
+        for entry in prefer {
+            let zones = rows.filter { $0.code == entry || $0.provider.lowercased() == entry.lowercased() }.map(\.code)
+            for z in zones where !preferred.contains(z) { preferred.append(z) }
+        }
+        return preferred
+    }
+
     static func candidates(_ codes: [String], _ rows: [ZoneRow]) -> [Reference.Candidate] {
         let byCode = Dictionary(uniqueKeysWithValues: rows.map { ($0.code, $0) })
         return codes.map { Reference.Candidate(code: $0, provider: byCode[$0]!.provider, city: byCode[$0]!.city) }
@@ -114,16 +131,10 @@ import Testing
             var prefer: [String] = []
             if rng.next() % 2 == 0 { prefer.append(rows[Int(rng.next() % UInt64(rows.count))].code) }
             if rng.next() % 3 == 0 { prefer.append("Prov\(rng.next() % 2)") }
-            let preferText = prefer.isEmpty ? "" : "\nprefer: [\(prefer.joined(separator: ", "))]"
-            let text = documents(anywhere, replication("spread", "match: {}\ncopies: \(copies)\nminProviders: \(minProviders)\nminCities: \(minCities)\nplacement: spread" + preferText))
-            let result = compile(text, catalog: makeCatalog(rows))
+            let result = compile(Self.spreadSet(copies: copies, minProviders: minProviders, minCities: minCities, prefer: prefer),
+                                 catalog: makeCatalog(rows))
 
-            // The reference: preferred zones (a zone code, or a provider's zones in catalog order).
-            var preferred: [String] = []
-            for entry in prefer {
-                let zones = rows.filter { $0.code == entry || $0.provider.lowercased() == entry.lowercased() }.map(\.code)
-                for z in zones where !preferred.contains(z) { preferred.append(z) }
-            }
+            let preferred = Self.preferredZones(prefer, rows)
             let rest = rows.map(\.code).filter { !preferred.contains($0) }
             func succeeds(_ order: [String]) -> Bool {
                 Reference.walk(Self.candidates(order, rows), copies: copies, minProviders: minProviders, minCities: minCities).count == copies
@@ -184,14 +195,9 @@ import Testing
             var prefer: [String] = []
             if rng.next() % 3 == 0 { prefer.append(rows[Int(rng.next() % UInt64(count))].code) }
             if rng.next() % 5 == 0 { prefer.append(rows[Int(rng.next() % UInt64(count))].provider) }
-            let preferText = prefer.isEmpty ? "" : "\nprefer: [\(prefer.joined(separator: ", "))]"
-            let text = documents(anywhere, replication("spread", "match: {}\ncopies: \(copies)\nminProviders: \(minProviders)\nminCities: \(minCities)\nplacement: spread" + preferText))
-            let result = compile(text, catalog: makeCatalog(rows))
-            var preferred: [String] = []
-            for entry in prefer {
-                let zones = rows.filter { $0.code == entry || $0.provider.lowercased() == entry.lowercased() }.map(\.code)
-                for z in zones where !preferred.contains(z) { preferred.append(z) }
-            }
+            let result = compile(Self.spreadSet(copies: copies, minProviders: minProviders, minCities: minCities, prefer: prefer),
+                                 catalog: makeCatalog(rows))
+            let preferred = Self.preferredZones(prefer, rows)
             let rest = rows.map(\.code).filter { !preferred.contains($0) }
             func fails(_ order: [String]) -> Bool {
                 Reference.walk(Self.candidates(order, rows), copies: copies, minProviders: minProviders, minCities: minCities).count < copies

@@ -239,18 +239,7 @@ import Testing
     // MARK: required fields
 
     /// The `policyctl test` example of the language contract, verbatim: it has no apiVersion.
-    static let contractTestExample = """
-        kind: PolicyTest
-        metadata: { name: personal-data-stays-in-finland }
-        spec:
-          cases:
-            - object: { bucket: hr-data, key: personal/a.txt, tags: { classification: personal } }
-              expect:
-                allowed: true
-                zones: [FI-HEL-UC-1, FI-HEL-HZ-1]   # exact order; or zonesInclude / zonesExclude
-                copies: 2
-                countries: [FI]                     # every chosen zone is in one of these
-        """
+    static let contractTestExample = (try? String(contentsOfFile: Project.root + "/Tests/Fixtures/contract-policy-test.yaml", encoding: .utf8)) ?? ""
 
     @Test func aPolicyTestMayLeaveOutApiVersionButNoOtherKindMay() throws {
         let set = parsePolicies(Self.contractTestExample, file: "example.test.yaml")

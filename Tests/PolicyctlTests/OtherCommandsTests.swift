@@ -39,18 +39,9 @@ import FoundationXML
     }
 
     /// The `policyctl test` example of the language contract, verbatim (it has no apiVersion).
-    static let contractExample = """
-        kind: PolicyTest
-        metadata: { name: personal-data-stays-in-finland }
-        spec:
-          cases:
-            - object: { bucket: hr-data, key: personal/a.txt, tags: { classification: personal } }
-              expect:
-                allowed: true
-                zones: [FI-HEL-UC-1, FI-HEL-HZ-1]   # exact order; or zonesInclude / zonesExclude
-                copies: 2
-                countries: [FI]                     # every chosen zone is in one of these
-        """
+    /// (Shared with PolicyEngineTests: `Tests/Fixtures/contract-policy-test.yaml`.)
+    static let contractExample = (try? String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/contract-policy-test.yaml").path, encoding: .utf8)) ?? ""
 
     static let finlandTwoProviders = """
         apiVersion: sovereignty/v1

@@ -28,6 +28,33 @@ struct ManagementAPITests {
         return Reply(status: status, object: try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
     }
 
+    /// Each operations-log entry says where its copies went: zone, provider, country, city.
+    @Test func theOperationsLogNamesTheProvidersAndCountriesOfTheZones() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            let created = try await gw.send(client, .put, "/hr-data").status
+            let written = try await gw.send(client, .put, "/hr-data/personal/a.txt", body: Array("x".utf8)).status
+            #expect([created, written] == [.ok, .ok])
+        }
+        try await gw.withManagementClient { admin in
+            let reply = try await Self.call(admin, .get, "/api/operations/log?operation=PutObject")
+            let entries = try #require(reply.object["entries"] as? [[String: Any]])
+            let entry = try #require(entries.first)
+            let zones = try #require(entry["zones"] as? [String])
+            let locations = try #require(entry["locations"] as? [[String: Any]])
+            #expect(!zones.isEmpty)
+            #expect(locations.map { $0["zone"] as? String } == zones)
+            for location in locations {
+                let code = try #require(location["zone"] as? String)
+                let zone = try #require(gw.state.policies.catalog.zone(code))
+                #expect(location["provider"] as? String == zone.providerName)
+                #expect(location["country"] as? String == zone.countryCode)
+                #expect(location["city"] as? String == zone.city)
+            }
+        }
+    }
+
     // MARK: Admin token
 
     /// docker-compose passes `GATEWAY_ADMIN_TOKEN: ${GATEWAY_ADMIN_TOKEN:-}`, so an unset token

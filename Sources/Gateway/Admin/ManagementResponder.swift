@@ -213,6 +213,7 @@ struct ManagementResponder: HTTPResponder {
             bucket: q.get("bucket").map { String($0) }, keyPrefix: q.get("prefix").map { String($0) },
             operation: q.get("operation").map { String($0) })
         let entries = try await state.store.queryLog(query)
+        let catalog = state.policies.catalog
         let rows: [JSONValue] = entries.map { e in
             var fields: [(String, JSONValue)] = [
                 ("id", .int(e.id)), ("time", .string(ISO8601Timestamp.format(e.time))), ("request_id", .string(e.requestId)),
@@ -221,6 +222,12 @@ struct ManagementResponder: HTTPResponder {
             fields += [
                 ("bucket", .optional(e.bucket)), ("key", .optional(e.key)), ("version_id", .optional(e.versionId)),
                 ("status", .int(Int64(e.httpStatus))), ("zones", .strings(e.zones)),
+                // Where each zone is, from the catalog: provider, country and city.
+                ("locations", .array(e.zones.map { code in
+                    let zone = catalog.zone(code)
+                    return .object([("zone", .string(code)), ("provider", .optional(zone?.providerName)),
+                                    ("country", .optional(zone?.countryCode)), ("city", .optional(zone?.city))])
+                })),
             ]
             fields += [("policy_set_hash", .optional(e.policySetHash)), ("bytes", .int(e.bytes)), ("detail", .optional(e.detail))]
             return .object(fields)

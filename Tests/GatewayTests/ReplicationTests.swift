@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import Metadata
 import NIOCore
+import PolicyEngine
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -40,6 +42,49 @@ struct ReplicationTests {
             #expect(p.header("x-amz-replication-status") == "COMPLETED")
             #expect(p.header("x-gateway-replicas")?.split(separator: ",").count == 2)
         }
+    }
+
+    /// `/api/replicas/status?bucket=&key=` reports one object's copies, complete or not, with
+    /// where each zone is.
+    @Test func theStatusOfOneObjectListsItsReplicas() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/one.txt"
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        func status(_ query: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+            let reply = Mutex<(HTTPResponse.Status, Data)>((.ok, Data()))
+            try await gw.withManagementClient { admin in
+                let r = try await admin.execute(uri: "/api/replicas/status?" + query, method: .get) { r in
+                    (r.status, Data(r.body.readableBytesView))
+                }
+                reply.withLock { $0 = r }
+            }
+            let (code, data) = reply.withLock { $0 }
+            return (code, try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
+        }
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "data")
+            gw.state.setHealth(planned[1], false)
+            gw.state.setHealth("FI-HEL-HZ-1", false)
+            #expect(try await gw.put(client, "/data/\(key)", Array("copy me".utf8)).status == .ok)
+        }
+        let (code, pending) = try await status("bucket=data&key=\(key)")
+        #expect(code == .ok)
+        #expect(pending["sync_status"] as? String == "pending")
+        #expect(pending["required_copies"] as? Int == 2 && pending["complete_copies"] as? Int == 1)
+        let replicas = try #require(pending["replicas"] as? [[String: Any]])
+        #expect(replicas.map { $0["zone"] as? String } == planned)
+        #expect(replicas.map { $0["status"] as? String } == ["complete", "pending"])
+        let zone = try #require(gw.state.policies.catalog.zone(planned[0]))
+        #expect(replicas[0]["provider"] as? String == zone.providerName && replicas[0]["country"] as? String == zone.countryCode)
+
+        for zone in TestGateway.zones { gw.state.setHealth(zone, true) }
+        #expect(try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120)) == 1)
+        let synced = try await status("bucket=data&key=\(key)&versionId=\(try #require(pending["version_id"] as? String))")
+        #expect(synced.1["sync_status"] as? String == "synced")
+        #expect(synced.1["complete_copies"] as? Int == 2)
+        #expect(try await status("bucket=data&key=docs/none.txt").0 == .notFound)
     }
 
     /// Copies above the worker's threshold go through the target's multipart API (S3 takes at

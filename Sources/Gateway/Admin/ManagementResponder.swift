@@ -188,7 +188,14 @@ struct ManagementResponder: HTTPResponder {
         ]), status: failed.isEmpty ? .ok : .serviceUnavailable)
     }
 
+    /// Without `bucket` and `key`: the versions below their planned copies. With them (and an
+    /// optional `versionId`): that version's replication status, replica by replica, wherever
+    /// it stands.
     func replicaStatus(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        if let bucket = q.get("bucket"), let key = q.get("key") {
+            return try await objectReplicaStatus(bucket: String(bucket), key: String(key), versionId: q.get("versionId").map { String($0) })
+        }
         let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
         let after = request.uri.queryParameters.get("after").flatMap { Int64($0) }
         let rows = try await state.store.underReplicated(afterSequence: after, limit: min(max(limit, 1), 1000))
@@ -205,6 +212,40 @@ struct ManagementResponder: HTTPResponder {
         ]))
     }
 
+    func objectReplicaStatus(bucket: String, key: String, versionId: String?) async throws -> Response {
+        guard let found = try await state.store.versionWithReplicas(bucket: bucket, key: key, versionId: versionId),
+              !found.version.isDeleteMarker else {
+            return Self.json(.object([("error", "not found"), ("message", .string("no such object version: \(bucket)/\(key)"))]),
+                             status: .notFound)
+        }
+        let (version, replicas) = (found.version, found.replicas)
+        let complete = replicas.filter { $0.status == .complete }.count
+        let status = complete >= version.placement.requiredCopies ? "synced"
+            : replicas.contains { $0.status == .failed } ? "failed" : "pending"
+        return Self.json(.object([
+            ("bucket", .string(version.bucket)), ("key", .string(version.key)), ("version_id", .string(version.versionId)),
+            ("etag", .string(version.etag)), ("size", .int(version.size)),
+            ("policy_set_hash", .optional(version.placement.policySetHash)),
+            ("planned_zones", .strings(version.placement.plannedZones)),
+            ("required_copies", .int(Int64(version.placement.requiredCopies))), ("complete_copies", .int(Int64(complete))),
+            ("sync_status", .string(status)),
+            ("replicas", .array(replicas.map { r in
+                var fields: [(String, JSONValue)] = [("zone", .string(r.zone)), ("status", .string(r.status.rawValue))]
+                if case .object(let location) = self.location(r.zone) { fields += location.filter { $0.0 != "zone" } }
+                fields.append(("updated_at", .string(ISO8601Timestamp.format(r.updatedAt))))
+                fields.append(("last_error", .optional(r.lastError)))
+                return .object(fields)
+            })),
+        ]))
+    }
+
+    /// Where a zone is, from the catalog in force: provider, country and city.
+    func location(_ code: String) -> JSONValue {
+        let zone = state.policies.catalog.zone(code)
+        return .object([("zone", .string(code)), ("provider", .optional(zone?.providerName)),
+                        ("country", .optional(zone?.countryCode)), ("city", .optional(zone?.city))])
+    }
+
     func operationsLog(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
         let query = OperationLogQuery(
@@ -213,7 +254,6 @@ struct ManagementResponder: HTTPResponder {
             bucket: q.get("bucket").map { String($0) }, keyPrefix: q.get("prefix").map { String($0) },
             operation: q.get("operation").map { String($0) })
         let entries = try await state.store.queryLog(query)
-        let catalog = state.policies.catalog
         let rows: [JSONValue] = entries.map { e in
             var fields: [(String, JSONValue)] = [
                 ("id", .int(e.id)), ("time", .string(ISO8601Timestamp.format(e.time))), ("request_id", .string(e.requestId)),
@@ -223,11 +263,7 @@ struct ManagementResponder: HTTPResponder {
                 ("bucket", .optional(e.bucket)), ("key", .optional(e.key)), ("version_id", .optional(e.versionId)),
                 ("status", .int(Int64(e.httpStatus))), ("zones", .strings(e.zones)),
                 // Where each zone is, from the catalog: provider, country and city.
-                ("locations", .array(e.zones.map { code in
-                    let zone = catalog.zone(code)
-                    return .object([("zone", .string(code)), ("provider", .optional(zone?.providerName)),
-                                    ("country", .optional(zone?.countryCode)), ("city", .optional(zone?.city))])
-                })),
+                ("locations", .array(e.zones.map(location))),
             ]
             fields += [("policy_set_hash", .optional(e.policySetHash)), ("bytes", .int(e.bytes)), ("detail", .optional(e.detail))]
             return .object(fields)

@@ -4,6 +4,7 @@ import Logging
 import Metadata
 import NIOCore
 import NIOPosix
+import S3Protocol
 
 /// `gateway`: the S3-compatible data-sovereignty gateway.
 @main
@@ -73,6 +74,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Domain for virtual-hosted-style requests (env GATEWAY_DOMAIN).")
     var domain: String?
 
+    @Option(help: "The bucket every S3 backend keeps the data in, unless its entry in the backends file names its own (env GATEWAY_PHYSICAL_BUCKET).")
+    var physicalBucket: String?
+
+    @Option(help: "The region the S3 API reports and gives new buckets by default (env GATEWAY_REGION).")
+    var region: String?
+
     @Option(help: "Seconds a connection may stay silent, also mid-upload, before it is closed (env GATEWAY_IDLE_TIMEOUT).")
     var idleTimeout: Int = Int(environment["GATEWAY_IDLE_TIMEOUT"] ?? "") ?? 30
 
@@ -109,6 +116,15 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { label in GatewayLogHandler(label: label) }
+        let configuration = try makeConfiguration()
+        var logger = Logger(label: "gateway")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await GatewayApp.run(configuration: configuration, logger: logger)
+    }
+
+    /// The configuration the flags and the environment give; throws `ValidationError` for a
+    /// value that is not allowed.
+    func makeConfiguration() throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.databaseURL = (databaseURL ?? Self.environment["DATABASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
         configuration.dataDirectory = dataDir
@@ -123,6 +139,13 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.credentialsFile = Self.setting(credentialsFile, "GATEWAY_CREDENTIALS_FILE")
         configuration.adminToken = Self.setting(adminToken, "GATEWAY_ADMIN_TOKEN")
         configuration.domain = Self.setting(domain, "GATEWAY_DOMAIN")
+        if let bucket = Self.setting(physicalBucket, "GATEWAY_PHYSICAL_BUCKET") {
+            guard BucketNameValidator.isValid(bucket) else {
+                throw ValidationError("--physical-bucket must be a valid S3 bucket name, not \(bucket)")
+            }
+            configuration.physicalBucket = bucket
+        }
+        if let region = Self.setting(region, "GATEWAY_REGION") { configuration.region = region }
         configuration.idleTimeout = idleTimeout
         configuration.reconcileInterval = reconcileInterval
         configuration.intentGrace = intentGrace
@@ -139,8 +162,6 @@ struct GatewayCommand: AsyncParsableCommand {
         case "off", "false", "0", "": configuration.auditReads = false
         default: throw ValidationError("--audit-reads must be on or off, not \(auditReads)")
         }
-        var logger = Logger(label: "gateway")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        try await GatewayApp.run(configuration: configuration, logger: logger)
+        return configuration
     }
 }

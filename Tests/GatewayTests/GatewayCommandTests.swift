@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import Gateway
+
+/// The gateway's flags become its configuration, and values that cannot work stop it.
+@Suite("Gateway command line")
+struct GatewayCommandTests {
+    static func configuration(_ arguments: [String]) throws -> GatewayConfiguration {
+        try GatewayCommand.parse(arguments).makeConfiguration()
+    }
+
+    @Test func thePhysicalBucketAndTheRegionCanBeSet() throws {
+        let defaults = try Self.configuration([])
+        #expect(defaults.physicalBucket == "2025-datatransfer")
+        let set = try Self.configuration(["--physical-bucket", "acme-sovereign-data", "--region", "eu-north-1"])
+        #expect(set.physicalBucket == "acme-sovereign-data")
+        #expect(set.region == "eu-north-1")
+        // A physical bucket no S3 provider would create stops the gateway at once.
+        #expect(throws: ValidationError.self) { try Self.configuration(["--physical-bucket", "Not_A_Bucket"]) }
+    }
+
+    @Test func auditReadsIsOnOrOff() throws {
+        #expect(try Self.configuration(["--audit-reads", "on"]).auditReads)
+        #expect(try !Self.configuration(["--audit-reads", "off"]).auditReads)
+        #expect(throws: ValidationError.self) { try Self.configuration(["--audit-reads", "sometimes"]) }
+    }
+
+    @Test func emptyOptionalSettingsAreUnset() throws {
+        let configuration = try Self.configuration(["--admin-token", "", "--domain", ""])
+        #expect(configuration.adminToken == nil)
+        #expect(configuration.domain == nil)
+    }
+}

@@ -100,6 +100,40 @@ struct ConditionalWriteTests {
         }
     }
 
+    /// Two uploads of one key completed together with `If-None-Match: *`: one completes, the
+    /// other gets 412 (before or after its zones assembled the object); the loser's upload is
+    /// gone and none of its copies stays.
+    @Test func racingCompletesLeaveOneVersionAndNoStrayCopies() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        try await gw.withClient { client in
+            #expect(try await gw.send(client, .put, "/docs").status == .ok)
+            var uploads: [(id: String, etag: String)] = []
+            for i in 0..<2 {
+                let created = try await gw.send(client, .post, "/docs/race?uploads=")
+                let id = try #require(created.xmlValue("UploadId"))
+                let part = try await gw.send(client, .put, "/docs/race?partNumber=1&uploadId=\(id)", body: Array("upload \(i)".utf8))
+                uploads.append((id, try #require(part.header("etag"))))
+            }
+            let results = try await withThrowingTaskGroup(of: (String, HTTPResponse.Status).self) { group in
+                for upload in uploads {
+                    group.addTask {
+                        let r = try await gw.send(client, .post, "/docs/race?uploadId=\(upload.id)", body: completeBody([(1, upload.etag)]),
+                                                  headers: [("if-none-match", "*")])
+                        return (upload.id, r.status)
+                    }
+                }
+                return try await group.reduce(into: [String: HTTPResponse.Status]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(results.values.filter { $0 == .ok }.count == 1)
+            #expect(results.values.filter { $0 == .preconditionFailed }.count == 1)
+            let loser = try #require(results.first { $0.value == .preconditionFailed }?.key)
+            #expect(try await gw.send(client, .get, "/docs/race?uploadId=\(loser)").errorCode == "NoSuchUpload")
+            #expect(try await gw.store.listVersions(.init(bucket: "docs")).versions.count == 1)
+            #expect(Self.copies(gw, "docs", "race") == gw.planned("docs", "race").count)
+        }
+    }
+
     @Test func copyAndCompleteAreConditionalToo() async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }

@@ -440,15 +440,8 @@ extension S3Handlers {
         let v = try await resolveVersion(bucket, key)
         let tagging = try Tagging.decode(try await smallBody())
         try tagging.validate(maxTags: Tagging.maxObjectTags)
-        // Tags decide placement: a retag that would move the object out of its policy is refused.
         let newTags = tagging.tags.map { ObjectTag($0.key, $0.value) }
-        let plan = policies.plan(for: ObjectRef(bucket: bucket, key: key, tags: newTags.map { .init(key: $0.key, value: $0.value) }))
-        let eligible = Set(plan.eligibleZones.map(\.code))
-        let replicas = try await store.replicas(storageId: v.storageId)
-        if !plan.allowed || replicas.contains(where: { !eligible.contains($0.zone) }) {
-            throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy: with these tags the object's existing replicas would be outside the zones its policies allow.")
-        }
-        _ = try await store.updateTags(bucket: bucket, key: key, versionId: v.versionId, tags: newTags)
+        try await retag(v, to: newTags, operation: "PutObjectTagging")
         var headers = HTTPFields()
         if v.versionId != nullVersionID { headers[.amzVersionID] = v.versionId }
         return Self.empty(headers: headers)
@@ -456,8 +449,32 @@ extension S3Handlers {
 
     func deleteObjectTagging(_ bucket: String, _ key: String) async throws -> Response {
         let v = try await resolveVersion(bucket, key)
-        _ = try await store.updateTags(bucket: bucket, key: key, versionId: v.versionId, tags: [])
-        return Self.empty(.noContent)
+        // Removing the tags is a retag too: without them other policies may apply.
+        try await retag(v, to: [], operation: "DeleteObjectTagging")
+        var headers = HTTPFields()
+        if v.versionId != nullVersionID { headers[.amzVersionID] = v.versionId }
+        return Self.empty(.noContent, headers: headers)
+    }
+
+    /// Gives version `v` the tags `tags`, and records it in the operations log. Tags decide
+    /// placement, so a retag under which no policy allows the object, or whose policies would
+    /// not allow a zone its copies are in, is refused (and the refusal recorded), as a write
+    /// that the policies do not allow is.
+    func retag(_ v: ObjectVersion, to tags: [ObjectTag], operation: String) async throws {
+        let plan = policies.plan(for: ObjectRef(bucket: v.bucket, key: v.key, tags: tags.map { .init(key: $0.key, value: $0.value) }))
+        let eligible = Set(plan.eligibleZones.map(\.code))
+        let replicas = try await store.replicas(storageId: v.storageId)
+        let outside = replicas.map(\.zone).filter { !eligible.contains($0) }
+        if !plan.allowed || !outside.isEmpty {
+            let reasons = plan.allowed ? ["copies in \(outside.joined(separator: ", ")), which the policies for these tags do not allow"] : plan.reasons
+            _ = try? await store.appendLog(log(operation, bucket: v.bucket, key: v.key, versionId: v.versionId, status: 403,
+                                               zones: replicas.map(\.zone), detail: "refused by policy: " + reasons.joined(separator: "; ")))
+            throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy: with these tags the object's existing replicas would be outside the zones its policies allow.")
+        }
+        _ = try await store.updateTags(bucket: v.bucket, key: v.key, versionId: v.versionId, tags: tags)
+        _ = try? await store.appendLog(log(operation, bucket: v.bucket, key: v.key, versionId: v.versionId, status: 200,
+                                           zones: replicas.map(\.zone),
+                                           detail: tags.isEmpty ? "no tags" : tags.map { "\($0.key)=\($0.value)" }.joined(separator: "&")))
     }
 
     // MARK: CopyObject

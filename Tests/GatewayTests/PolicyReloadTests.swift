@@ -16,14 +16,20 @@ struct PolicyReloadTests {
     /// A policy directory in the test's temporary folder: every object in Finland, one copy,
     /// only in `zone`, versioned.
     static func writePolicies(_ dir: String, zone: String) throws {
+        try writePolicies(dir, residency: "match: {}\nallow: { countries: [FI], zones: [\(zone)] }", name: "single-zone")
+    }
+
+    /// A policy directory with one residency policy (`residency`: its spec, one line each) and
+    /// one copy of every object, versioned.
+    static func writePolicies(_ dir: String, residency: String, name: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let spec = residency.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         try """
         apiVersion: sovereignty/v1
         kind: ResidencyPolicy
-        metadata: { name: single-zone }
+        metadata: { name: \(name) }
         spec:
-          match: {}
-          allow: { countries: [FI], zones: [\(zone)] }
+        \(spec)
         ---
         apiVersion: sovereignty/v1
         kind: ReplicationPolicy

@@ -15,23 +15,8 @@ import Testing
 struct RetagPolicyTests {
     /// Only classified objects may be stored (in Finland, one copy).
     static func writeClassifiedOnlyPolicies(_ dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try """
-        apiVersion: sovereignty/v1
-        kind: ResidencyPolicy
-        metadata: { name: classified-only }
-        spec:
-          match: { tags: { classification: "*" } }
-          allow: { countries: [FI] }
-        ---
-        apiVersion: sovereignty/v1
-        kind: ReplicationPolicy
-        metadata: { name: one-copy }
-        spec:
-          match: {}
-          copies: 1
-          versioning: enabled
-        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        try PolicyReloadTests.writePolicies(dir, residency: "match: { tags: { classification: \"*\" } }\nallow: { countries: [FI] }",
+                                            name: "classified-only")
     }
 
     static func tagging(_ tags: [(String, String)]) -> [UInt8] {

@@ -196,8 +196,8 @@ struct ManagementResponder: HTTPResponder {
         if let bucket = q.get("bucket"), let key = q.get("key") {
             return try await objectReplicaStatus(bucket: String(bucket), key: String(key), versionId: q.get("versionId").map { String($0) })
         }
-        let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100
-        let after = request.uri.queryParameters.get("after").flatMap { Int64($0) }
+        let limit = q.get("limit").flatMap { Int($0) } ?? 100
+        let after = q.get("after").flatMap { Int64($0) }
         let rows = try await state.store.underReplicated(afterSequence: after, limit: min(max(limit, 1), 1000))
         return Self.json(.object([
             ("under_replicated", .array(rows.map { r in
@@ -230,20 +230,22 @@ struct ManagementResponder: HTTPResponder {
             ("required_copies", .int(Int64(version.placement.requiredCopies))), ("complete_copies", .int(Int64(complete))),
             ("sync_status", .string(status)),
             ("replicas", .array(replicas.map { r in
-                var fields: [(String, JSONValue)] = [("zone", .string(r.zone)), ("status", .string(r.status.rawValue))]
-                if case .object(let location) = self.location(r.zone) { fields += location.filter { $0.0 != "zone" } }
-                fields.append(("updated_at", .string(ISO8601Timestamp.format(r.updatedAt))))
-                fields.append(("last_error", .optional(r.lastError)))
-                return .object(fields)
+                .object([("zone", .string(r.zone)), ("status", .string(r.status.rawValue))] + placeFields(r.zone) + [
+                    ("updated_at", .string(ISO8601Timestamp.format(r.updatedAt))), ("last_error", .optional(r.lastError)),
+                ])
             })),
         ]))
     }
 
-    /// Where a zone is, from the catalog in force: provider, country and city.
+    /// Where a zone is, from the catalog in force: `{zone, provider, country, city}`.
     func location(_ code: String) -> JSONValue {
+        .object([("zone", .string(code))] + placeFields(code))
+    }
+
+    /// The provider, country and city of a zone, from the catalog in force.
+    func placeFields(_ code: String) -> [(String, JSONValue)] {
         let zone = state.policies.catalog.zone(code)
-        return .object([("zone", .string(code)), ("provider", .optional(zone?.providerName)),
-                        ("country", .optional(zone?.countryCode)), ("city", .optional(zone?.city))])
+        return [("provider", .optional(zone?.providerName)), ("country", .optional(zone?.countryCode)), ("city", .optional(zone?.city))]
     }
 
     func operationsLog(_ request: Request) async throws -> Response {

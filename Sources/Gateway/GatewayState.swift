@@ -25,6 +25,8 @@ final class GatewayState: Sendable {
     /// How policy reloads reach the other instances on the same metadata store (PostgreSQL's
     /// `LISTEN`/`NOTIFY`); nil where the store serves one instance (SQLite).
     let announcer: (any PolicySetAnnouncer)?
+    /// What this instance has heard of the sets the instances put in force.
+    let announcementStatus = PolicyAnnouncementStatus()
 
     /// `announcer` defaults to the store, when it is one.
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Metadata
 import PolicyEngine
 import Synchronization
@@ -93,6 +94,14 @@ struct PolicyAnnouncementTests {
         #expect(two.planned("data", "a.txt") == ["FI-HEL-HZ-1"])
         // The second instance's reload, made because of the announcement, is not announced.
         #expect(hub.announced == [newHash])
+        // /api/policies says what the instance heard, and that it is in force there.
+        try await two.withManagementClient { admin in
+            let policies = try await PolicyReloadTests.call(admin, .get, "/api/policies")
+            let announcements = try #require(policies.object["announcements"] as? [String: Any])
+            #expect(announcements["listening"] as? Bool == true)
+            #expect(announcements["lastAnnounced"] as? String == newHash)
+            #expect(announcements["inForceHere"] as? Bool == true)
+        }
     }
 
     /// An instance whose files give another set than the one announced keeps its own (it
@@ -117,6 +126,16 @@ struct PolicyAnnouncementTests {
         #expect(reloaded != "sha256:not-the-files-here")
         #expect(one.planned("data", "a.txt") == ["FI-HEL-HZ-1"])
         #expect(hub.announced.isEmpty)
+        try await one.withManagementClient { admin in
+            let announcements = try await PolicyReloadTests.call(admin, .get, "/api/policies").object["announcements"] as? [String: Any]
+            #expect(announcements?["lastAnnounced"] as? String == "sha256:not-the-files-here")
+            #expect(announcements?["inForceHere"] as? Bool == false)
+        }
+        // A store of one instance announces nothing, and says so.
+        try await gw.withManagementClient { admin in
+            let policies = try await PolicyReloadTests.call(admin, .get, "/api/policies")
+            #expect(policies.object["announcements"] is NSNull)
+        }
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {

@@ -341,6 +341,9 @@ def test_policy_reload_reaches_every_instance():
     print(f"  the second gateway followed {time.monotonic() - started_waiting:.2f}s after the reload")
     with open(b.log_path, errors="replace") as f:
         assert "announced by another instance" in f.read(), "the second gateway's log does not say why it reloaded"
+    status, policies = b.get_json("/api/policies")
+    assert status == 200 and policies["announcements"]["listening"], policies
+    assert policies["announcements"]["lastAnnounced"] == after and policies["announcements"]["inForceHere"], policies
 
     # A set that only one gateway's files give is not forced on the other: it keeps its own.
     with open(os.path.join(copies[0], "zz-reload-test.yaml"), "a") as f:
@@ -352,6 +355,9 @@ def test_policy_reload_reaches_every_instance():
     wait_until("the second gateway to log the differing set", lambda: "this instance's policy files" in open(b.log_path, errors="replace").read(),
                15, interval=0.1)
     assert b.policy_set_hash() == after
+    status, policies = b.get_json("/api/policies")
+    assert policies["announcements"]["lastAnnounced"] == reload["policySetHash"], policies
+    assert policies["announcements"]["inForceHere"] is False, policies
     stop_all()
 
 

@@ -24,7 +24,21 @@ extension ManagementResponder {
                 ("warnings", .int(Int64(set.diagnostics.warningCount))),
             ])),
             ("diagnostics", Self.json(set.diagnostics)),
+            ("announcements", announcements(inForce: set.hash)),
         ]))
+    }
+
+    /// Whether this instance hears the other instances' reloads (a shared PostgreSQL), and
+    /// whether the last set announced is the one in force here; null on a store of one instance.
+    func announcements(inForce: String) -> JSONValue {
+        guard state.announcer != nil else { return .null }
+        let status = state.announcementStatus.snapshot
+        return .object([
+            ("listening", .bool(status.listening)),
+            ("lastAnnounced", .optional(status.lastAnnounced)),
+            ("lastAnnouncedAt", status.lastAnnouncedAt.map { .string(ISO8601Timestamp.format($0)) } ?? .null),
+            ("inForceHere", status.lastAnnounced.map { .bool($0 == inForce) } ?? .null),
+        ])
     }
 
     /// Recompiles the policies and the catalog: 200 when the new set is in force, 422 when it

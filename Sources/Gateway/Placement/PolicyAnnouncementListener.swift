@@ -1,6 +1,32 @@
+import Foundation
 import Logging
 import Metadata
 import ServiceLifecycle
+import Synchronization
+
+/// What this instance knows of the other instances' policy sets, for `/api/policies`.
+final class PolicyAnnouncementStatus: Sendable {
+    struct Snapshot: Sendable {
+        /// Whether announcements are being received now.
+        var listening = false
+        /// The last set announced on the store (by any instance, this one included), and when.
+        var lastAnnounced: String?
+        var lastAnnouncedAt: Date?
+    }
+
+    private let state = Mutex(Snapshot())
+
+    var snapshot: Snapshot { state.withLock { $0 } }
+
+    func setListening(_ listening: Bool) { state.withLock { $0.listening = listening } }
+
+    func announced(_ hash: String, at date: Date = Date()) {
+        state.withLock {
+            $0.lastAnnounced = hash
+            $0.lastAnnouncedAt = date
+        }
+    }
+}
 
 /// Makes a policy reload on one gateway instance reach every instance on the same metadata
 /// store: it listens for the sets other instances put in force (``PolicySetAnnouncer``,
@@ -26,12 +52,15 @@ struct PolicyAnnouncementListener: Service {
             while !Task.isCancelled {
                 do {
                     try await announcer.listenForPolicySets(listening: { [resume] in
+                        state.announcementStatus.setListening(true)
                         if resume { await state.catchUpOnPolicyAnnouncements() }
                     }, received: { hash in
                         await state.policySetAnnounced(hash)
                     })
+                    state.announcementStatus.setListening(false)
                     backoff = .seconds(1)
                 } catch {
+                    state.announcementStatus.setListening(false)
                     if Task.isCancelled { break }
                     state.logger.warning("not listening for policy reloads of other instances; retrying in \(backoff)",
                                          metadata: ["error": "\(error)"])
@@ -47,6 +76,7 @@ struct PolicyAnnouncementListener: Service {
 extension GatewayState {
     /// Another instance (or this one) announced that it put the set with `hash` in force.
     func policySetAnnounced(_ hash: String) async {
+        announcementStatus.announced(hash)
         guard hash != policyStore.current.hash else { return }
         let result = await reloadPolicies(trigger: "announced by another instance", announce: false)
         if result.policySetHash != hash {

@@ -146,7 +146,7 @@ struct ManagementAPITests {
             let reply = try await Self.call(client, .get, "/bucket-config")
             #expect(reply.status == .ok)
             #expect(reply.object["physical_bucket"] as? String == "2025-datatransfer")
-            #expect(reply.object["key_layout"] as? String == "<logical-bucket>/<key>/<storage-id>")
+            #expect(reply.object["key_layout"] as? String == "<logical-bucket>/<key>.<storage-id>")
             #expect(reply.object["zones"] as? [String] == TestGateway.zones.sorted())
             let buckets = try #require(reply.object["zone_buckets"] as? [String: String])
             #expect(buckets == Dictionary(uniqueKeysWithValues: TestGateway.zones.map { ($0, "2025-datatransfer") }))

@@ -150,7 +150,7 @@ struct ManagementResponder: HTTPResponder {
     func bucketConfig() -> Response {
         Self.json(.object([
             ("physical_bucket", .string(state.configuration.physicalBucket)),
-            ("key_layout", "<logical-bucket>/<key>/<storage-id>"),
+            ("key_layout", .string(WriteIntent.backendKeyLayout)),
             ("zones", .strings(state.backends.keys.sorted())),
             // A backend may name its own physical bucket (`bucket` in the backends file).
             ("zone_buckets", .object(state.backendDefinitions.filter(\.enabled).sorted { $0.zoneCode < $1.zoneCode }.map {

@@ -157,4 +157,7 @@ public struct WriteIntent: Sendable, Hashable, Codable {
     public static func backendKey(bucket: String, key: String, storageId: String) -> String {
         "\(bucket)/\(key).\(storageId)"
     }
+
+    /// ``backendKey(bucket:key:storageId:)`` in words, as `/bucket-config` shows it.
+    public static let backendKeyLayout = "<logical-bucket>/<key>.<storage-id>"
 }

@@ -55,8 +55,10 @@ enum GatewayApp {
         return try await SQLiteMetadataStore.open(configuration: sqlite, logger: logger)
     }
 
+    /// With `registry`, each S3 backend counts its requests there (``BackendRequestMetrics``).
     static func makeBackends(_ definitions: [BackendDefinition], configuration: GatewayConfiguration,
-                             httpClients: BackendHTTPClients? = nil) throws -> [String: any ObjectBackend] {
+                             httpClients: BackendHTTPClients? = nil,
+                             registry: PrometheusCollectorRegistry? = nil) throws -> [String: any ObjectBackend] {
         let clients = httpClients ?? BackendHTTPClients(HTTPClient.shared)
         var backends: [String: any ObjectBackend] = [:]
         for d in definitions where d.enabled {
@@ -65,10 +67,11 @@ enum GatewayApp {
                                                         bucket: d.bucket ?? configuration.physicalBucket)
             } else {
                 do {
-                    backends[d.zoneCode] = try S3Backend(zone: d.zoneCode, endpoint: d.endpoint,
-                                                         bucket: d.bucket ?? configuration.physicalBucket, region: d.region,
-                                                         accessKey: d.accessKey, secretKey: d.secretKey,
-                                                         clients: clients)
+                    var backend = try S3Backend(zone: d.zoneCode, endpoint: d.endpoint,
+                                                bucket: d.bucket ?? configuration.physicalBucket, region: d.region,
+                                                accessKey: d.accessKey, secretKey: d.secretKey, clients: clients)
+                    backend.metrics = registry.map { BackendRequestMetrics(zone: d.zoneCode, registry: $0) }
+                    backends[d.zoneCode] = backend
                 } catch {
                     throw StartupError(description: "backend '\(d.name)': \(error); use http(s)://HOST[:PORT] or file:PATH")
                 }
@@ -81,7 +84,8 @@ enum GatewayApp {
     static func makeState(_ configuration: GatewayConfiguration, store: any MetadataStore, logger: Logger,
                           httpClients: BackendHTTPClients? = nil) throws -> GatewayState {
         let (policies, diagnostics, definitions) = try loadPolicies(configuration, logger: logger)
-        let backends = try makeBackends(definitions, configuration: configuration, httpClients: httpClients)
+        let registry = PrometheusCollectorRegistry()
+        let backends = try makeBackends(definitions, configuration: configuration, httpClients: httpClients, registry: registry)
         let credentials = try CredentialStore.load(configuration) { path in
             String(decoding: try FileReader.read(path), as: UTF8.self)
         }
@@ -89,7 +93,8 @@ enum GatewayApp {
             logger.warning("no GATEWAY_ACCESS_KEY/GATEWAY_SECRET_KEY or credentials file: using the default local-identity / local-credential; do not expose this gateway")
         }
         return GatewayState(configuration: configuration, store: store, policies: policies, policyDiagnostics: diagnostics,
-                            backends: backends, backendDefinitions: definitions, credentials: credentials, logger: logger)
+                            backends: backends, backendDefinitions: definitions, credentials: credentials, logger: logger,
+                            registry: registry)
     }
 
     /// Migrates the metadata store, records the catalog and policy set, creates the zone

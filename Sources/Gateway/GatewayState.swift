@@ -18,6 +18,8 @@ final class GatewayState: Sendable {
     let logger: Logger
     /// What `/metrics` renders; swift-metrics is bootstrapped with it when the gateway runs.
     let metricsRegistry: PrometheusCollectorRegistry
+    /// The operational metrics in that registry (refusals, replication queue, breakers).
+    let metrics: GatewayMetrics
     /// A circuit breaker per backend (see ``CircuitBreaker``).
     let health: BackendHealth
     /// Open once ``GatewayApp/prepare(_:)`` has run.
@@ -32,12 +34,12 @@ final class GatewayState: Sendable {
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,
          policyDiagnostics: [Diagnostic], backends: [String: any ObjectBackend],
          backendDefinitions: [BackendDefinition], credentials: CredentialStore, logger: Logger,
-         announcer: (any PolicySetAnnouncer)? = nil) {
+         announcer: (any PolicySetAnnouncer)? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.configuration = configuration
         self.store = store
         self.announcer = announcer ?? (store as? any PolicySetAnnouncer)
-        let registry = PrometheusCollectorRegistry()
         self.metricsRegistry = registry
+        self.metrics = GatewayMetrics(registry: registry)
         self.policyStore = PolicyStore(LoadedPolicySet(compiled: policies, diagnostics: policyDiagnostics, loadedAt: Date()),
                                        registry: registry)
         self.backends = backends

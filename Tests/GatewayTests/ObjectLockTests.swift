@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Metadata
 import NIOCore
+import Prometheus
 import S3Protocol
 import Testing
 
@@ -157,6 +158,8 @@ struct ObjectLockTests {
             let remove = try await gw.send(client, .put, "/audit-logs/2025/01.log?retention=", body: Array("<Retention/>".utf8),
                                            headers: [("x-amz-bypass-governance-retention", "true")])
             #expect(remove.errorCode == "AccessDenied")
+            // Both refusals are counted for the operator.
+            #expect(gw.state.metrics.registry.emitToString().contains(#"gateway_policy_refusals_total{operation="PutObjectRetention"} 2"#))
             // Extending is fine.
             let longer = try await gw.send(client, .put, "/audit-logs/2025/01.log?retention=",
                                            body: retentionBody("COMPLIANCE", until.addingTimeInterval(86_400)))

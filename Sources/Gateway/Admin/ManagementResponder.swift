@@ -276,6 +276,7 @@ struct ManagementResponder: HTTPResponder {
 
     /// Prometheus text exposition of the gateway's metrics.
     func metrics() -> Response {
+        state.metrics.refresh(breakers: state.health.snapshot, policySetHash: state.policyStore.current.hash)
         let text = state.metricsRegistry.emitToString()
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4"

@@ -36,6 +36,8 @@ struct S3Backend: ObjectBackend {
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
     let objectLockState = ObjectLockState()
+    /// Where requests are counted and timed, if anywhere.
+    var metrics: BackendRequestMetrics?
 
     /// `region` signs and, unless it is us-east-1, is the LocationConstraint.
     init(zone: String, endpoint: String, bucket: String, region: String, accessKey: String, secretKey: String,
@@ -112,13 +114,17 @@ struct S3Backend: ObjectBackend {
     /// (``isClosedConnection(_:)``) is thrown as ``ClosedConnection``.
     func send(_ request: HTTPClientRequest, timeout: TimeAmount, closedConnection: Bool = false) async throws
         -> HTTPClientResponse {
+        let started = ContinuousClock.now
         do {
-            return try await client.execute(request, timeout: timeout)
+            let response = try await client.execute(request, timeout: timeout)
+            metrics?.record(method: request.method, status: response.status.code, duration: ContinuousClock.now - started)
+            return response
         } catch let error as BackendError {
             throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            metrics?.record(method: request.method, status: nil, duration: ContinuousClock.now - started)
             let failure = BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
             if closedConnection, Self.isClosedConnection(error) { throw ClosedConnection(error: failure) }
             throw failure

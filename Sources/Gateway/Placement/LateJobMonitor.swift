@@ -18,9 +18,13 @@ final class LateJobMonitor: Sendable {
     private let reported = Mutex<Set<Int64>>([])
     /// How many late jobs one check reads (the gauge counts all of them).
     let batchSize: Int
+    /// Told the queue's counts at each check (`gateway_replication_jobs{status}`).
+    let metrics: GatewayMetrics?
 
-    init(store: any MetadataStore, registry: PrometheusCollectorRegistry, logger: Logger, batchSize: Int = 500) {
+    init(store: any MetadataStore, registry: PrometheusCollectorRegistry, logger: Logger, batchSize: Int = 500,
+         metrics: GatewayMetrics? = nil) {
         self.store = store
+        self.metrics = metrics
         self.batchSize = batchSize
         self.logger = logger
         self.lateNow = registry.makeGauge(descriptor: MetricNameDescriptor(
@@ -37,6 +41,7 @@ final class LateJobMonitor: Sendable {
         let late = try await store.lateJobs(now: now, limit: batchSize)
         let counts = try await store.jobCounts(now: now)
         lateNow.set(Int64(counts.late))
+        metrics?.recordJobCounts(counts)
         let fresh = reported.withLock { seen -> [SyncJob] in
             let fresh = late.filter { !seen.contains($0.id) }
             // Only ids still late are kept; a page shorter than the batch holds all of them.

@@ -30,7 +30,8 @@ struct ReplicationWorker: Service {
     init(state: GatewayState, workerId: String = "worker-" + UUID().uuidString.lowercased()) {
         self.state = state
         self.workerId = workerId
-        self.lateJobs = LateJobMonitor(store: state.store, registry: state.metricsRegistry, logger: state.logger)
+        self.lateJobs = LateJobMonitor(store: state.store, registry: state.metricsRegistry, logger: state.logger,
+                                       metrics: state.metrics)
     }
 
     func run() async throws {

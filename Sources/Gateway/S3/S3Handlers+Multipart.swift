@@ -294,6 +294,7 @@ extension S3Handlers {
             }
             throw S3Error.preconditionFailed(condition: precondition.headerName)
         }
+        if !missing.isEmpty { state.metrics.recordWriteBelowPlannedCopies() }
         // The zones that did not complete still hold their backend uploads.
         await runAbortJobs(result.abortJobs, upload: upload)
         await removeReplicas(result.deleteJobs)

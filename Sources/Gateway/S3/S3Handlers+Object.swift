@@ -102,6 +102,7 @@ extension S3Handlers {
             for zone in outcome.written { try? await state.backends[zone]?.delete(key: backendKey) }
             throw S3Error(.serviceUnavailable, message: "The write took too long and was abandoned; retry it.")
         }
+        if !outcome.missing.isEmpty { state.metrics.recordWriteBelowPlannedCopies() }
         return result.version
     }
 
@@ -111,6 +112,7 @@ extension S3Handlers {
         let plan = policies.plan(for: object)
         guard plan.allowed else {
             let policy = plan.replicationPolicy?.metadata.name ?? plan.residencyPolicies.first ?? "none"
+            state.metrics.recordRefusal(operation: operation)
             _ = try? await store.appendLog(log(operation, bucket: bucket, key: key, status: 403,
                                                detail: "refused by policy: " + plan.reasons.joined(separator: "; ")))
             throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy (\(policy)): " + plan.reasons.joined(separator: "; "))
@@ -467,6 +469,7 @@ extension S3Handlers {
         let outside = replicas.map(\.zone).filter { !eligible.contains($0) }
         if !plan.allowed || !outside.isEmpty {
             let reasons = plan.allowed ? ["copies in \(outside.joined(separator: ", ")), which the policies for these tags do not allow"] : plan.reasons
+            state.metrics.recordRefusal(operation: operation)
             _ = try? await store.appendLog(log(operation, bucket: v.bucket, key: v.key, versionId: v.versionId, status: 403,
                                                zones: replicas.map(\.zone), detail: "refused by policy: " + reasons.joined(separator: "; ")))
             throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy: with these tags the object's existing replicas would be outside the zones its policies allow.")

@@ -156,6 +156,7 @@ extension S3Handlers {
         if let (f, policy) = floor, f.isActive(at: now) {
             let weaker = retention.map { $0.retainUntil < f.retainUntil || (f.mode == .compliance && $0.mode != .compliance) } ?? true
             if weaker {
+                state.metrics.recordRefusal(operation: "PutObjectRetention")
                 throw S3Error(.accessDenied, message: "Refused by data-sovereignty policy (\(policy)): it requires \(f.mode.rawValue) retention until \(ISO8601Timestamp.format(f.retainUntil)).")
             }
         }

@@ -51,6 +51,7 @@ struct S3Responder: HTTPResponder {
             response = Self.errorResponse(error, requestID: requestID, resource: request.uri.path, head: request.method == .head)
         } catch let error as MetadataError where error.code == .unavailable {
             logger.error("metadata store unavailable", metadata: ["error": "\(error)"])
+            state.metrics.recordMetadataUnavailable()
             failure = .serviceUnavailable
             response = Self.errorResponse(S3Error(.serviceUnavailable, message: "The metadata store is unavailable; retry later."),
                                           requestID: requestID, resource: request.uri.path, head: request.method == .head)
@@ -122,6 +123,8 @@ final class S3RequestMetrics: Sendable {
     }
 
     static let methods: Set<String> = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]
+    static let requestsName = "gateway_s3_requests_total"
+    static let durationName = "gateway_s3_request_duration_seconds"
 
     private let handles = Mutex<[Key: (requests: Counter, duration: Metrics.Timer)]>([:])
 
@@ -131,8 +134,8 @@ final class S3RequestMetrics: Sendable {
         let (requests, timer) = handles.withLock { handles in
             if let made = handles[key] { return made }
             let made = (
-                requests: Counter(label: "gateway_s3_requests_total", dimensions: [("method", method), ("status", String(status))]),
-                duration: Metrics.Timer(label: "gateway_s3_request_duration_seconds", dimensions: [("method", method)])
+                requests: Counter(label: Self.requestsName, dimensions: [("method", method), ("status", String(status))]),
+                duration: Metrics.Timer(label: Self.durationName, dimensions: [("method", method)])
             )
             handles[key] = made
             return made

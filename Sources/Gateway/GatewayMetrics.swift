@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import Metadata
+import NIOHTTP1
+import Prometheus
+import Synchronization
+
+/// The gateway's operational metrics beyond the S3 request counts (``S3RequestMetrics``): what
+/// an operator alerts on. They live in the state's registry, so `/metrics` shows them whether or
+/// not swift-metrics was bootstrapped (tests run many gateways in one process).
+///
+/// - `gateway_policy_refusals_total{operation}`: writes and retags refused by the policies
+///   (403, nothing stored).
+/// - `gateway_writes_below_planned_copies_total`: writes acknowledged with fewer copies than
+///   planned (the write quorum was met; sync jobs make the rest).
+/// - `gateway_metadata_unavailable_total`: S3 requests answered 503 because the metadata store
+///   could not be reached.
+/// - `gateway_replication_jobs{status}`: sync jobs queued, running and failed, as the
+///   replication worker last counted them.
+/// - `gateway_backend_circuit_state{zone}`: 0 closed, 1 half-open, 2 open; read when scraped.
+/// - `gateway_policy_set_info{hash}`: 1 for the policy set in force; read when scraped, so
+///   instances whose sets differ show different hashes.
+///
+/// Backend requests are counted per zone by ``BackendRequestMetrics``.
+final class GatewayMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let writesBelowPlannedCopies: Counter
+    private let metadataUnavailable: Counter
+    private let refusals = Mutex<[String: Counter]>([:])
+    private let jobs: (queued: Gauge, running: Gauge, failed: Gauge)
+    private let breakers = Mutex<[String: Gauge]>([:])
+    private let policySet = Mutex<(hash: String, gauge: Gauge)?>(nil)
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        writesBelowPlannedCopies = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "writes", metricName: "below_planned_copies", unitName: "total",
+            helpText: "Writes acknowledged with fewer copies than their plan (sync jobs make the rest)"))
+        metadataUnavailable = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "metadata", metricName: "unavailable", unitName: "total",
+            helpText: "S3 requests answered 503 because the metadata store was unavailable"))
+        let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
+                                                  unitName: "", helpText: "Sync jobs by status")
+        jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
+                registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "running")]),
+                registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "failed")]))
+    }
+
+    /// Counts a write acknowledged with fewer copies than planned.
+    func recordWriteBelowPlannedCopies() { writesBelowPlannedCopies.increment() }
+
+    /// Counts an S3 request answered 503 because the metadata store was unavailable.
+    func recordMetadataUnavailable() { metadataUnavailable.increment() }
+
+    /// Counts a write or retag the policies refused.
+    func recordRefusal(operation: String) {
+        let counter = refusals.withLock { counters in
+            if let counter = counters[operation] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "policy", metricName: "refusals",
+                                                 unitName: "total", helpText: "Writes and retags refused by the policies"),
+                labels: [("operation", operation)])
+            counters[operation] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func recordJobCounts(_ counts: SyncJobCounts) {
+        jobs.queued.set(Int64(counts.queued))
+        jobs.running.set(Int64(counts.running))
+        jobs.failed.set(Int64(counts.failed))
+    }
+
+    /// Sets the gauges that are read when `/metrics` is scraped: each zone's breaker and the
+    /// hash of the policy set in force.
+    func refresh(breakers snapshot: [String: BackendHealth.Snapshot], policySetHash: String) {
+        breakers.withLock { gauges in
+            for (zone, breaker) in snapshot {
+                let gauge = gauges[zone] ?? registry.makeGauge(
+                    descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "backend", metricName: "circuit",
+                                                     unitName: "state",
+                                                     helpText: "Circuit breaker of the zone: 0 closed, 1 half-open, 2 open"),
+                    labels: [("zone", zone)])
+                gauges[zone] = gauge
+                gauge.set(Self.value(of: breaker.state))
+            }
+        }
+        policySet.withLock { current in
+            guard current?.hash != policySetHash else { return }
+            if let old = current { registry.unregisterGauge(old.gauge) }
+            let gauge = registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "policy", metricName: "set",
+                                                 unitName: "info", helpText: "The policy set in force (its hash)"),
+                labels: [("hash", policySetHash)])
+            gauge.set(Int64(1))
+            current = (policySetHash, gauge)
+        }
+    }
+
+    static func value(of state: CircuitBreaker.State) -> Int64 {
+        switch state {
+        case .closed: 0
+        case .halfOpen: 1
+        case .open: 2
+        }
+    }
+}
+
+/// One S3 backend's requests: `gateway_backend_requests_total{zone,method,outcome}` (outcome
+/// `2xx`…`5xx` by the status, or `error` when no response came: connection refused, reset,
+/// timed out) and `gateway_backend_request_duration_seconds{zone,method}`, the time until the
+/// response head (for a streamed GET, before its body; for a PUT, after the body was sent).
+/// Handles are made once per method and outcome and kept.
+final class BackendRequestMetrics: Sendable {
+    let zone: String
+    let registry: PrometheusCollectorRegistry
+    private struct Key: Hashable {
+        var method: String
+        var outcome: String
+    }
+    private let counters = Mutex<[Key: Counter]>([:])
+    private let durations = Mutex<[String: DurationHistogram]>([:])
+
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+    ]
+
+    init(zone: String, registry: PrometheusCollectorRegistry) {
+        self.zone = zone
+        self.registry = registry
+    }
+
+    /// Records a request that got a response with `status`, or none (`status` nil).
+    func record(method: HTTPMethod, status: UInt?, duration: Duration) {
+        let method = method.rawValue
+        let outcome = status.map { "\(min(5, max(1, $0 / 100)))xx" } ?? "error"
+        let key = Key(method: method, outcome: outcome)
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "backend", metricName: "requests",
+                                                 unitName: "total", helpText: "Requests to the S3 backends"),
+                labels: [("zone", zone), ("method", method), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
+        }
+        let histogram = durations.withLock { durations in
+            if let histogram = durations[method] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "backend", metricName: "request_duration",
+                                                 unitName: "seconds",
+                                                 helpText: "Time until a backend's response head"),
+                labels: [("zone", zone), ("method", method)], buckets: Self.buckets)
+            durations[method] = histogram
+            return histogram
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+}

@@ -44,6 +44,7 @@ struct ManagementResponder: HTTPResponder {
             case (.get, "/api/plan"): return try plan(request)
             case (.get, "/api/policies"): return currentPolicies()
             case (.post, "/api/policies/reload"): return await reloadPolicies()
+            case (.post, "/api/metadata/backup"): return try await backupMetadata()
             case (.get, "/metrics"): return metrics()
             default:
                 return Self.json(.object([("error", "not found"), ("path", .string(path))]), status: .notFound)

@@ -89,3 +89,38 @@ public final class SQLiteMetadataStore: Sendable {
         try await core.migrate()
     }
 }
+
+/// A store that can copy its whole database to a file while it serves requests.
+public protocol MetadataBackupStore: Sendable {
+    /// Writes a consistent copy of the metadata to a new file at `path` (which must not exist)
+    /// and returns its size in bytes.
+    func backup(to path: String) async throws -> Int64
+}
+
+extension SQLiteMetadataStore: MetadataBackupStore {
+    /// `VACUUM INTO` on a reader connection: a consistent snapshot as of the moment it starts,
+    /// compacted, with no WAL beside it, so the file is a database that opens on its own.
+    /// Writes go on meanwhile (WAL mode); the copy does not see them. (With no reader pool the
+    /// statement runs on the writer's connection, and writes wait for it.)
+    public func backup(to path: String) async throws -> Int64 {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw MetadataError(.alreadyExists, "\(path) exists; a backup never overwrites a file")
+        }
+        try await engine.read { db in
+            // Readers are `query_only`, which refuses VACUUM INTO although it writes only the
+            // new file; the connection is as it was before it goes back to the pool.
+            let restore: SQL = try await db.first("PRAGMA query_only")?.int("query_only") == 1
+                ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF"
+            _ = try await db.query("PRAGMA query_only = OFF")
+            do {
+                _ = try await db.query("VACUUM INTO \(path)")
+            } catch {
+                _ = try? await db.query(restore)
+                throw error
+            }
+            _ = try await db.query(restore)
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}

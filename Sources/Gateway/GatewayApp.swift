@@ -120,6 +120,8 @@ enum GatewayApp {
     }
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
+        // The TLS files first: one that cannot serve stops the gateway before it touches anything.
+        let serverTLS = try serverTLSConfiguration(configuration)
         let store = try await makeStore(configuration, logger: logger)
         let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost)
         let state: GatewayState
@@ -130,31 +132,21 @@ enum GatewayApp {
             throw error
         }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metricsRegistry))
-        // `Expect: 100-continue` is answered at once; a connection silent for the idle timeout,
-        // also in the middle of a request body, is closed (the upload then fails and is cleaned);
-        // a header section over S3's 8 KiB gets S3's RequestHeaderSectionTooLarge.
-        let httpConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [HeaderSectionLimitHandler(), ExpectContinueHandler()],
-            idleTimeout: .seconds(Int64(max(1, configuration.idleTimeout))),
-            httpDecoderConfiguration: HeaderSectionLimitHandler.decoderConfiguration)
-        let s3App = Application(
-            responder: S3Responder(state: state, prefix: ""),
-            server: .http1(configuration: httpConfiguration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.s3Port), serverName: "gateway-s3"),
-            logger: logger)
-        let managementApp = Application(
-            responder: ManagementResponder(state: state),
-            server: .http1(configuration: httpConfiguration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.managementPort), serverName: "gateway"),
-            logger: logger)
+        let listeners: (s3: any Service, management: any Service)
+        do {
+            listeners = try makeListeners(state: state, tls: serverTLS, logger: logger)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
         let storeService = StoreService(store: store)
         let startup = StartupService(state: state, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
                 .init(service: startup, successTerminationBehavior: .ignore),
-                .init(service: s3App),
-                .init(service: managementApp),
+                .init(service: listeners.s3),
+                .init(service: listeners.management),
                 .init(service: HealthProber(state: state)),
                 .init(service: ReplicationWorker(state: state)),
                 .init(service: Reconciler(state: state, interval: .seconds(max(1, configuration.reconcileInterval)),
@@ -227,7 +219,7 @@ struct StartupService: Service {
         }
         let c = state.configuration
         logger.notice("gateway ready", metadata: [
-            "s3.endpoint": "http://\(c.host):\(c.s3Port)", "management": "http://\(c.host):\(c.managementPort)",
+            "s3.endpoint": "\(c.scheme)://\(c.host):\(c.s3Port)", "management": "\(c.scheme)://\(c.host):\(c.managementPort)",
             "policy.set": "\(state.policies.policySetHash)", "zones": "\(state.backends.keys.sorted().joined(separator: ","))",
         ])
         let key = state.credentials.principals.keys.sorted().first ?? CredentialStore.defaultAccessKey
@@ -236,8 +228,8 @@ struct StartupService: Service {
 
             Gateway ready. Try:
               export AWS_ACCESS_KEY_ID=\(key) AWS_SECRET_ACCESS_KEY=\(secret) AWS_DEFAULT_REGION=\(c.region)
-              aws --endpoint-url http://\(c.host):\(c.s3Port) s3 mb s3://hr-data
-              aws --endpoint-url http://\(c.host):\(c.s3Port) s3 cp README.md s3://hr-data/personal/readme.md
+              aws --endpoint-url \(c.scheme)://\(c.host):\(c.s3Port) s3 mb s3://hr-data
+              aws --endpoint-url \(c.scheme)://\(c.host):\(c.s3Port) s3 cp README.md s3://hr-data/personal/readme.md
             """)
     }
 }

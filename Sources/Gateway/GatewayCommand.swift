@@ -59,6 +59,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Port of the management API and the S3 API under /s3/ (env GATEWAY_PORT).")
     var port: Int = Int(environment["GATEWAY_PORT"] ?? "") ?? 8000
 
+    @Option(help: "PEM certificate (chain) of both ports; with --tls-key-file they serve HTTPS only (env GATEWAY_TLS_CERT_FILE).")
+    var tlsCertFile: String?
+
+    @Option(help: "PEM private key of --tls-cert-file's certificate (env GATEWAY_TLS_KEY_FILE).")
+    var tlsKeyFile: String?
+
     @Option(help: "Access key of the S3 principal (env GATEWAY_ACCESS_KEY).")
     var accessKey: String?
 
@@ -134,6 +140,15 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.s3Port = s3Port
         configuration.managementPort = port
+        configuration.tlsCertificateFile = Self.setting(tlsCertFile, "GATEWAY_TLS_CERT_FILE")
+        configuration.tlsKeyFile = Self.setting(tlsKeyFile, "GATEWAY_TLS_KEY_FILE")
+        switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
+        case (let certificate?, nil):
+            throw ValidationError("GATEWAY_TLS_CERT_FILE (--tls-cert-file) is \(certificate) but GATEWAY_TLS_KEY_FILE (--tls-key-file) is not set: HTTPS needs both")
+        case (nil, let key?):
+            throw ValidationError("GATEWAY_TLS_KEY_FILE (--tls-key-file) is \(key) but GATEWAY_TLS_CERT_FILE (--tls-cert-file) is not set: HTTPS needs both")
+        default: break
+        }
         configuration.accessKey = Self.setting(accessKey, "GATEWAY_ACCESS_KEY")
         configuration.secretKey = Self.setting(secretKey, "GATEWAY_SECRET_KEY")
         configuration.credentialsFile = Self.setting(credentialsFile, "GATEWAY_CREDENTIALS_FILE")

@@ -27,6 +27,26 @@ struct GatewayCommandTests {
         #expect(throws: ValidationError.self) { try Self.configuration(["--audit-reads", "sometimes"]) }
     }
 
+    @Test func theTLSFilesAreSetTogether() throws {
+        let defaults = try Self.configuration([])
+        #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil)
+        #expect(defaults.scheme == "http")
+        let set = try Self.configuration(["--tls-cert-file", "/etc/gateway/cert.pem", "--tls-key-file", "/etc/gateway/key.pem"])
+        #expect(set.tlsCertificateFile == "/etc/gateway/cert.pem")
+        #expect(set.tlsKeyFile == "/etc/gateway/key.pem")
+        #expect(set.scheme == "https")
+        // One without the other stops the gateway at once, naming both variables.
+        for arguments in [["--tls-cert-file", "/etc/gateway/cert.pem"], ["--tls-key-file", "/etc/gateway/key.pem"],
+                          ["--tls-cert-file", "/etc/gateway/cert.pem", "--tls-key-file", ""]] {
+            let error = #expect(throws: ValidationError.self) { try Self.configuration(arguments) }
+            #expect(error?.message.contains("GATEWAY_TLS_CERT_FILE") == true && error?.message.contains("GATEWAY_TLS_KEY_FILE") == true,
+                    "\(arguments)")
+        }
+        // Empty is unset, as for the other optional settings.
+        let empty = try Self.configuration(["--tls-cert-file", "", "--tls-key-file", ""])
+        #expect(empty.tlsCertificateFile == nil && empty.tlsKeyFile == nil)
+    }
+
     @Test func emptyOptionalSettingsAreUnset() throws {
         let configuration = try Self.configuration(["--admin-token", "", "--domain", ""])
         #expect(configuration.adminToken == nil)

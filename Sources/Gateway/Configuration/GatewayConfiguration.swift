@@ -14,6 +14,14 @@ struct GatewayConfiguration: Sendable {
     var s3Port: Int = 8080
     /// The management API, plus the S3 API under `/s3/`.
     var managementPort: Int = 8000
+    /// PEM certificate of both listeners, the server's own first and then any intermediates;
+    /// with ``tlsKeyFile`` both ports serve HTTPS only (TLS 1.2 or later). Neither set: plain
+    /// HTTP. One without the other stops the start-up.
+    var tlsCertificateFile: String?
+    /// PEM private key of the first certificate in ``tlsCertificateFile``.
+    var tlsKeyFile: String?
+    /// The listeners' URL scheme: `https` with a certificate and a key, else `http`.
+    var scheme: String { tlsCertificateFile != nil && tlsKeyFile != nil ? "https" : "http" }
     var accessKey: String?
     var secretKey: String?
     /// A JSON file `{"principals": [{"accessKey", "secretKey", "admin"}]}` with several principals.

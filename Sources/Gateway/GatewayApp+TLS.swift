@@ -1,9 +1,10 @@
 import NIOSSL
 import PolicyEngine
 
-/// HTTPS: the listeners' certificate and key (`GATEWAY_TLS_CERT_FILE`, `GATEWAY_TLS_KEY_FILE`).
-/// Each file is read and checked once, before anything else starts; a file that cannot serve
-/// stops the start-up with a ``GatewayApp/StartupError`` naming the variable and the file.
+/// HTTPS: the listeners' certificate and key (`GATEWAY_TLS_CERT_FILE`, `GATEWAY_TLS_KEY_FILE`)
+/// and the extra trust roots of HTTPS backends (`GATEWAY_BACKEND_CA_FILE`). Each file is read
+/// and checked once, before anything else starts; a file that cannot serve stops the start-up
+/// with a ``GatewayApp/StartupError`` naming the variable and the file.
 extension GatewayApp {
     /// The listeners' TLS configuration (TLS 1.2 or later), nil when neither the certificate
     /// nor the key is set (plain HTTP). Throws for one without the other, a file that cannot be
@@ -40,6 +41,17 @@ extension GatewayApp {
         } catch {
             throw StartupError(description: "GATEWAY_TLS_KEY_FILE \(keyFile) is not the key of the first certificate in GATEWAY_TLS_CERT_FILE \(certificateFile): \(error)")
         }
+        return tls
+    }
+
+    /// The TLS configuration of the backends' HTTP clients: the system's trust roots plus the
+    /// certificates in `GATEWAY_BACKEND_CA_FILE`; nil (the client's default, the system's
+    /// roots alone) when that is unset.
+    static func backendTLSConfiguration(_ configuration: GatewayConfiguration) throws(StartupError) -> TLSConfiguration? {
+        guard let file = configuration.backendCAFile else { return nil }
+        let roots = try certificates(in: file, variable: "GATEWAY_BACKEND_CA_FILE")
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = [.certificates(roots)]
         return tls
     }
 

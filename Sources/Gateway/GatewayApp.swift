@@ -122,8 +122,10 @@ enum GatewayApp {
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         // The TLS files first: one that cannot serve stops the gateway before it touches anything.
         let serverTLS = try serverTLSConfiguration(configuration)
+        let backendTLS = try backendTLSConfiguration(configuration)
         let store = try await makeStore(configuration, logger: logger)
-        let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost)
+        let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost,
+                                            tlsConfiguration: backendTLS)
         let state: GatewayState
         do {
             state = try makeState(configuration, store: store, logger: logger, httpClients: httpClient)

@@ -65,6 +65,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "PEM private key of --tls-cert-file's certificate (env GATEWAY_TLS_KEY_FILE).")
     var tlsKeyFile: String?
 
+    @Option(name: .customLong("backend-ca-file"),
+            help: "PEM bundle of CA certificates trusted for HTTPS backends besides the system's (env GATEWAY_BACKEND_CA_FILE).")
+    var backendCAFile: String?
+
     @Option(help: "Access key of the S3 principal (env GATEWAY_ACCESS_KEY).")
     var accessKey: String?
 
@@ -149,6 +153,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("GATEWAY_TLS_KEY_FILE (--tls-key-file) is \(key) but GATEWAY_TLS_CERT_FILE (--tls-cert-file) is not set: HTTPS needs both")
         default: break
         }
+        configuration.backendCAFile = Self.setting(backendCAFile, "GATEWAY_BACKEND_CA_FILE")
         configuration.accessKey = Self.setting(accessKey, "GATEWAY_ACCESS_KEY")
         configuration.secretKey = Self.setting(secretKey, "GATEWAY_SECRET_KEY")
         configuration.credentialsFile = Self.setting(credentialsFile, "GATEWAY_CREDENTIALS_FILE")

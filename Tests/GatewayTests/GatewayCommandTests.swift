@@ -29,11 +29,13 @@ struct GatewayCommandTests {
 
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
-        #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil)
+        #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)
         #expect(defaults.scheme == "http")
-        let set = try Self.configuration(["--tls-cert-file", "/etc/gateway/cert.pem", "--tls-key-file", "/etc/gateway/key.pem"])
+        let set = try Self.configuration(["--tls-cert-file", "/etc/gateway/cert.pem", "--tls-key-file", "/etc/gateway/key.pem",
+                                          "--backend-ca-file", "/etc/gateway/ca.pem"])
         #expect(set.tlsCertificateFile == "/etc/gateway/cert.pem")
         #expect(set.tlsKeyFile == "/etc/gateway/key.pem")
+        #expect(set.backendCAFile == "/etc/gateway/ca.pem")
         #expect(set.scheme == "https")
         // One without the other stops the gateway at once, naming both variables.
         for arguments in [["--tls-cert-file", "/etc/gateway/cert.pem"], ["--tls-key-file", "/etc/gateway/key.pem"],
@@ -43,8 +45,8 @@ struct GatewayCommandTests {
                     "\(arguments)")
         }
         // Empty is unset, as for the other optional settings.
-        let empty = try Self.configuration(["--tls-cert-file", "", "--tls-key-file", ""])
-        #expect(empty.tlsCertificateFile == nil && empty.tlsKeyFile == nil)
+        let empty = try Self.configuration(["--tls-cert-file", "", "--tls-key-file", "", "--backend-ca-file", ""])
+        #expect(empty.tlsCertificateFile == nil && empty.tlsKeyFile == nil && empty.backendCAFile == nil)
     }
 
     @Test func emptyOptionalSettingsAreUnset() throws {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -85,4 +86,45 @@ enum TLSFixtures {
     }
 
     struct ListenerMissing: Error, CustomStringConvertible { var description: String }
+}
+
+/// An S3 endpoint that keeps objects in memory: PUT stores the body (with an MD5 ETag), GET and
+/// HEAD answer it, DELETE forgets it; a request for a bucket gets 200. Counts the requests.
+struct InMemoryS3: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    final class Objects: Sendable {
+        let state = Mutex<(objects: [String: ByteBuffer], requests: Int)>(([:], 0))
+    }
+
+    let store = Objects()
+
+    var objects: [String: ByteBuffer] { store.state.withLock { $0.objects } }
+    var requests: Int { store.state.withLock { $0.requests } }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        let body = try await request.body.collect(upTo: 16 << 20)
+        let isBucket = path.split(separator: "/").count <= 1
+        let stored = store.state.withLock { state -> ByteBuffer? in
+            state.requests += 1
+            if isBucket { return nil }
+            switch request.method {
+            case .put: state.objects[path] = body
+            case .delete: state.objects[path] = nil
+            default: break
+            }
+            return state.objects[path]
+        }
+        if isBucket || request.method == .put || request.method == .delete {
+            let etag = stored.map { "\"" + Insecure.MD5.hash(data: Array($0.readableBytesView)).map { String(format: "%02x", $0) }.joined() + "\"" }
+            var headers: HTTPFields = [.contentLength: "0"]
+            if let etag { headers[.eTag] = etag }
+            return Response(status: request.method == .delete ? .noContent : .ok, headers: headers)
+        }
+        guard let stored else { return Response(status: .notFound, headers: [.contentLength: "0"]) }
+        let headers: HTTPFields = [.contentLength: "\(stored.readableBytes)"]
+        if request.method == .head { return Response(status: .ok, headers: headers) }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: stored))
+    }
 }

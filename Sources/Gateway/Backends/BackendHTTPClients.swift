@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The HTTP clients of the S3 backends: one per event loop of NIO's shared group, each with its
 /// connections on that loop. A request's task runs on the event loop of its client connection
@@ -14,14 +15,16 @@ final class BackendHTTPClients: Sendable {
 
     /// One client per event loop of `MultiThreadedEventLoopGroup.singleton`; `connectionsPerHost`
     /// is shared out among them (a backend host gets up to that many connections in all,
-    /// at least one per loop).
-    init(connectionsPerHost: Int) {
+    /// at least one per loop). `tlsConfiguration` is that of HTTPS backends (nil: the
+    /// client's default, see ``S3Backend/makeHTTPClient(connectionsPerHost:eventLoopGroup:tlsConfiguration:)``).
+    init(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil) {
         var clients: [HTTPClient] = []
         var byLoop: [ObjectIdentifier: HTTPClient] = [:]
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         let perLoop = max(1, (connectionsPerHost + loops.count - 1) / max(1, loops.count))
         for loop in loops {
-            let client = S3Backend.makeHTTPClient(connectionsPerHost: perLoop, eventLoopGroup: loop)
+            let client = S3Backend.makeHTTPClient(connectionsPerHost: perLoop, eventLoopGroup: loop,
+                                                  tlsConfiguration: tlsConfiguration)
             clients.append(client)
             byLoop[ObjectIdentifier(loop)] = client
         }

@@ -6,6 +6,7 @@ import Metadata
 import Metrics
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import S3Protocol
 import SigV4
 import Synchronization
@@ -77,12 +78,17 @@ struct S3Backend: ObjectBackend {
     /// A client for the S3 backends: connect 5 s, read 30 s. `connectionsPerHost` bounds the
     /// requests in flight to one backend: with a provider tens of milliseconds away, async-http-client's default of 8
     /// would cap a zone at a few hundred requests per second however many clients wait.
-    static func makeHTTPClient(connectionsPerHost: Int = 64, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) -> HTTPClient {
-        HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration(connectionsPerHost: connectionsPerHost))
+    /// `tlsConfiguration` is that of HTTPS backends (``GatewayApp/backendTLSConfiguration(_:)``);
+    /// nil is the client's default, which trusts the system's roots.
+    static func makeHTTPClient(connectionsPerHost: Int = 64, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
+                               tlsConfiguration: TLSConfiguration? = nil) -> HTTPClient {
+        HTTPClient(eventLoopGroup: eventLoopGroup,
+                   configuration: clientConfiguration(connectionsPerHost: connectionsPerHost, tlsConfiguration: tlsConfiguration))
     }
 
-    static func clientConfiguration(connectionsPerHost: Int) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(30)))
+    static func clientConfiguration(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tlsConfiguration,
+                                                     timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
         // The gateway bootstraps no tracer: without this, every backend request would run in a

@@ -22,6 +22,9 @@ struct GatewayConfiguration: Sendable {
     var tlsKeyFile: String?
     /// The listeners' URL scheme: `https` with a certificate and a key, else `http`.
     var scheme: String { tlsCertificateFile != nil && tlsKeyFile != nil ? "https" : "http" }
+    /// PEM bundle of CA certificates that HTTPS backends may chain to besides the system's
+    /// trust roots (an on-premises S3 behind a private CA); nil trusts the system's alone.
+    var backendCAFile: String?
     var accessKey: String?
     var secretKey: String?
     /// A JSON file `{"principals": [{"accessKey", "secretKey", "admin"}]}` with several principals.

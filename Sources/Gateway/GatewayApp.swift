@@ -161,6 +161,10 @@ enum GatewayApp {
         if let announcer = state.announcer {
             groupConfiguration.services.append(.init(service: PolicyAnnouncementListener(state: state, announcer: announcer)))
         }
+        if configuration.verifyInterval > 0 {
+            groupConfiguration.services.append(.init(service: ReplicaVerifier(
+                state: state, interval: .seconds(configuration.verifyInterval), rate: configuration.verifyRate)))
+        }
         // A shutdown that hangs (a request or service that never ends) is escalated to
         // cancellation, then to a crash, instead of keeping the process alive.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(max(1, configuration.shutdownGrace))

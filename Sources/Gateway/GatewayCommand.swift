@@ -102,6 +102,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which an unfinished multipart upload is aborted, its parts removed from every zone; 0 keeps uploads until completed or aborted (env GATEWAY_UPLOAD_EXPIRY).")
     var uploadExpiry: Int = Int(environment["GATEWAY_UPLOAD_EXPIRY"] ?? "") ?? 7 * 86400
 
+    @Option(help: "Seconds between verification passes, which check that every complete replica is still in its zone; 0 turns them off (env GATEWAY_VERIFY_INTERVAL).")
+    var verifyInterval: Int = Int(environment["GATEWAY_VERIFY_INTERVAL"] ?? "") ?? 86400
+
+    @Option(help: "Replicas verified per second at most (env GATEWAY_VERIFY_RATE).")
+    var verifyRate: Double = Double(environment["GATEWAY_VERIFY_RATE"] ?? "") ?? 20
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -176,6 +182,11 @@ struct GatewayCommand: AsyncParsableCommand {
         guard backendConnections >= 1 else { throw ValidationError("--backend-connections must be at least 1") }
         configuration.backendConnectionsPerHost = backendConnections
         configuration.uploadExpiry = max(0, uploadExpiry)
+        configuration.verifyInterval = max(0, verifyInterval)
+        guard verifyRate > 0, verifyRate.isFinite else {
+            throw ValidationError("GATEWAY_VERIFY_RATE must be a number of replicas per second above 0; got \(verifyRate)")
+        }
+        configuration.verifyRate = verifyRate
         configuration.shutdownGrace = max(1, shutdownGrace)
         switch auditReads.lowercased() {
         case "on", "true", "1": configuration.auditReads = true

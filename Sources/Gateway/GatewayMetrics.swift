@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Metadata
 import NIOHTTP1
 import Prometheus
@@ -19,6 +20,9 @@ import Synchronization
 /// - `gateway_backend_circuit_state{zone}`: 0 closed, 1 half-open, 2 open; read when scraped.
 /// - `gateway_policy_set_info{hash}`: 1 for the policy set in force; read when scraped, so
 ///   instances whose sets differ show different hashes.
+/// - `gateway_verify_replicas_checked_total`, `gateway_verify_replicas_lost_total{zone}`,
+///   `gateway_verify_versions_without_copy_total` and
+///   `gateway_verify_last_pass_timestamp_seconds`: what ``ReplicaVerifier`` found.
 ///
 /// Backend requests are counted per zone by ``BackendRequestMetrics``.
 final class GatewayMetrics: Sendable {
@@ -29,6 +33,11 @@ final class GatewayMetrics: Sendable {
     private let jobs: (queued: Gauge, running: Gauge, failed: Gauge)
     private let breakers = Mutex<[String: Gauge]>([:])
     private let policySet = Mutex<(hash: String, gauge: Gauge)?>(nil)
+    private let replicasVerified: Counter
+    private let replicasLost = Mutex<[String: Counter]>([:])
+    private let versionsWithoutCopy: Counter
+    /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
+    private let lastVerification = Mutex<Gauge?>(nil)
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -38,6 +47,12 @@ final class GatewayMetrics: Sendable {
         metadataUnavailable = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "metadata", metricName: "unavailable", unitName: "total",
             helpText: "S3 requests answered 503 because the metadata store was unavailable"))
+        replicasVerified = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "verify", metricName: "replicas_checked", unitName: "total",
+            helpText: "Replicas whose copy verification looked for in their zone"))
+        versionsWithoutCopy = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "verify", metricName: "versions_without_copy", unitName: "total",
+            helpText: "Versions that verification left with no complete copy in any zone"))
         let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
                                                   unitName: "", helpText: "Sync jobs by status")
         jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
@@ -63,6 +78,36 @@ final class GatewayMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    func recordReplicaVerified() { replicasVerified.increment() }
+
+    func recordVersionWithoutCopy() { versionsWithoutCopy.increment() }
+
+    func recordReplicaLost(zone: String) {
+        let counter = replicasLost.withLock { counters in
+            if let counter = counters[zone] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "verify", metricName: "replicas_lost",
+                                                 unitName: "total",
+                                                 helpText: "Replicas verification found missing or of another size in their zone"),
+                labels: [("zone", zone)])
+            counters[zone] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func recordVerificationPass(at date: Date) {
+        let gauge = lastVerification.withLock { gauge in
+            if let gauge { return gauge }
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "gateway", subsystem: "verify", metricName: "last_pass", unitName: "timestamp_seconds",
+                helpText: "When the last verification pass over every replica ended (Unix time)"))
+            gauge = made
+            return made
+        }
+        gauge.set(date.timeIntervalSince1970)
     }
 
     func recordJobCounts(_ counts: SyncJobCounts) {

@@ -96,6 +96,13 @@ public protocol MetadataStore: Sendable {
     /// jobs, marks their replicas `pending` and queues a `replicate` job for each. Returns the
     /// queued jobs (none when the version is gone, complete, or already being repaired).
     func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob]
+    /// Complete replicas in (storage id, zone) order, after `after`: what verification walks.
+    func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica]
+    /// A complete replica whose copy was found missing or wrong in its zone becomes `pending`
+    /// with `reason` as its error, under the key's lock, and the version's complete copies are
+    /// counted again (so the reconciler queues the copy anew). False when the replica was no
+    /// longer complete (deleted, or changed meanwhile): nothing is changed.
+    func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool
 
     // MARK: Sync jobs
 

@@ -27,6 +27,15 @@ struct GatewayCommandTests {
         #expect(throws: ValidationError.self) { try Self.configuration(["--audit-reads", "sometimes"]) }
     }
 
+    @Test func verificationRunsDailyByDefaultAndItsRateMustBePositive() throws {
+        let defaults = try Self.configuration([])
+        #expect(defaults.verifyInterval == 86400 && defaults.verifyRate == 20)
+        let set = try Self.configuration(["--verify-interval", "0", "--verify-rate", "2.5"])
+        #expect(set.verifyInterval == 0 && set.verifyRate == 2.5)
+        #expect(throws: (any Error).self) { try Self.configuration(["--verify-rate", "0"]) }
+        #expect(throws: (any Error).self) { try Self.configuration(["--verify-rate", "-1"]) }
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

@@ -191,6 +191,8 @@ struct OperationalMetricsTests {
                                  metrics: gw.state.metrics).check()
         BackendRequestMetrics(zone: "FI-HEL-ST-1", registry: gw.state.metricsRegistry)
             .record(method: .GET, status: 200, duration: .milliseconds(1))
+        _ = try await ReplicaVerifier(state: gw.state, rate: 0).verifyOnce()
+        gw.state.metrics.recordReplicaLost(zone: "FI-HEL-ST-1")
         let text = try await scrape(gw)
         var exported: Set<String> = [S3RequestMetrics.requestsName, S3RequestMetrics.durationName]
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {

@@ -134,3 +134,38 @@ extension SQLMetadataCore {
         }
     }
 }
+
+extension SQLMetadataCore {
+    func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica] {
+        let limit = try Self.checkLimit(limit, "limit", max: 1000)
+        guard limit > 0 else { return [] }
+        return try await engine.read { db in
+            let after: SQL = after.map {
+                "AND (storage_id > \($0.storageId) OR (storage_id = \($0.storageId) AND zone > \($0.zone)))"
+            } ?? ""
+            return try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas
+                WHERE status = \(ReplicaStatus.complete.rawValue) \(sql: after)
+                ORDER BY storage_id, zone LIMIT \(limit)
+                """).map(Rows.replica)
+        }
+    }
+
+    func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool {
+        try await engine.transaction { db in
+            guard let found = try await db.first("""
+                SELECT bucket, key FROM object_versions WHERE storage_id = \(storageId)
+                """) else { return false }
+            // Under the key's lock, like commits, deletes and repairs of the key.
+            try await Self.lockKey(db, bucket: try found.string("bucket"), key: try found.string("key"))
+            let changed = try await db.query("""
+                UPDATE object_replicas SET status = \(ReplicaStatus.pending.rawValue), last_error = \(reason), updated_at = \(now)
+                WHERE storage_id = \(storageId) AND zone = \(zone) AND status = \(ReplicaStatus.complete.rawValue)
+                RETURNING zone
+                """)
+            guard !changed.isEmpty else { return false }
+            try await Self.refreshCompleteCopies(storageId, in: db)
+            return true
+        }
+    }
+}

@@ -74,3 +74,18 @@ public struct VersionWithReplicas: Sendable, Hashable {
         self.replicas = replicas
     }
 }
+
+/// Where a walk over replicas stopped: the last (storage id, zone) it saw.
+public struct ReplicaCursor: Sendable, Hashable {
+    public var storageId: String
+    public var zone: String
+
+    public init(storageId: String, zone: String) {
+        self.storageId = storageId
+        self.zone = zone
+    }
+
+    public init(_ replica: Replica) {
+        self.init(storageId: replica.storageId, zone: replica.zone)
+    }
+}

@@ -56,6 +56,12 @@ extension SQLiteMetadataStore: MetadataStore {
         try await core.versionWithReplicas(bucket: bucket, key: key, versionId: versionId)
     }
     public func upsertReplica(_ replica: Replica) async throws { try await core.upsertReplica(replica) }
+    public func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica] {
+        try await core.completeReplicas(after: after, limit: limit)
+    }
+    public func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool {
+        try await core.markReplicaLost(storageId: storageId, zone: zone, reason: reason, now: now)
+    }
     public func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
         try await core.underReplicated(afterSequence: afterSequence, limit: limit)
     }

@@ -97,4 +97,43 @@ struct RepairConformanceTests {
             #expect(try await store.replicas(storageId: two.storageId).map(\.status) == [.pending, .complete, .pending])
         }
     }
+
+    /// Verification walks the complete replicas in (storage id, zone) order, page by page, and
+    /// marks a lost one `pending` once, which makes its version under-replicated again.
+    @Test(arguments: StoreKind.testCases)
+    func completeReplicasArePagedAndALostOneIsMarkedOnce(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            let zones = ["FI-HEL-ST-1", "FI-HEL-UC-1"]
+            let a = try await fixture.put(key: "a", time: 0, zones: zones).version
+            let b = try await fixture.put(key: "b", time: 1, zones: zones).version
+            // a's second copy is made; b's is still pending.
+            try await store.upsertReplica(Replica(storageId: a.storageId, zone: "FI-HEL-UC-1", status: .complete,
+                                                  backendKey: Fixture.backendKey(a), size: a.size, updatedAt: at(5)))
+            let expected = [(a.storageId, "FI-HEL-ST-1"), (a.storageId, "FI-HEL-UC-1"), (b.storageId, "FI-HEL-ST-1")]
+                .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { ReplicaCursor(storageId: $0.0, zone: $0.1) }
+            #expect(try await store.completeReplicas(after: nil, limit: 10).map(ReplicaCursor.init) == expected)
+            var paged: [ReplicaCursor] = []
+            var cursor: ReplicaCursor?
+            while let next = try await store.completeReplicas(after: cursor, limit: 1).first {
+                paged.append(ReplicaCursor(next))
+                cursor = ReplicaCursor(next)
+            }
+            #expect(paged == expected)
+            #expect(try await store.underReplicated(afterSequence: nil, limit: 10).map(\.version.storageId) == [b.storageId])
+
+            #expect(try await store.markReplicaLost(storageId: a.storageId, zone: "FI-HEL-UC-1", reason: "gone", now: at(10)))
+            let lost = try #require(try await store.replicas(storageId: a.storageId).first { $0.zone == "FI-HEL-UC-1" })
+            #expect(lost.status == .pending && lost.lastError == "gone" && lost.updatedAt == at(10))
+            #expect(Set(try await store.underReplicated(afterSequence: nil, limit: 10).map(\.version.storageId))
+                == [a.storageId, b.storageId])
+            // Once only; not for a replica that is not complete, nor for an unknown version.
+            #expect(try await !store.markReplicaLost(storageId: a.storageId, zone: "FI-HEL-UC-1", reason: "again", now: at(11)))
+            #expect(try await !store.markReplicaLost(storageId: b.storageId, zone: "FI-HEL-UC-1", reason: "x", now: at(11)))
+            #expect(try await !store.markReplicaLost(storageId: "unknown", zone: "FI-HEL-ST-1", reason: "x", now: at(11)))
+            #expect(try await store.replicas(storageId: a.storageId).first { $0.zone == "FI-HEL-UC-1" }?.lastError == "gone")
+            #expect(try await store.completeReplicas(after: nil, limit: 10).count == 2)
+        }
+    }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Metadata
+import ServiceLifecycle
+
+/// Checks, pass after pass, that every complete replica is still in its zone: a HEAD of its
+/// backend key (a `stat` in a local-disk zone) must find an object of the recorded size.
+/// Copies can vanish behind the gateway's back (removed in a provider's console, lost by the
+/// provider, a bucket emptied by hand); the write path and the sync jobs never look again.
+///
+/// A copy that is missing or of another size makes its replica `pending` again, with the
+/// finding as its error (``MetadataStore/markReplicaLost(storageId:zone:reason:now:)``); the
+/// reconciler then queues a new copy from a good one, in a zone the policies allow. A version
+/// left without any complete copy is logged as an error: its data is gone from every zone.
+/// A zone that does not answer, or whose breaker is open, is skipped for the pass, not judged.
+///
+/// The walk goes through the replicas in (storage id, zone) order at no more than `rate`
+/// replicas a second, so a pass over many objects spreads its HEADs out. Each instance on a
+/// shared PostgreSQL walks all replicas; turn it off (interval 0) on all but one.
+struct ReplicaVerifier: Service {
+    struct Report: Sendable, Hashable {
+        /// Replicas whose zone answered.
+        var checked = 0
+        /// Replicas found missing or of another size, and marked for a new copy.
+        var lost = 0
+        /// Versions left with no complete copy in any zone by this pass.
+        var withoutCopy = 0
+        /// Replicas not judged: their zone did not answer or its breaker is open.
+        var skipped = 0
+    }
+
+    let state: GatewayState
+    /// Time from the start of one pass to the start of the next.
+    var interval: Duration = .seconds(86_400)
+    /// The first pass starts this long after start-up (at most `interval`).
+    var firstDelay: Duration = .seconds(600)
+    /// Replicas checked per second at most; 0 or less means no limit.
+    var rate: Double = 20
+    var batchSize = 100
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await state.startup.wait()
+            try? await Task.sleep(for: min(firstDelay, interval))
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                do {
+                    let report = try await verifyOnce()
+                    state.logger.notice("replica verification pass", metadata: [
+                        "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
+                        "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
+                    ])
+                } catch is CancellationError {
+                    return
+                } catch {
+                    state.logger.warning("replica verification pass failed", metadata: ["error": "\(error)"])
+                }
+                let next = started + interval
+                if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+            }
+        }
+    }
+
+    /// One pass over every complete replica.
+    func verifyOnce(now: @Sendable () -> Date = { Date() }) async throws -> Report {
+        var report = Report()
+        var cursor: ReplicaCursor?
+        let started = ContinuousClock.now
+        var looked = 0
+        while true {
+            let page = try await state.store.completeReplicas(after: cursor, limit: batchSize)
+            for replica in page {
+                try Task.checkCancellation()
+                if rate > 0 {
+                    // Paced from the start of the pass: a slow answer is not made up for by a burst.
+                    let due = started + .seconds(Double(looked) / rate)
+                    if due > .now { try await Task.sleep(until: due, clock: .continuous) }
+                }
+                looked += 1
+                try await verify(replica, now: now(), report: &report)
+            }
+            guard page.count == batchSize, let last = page.last else { break }
+            cursor = ReplicaCursor(last)
+        }
+        state.metrics.recordVerificationPass(at: now())
+        return report
+    }
+
+    private func verify(_ replica: Replica, now: Date, report: inout Report) async throws {
+        // A zone no longer configured is the reconciler's and the policies' business.
+        guard let backend = state.backends[replica.zone] else { return }
+        guard state.isHealthy(replica.zone) else {
+            report.skipped += 1
+            return
+        }
+        let found: Int64?
+        do {
+            found = try await backend.size(of: replica.backendKey)
+        } catch let error as BackendError where error.code == .notFound {
+            found = nil
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            report.skipped += 1
+            return
+        }
+        report.checked += 1
+        state.metrics.recordReplicaVerified()
+        if found == replica.size { return }
+        let reason = found.map { "verification found \($0) bytes in the zone; \(replica.size) were written" }
+            ?? "verification found no object in the zone"
+        guard try await state.store.markReplicaLost(storageId: replica.storageId, zone: replica.zone, reason: reason, now: now) else {
+            return  // deleted or changed meanwhile
+        }
+        report.lost += 1
+        state.metrics.recordReplicaLost(zone: replica.zone)
+        let remaining = try await state.store.replicas(storageId: replica.storageId).filter { $0.status == .complete }
+        let version = try await state.store.version(storageId: replica.storageId)
+        var metadata: Logger.Metadata = [
+            "zone": "\(replica.zone)", "backend.key": "\(replica.backendKey)", "storage.id": "\(replica.storageId)",
+            "s3.bucket": "\(version?.bucket ?? "-")", "s3.key": "\(version?.key ?? "-")",
+            "s3.version_id": "\(version?.versionId ?? "-")", "reason": "\(reason)",
+            "complete_copies": "\(remaining.count)",
+        ]
+        if remaining.isEmpty {
+            report.withoutCopy += 1
+            state.metrics.recordVersionWithoutCopy()
+            metadata["complete_copies"] = "0"
+            state.logger.error("replica lost and no complete copy is left: the object's data is gone from every zone",
+                               metadata: metadata)
+        } else {
+            state.logger.error("replica lost; a new copy will be made from another zone", metadata: metadata)
+        }
+    }
+}

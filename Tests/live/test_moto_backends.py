@@ -10,14 +10,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from harness import (ALLOWED_ZONES, FORBIDDEN_ZONE, WORK_DIR, ZONE_URLS, Gateway, assert_on_planned_zones, backend_key,
-                     error_code, physical_keys, physical_uploads, run, sha256, start_zone, stop_zone, unique, wait_until, zones_holding)
+from harness import (ADMIN_TOKEN, ALLOWED_ZONES, FORBIDDEN_ZONE, PHYSICAL_BUCKET, WORK_DIR, ZONE_URLS, Gateway,
+                     assert_on_planned_zones, backend_key, error_code, physical_body, physical_keys, physical_uploads, run,
+                     sha256, start_zone, stop_zone, unique, wait_until, zone_client, zones_holding)
 
 gateway = None
 s3 = None
@@ -220,6 +222,28 @@ def test_forbidden_zone_never_held_fin_data():
         assert [k for k in physical_keys(zone) if k.startswith("fin-")], f"{zone} holds nothing of the fin-* buckets"
 
 
+# MARK: verification
+
+def test_copy_removed_behind_the_gateway_is_found_and_made_again():
+    # Someone deletes a copy in a provider's console: verification (every 2 s in this run)
+    # finds it gone with a HEAD, and the copy is made again from another zone.
+    b = unique("fin-verify-")
+    s3.create_bucket(Bucket=b)
+    body = os.urandom(70_000)
+    v = s3.put_object(Bucket=b, Key="kept.bin", Body=body)["VersionId"]
+    location = backend_key(b, "kept.bin", v)
+    zone = sorted(gateway.plan(b, "kept.bin"))[0]
+    zone_client(zone).delete_object(Bucket=PHYSICAL_BUCKET, Key=location)
+    assert zone not in zones_holding(location), zone
+    wait_until(f"{location} to be back in {zone}", lambda: zone in zones_holding(location), timeout=90, interval=1)
+    assert sha256(physical_body(zone, location)) == sha256(body)
+    assert_on_planned_zones(gateway, b, "kept.bin", v, body=body)
+    metrics = urllib.request.urlopen(urllib.request.Request(
+        gateway.management + "/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}), timeout=30).read().decode()
+    lost = [line for line in metrics.splitlines() if line.startswith(f'gateway_verify_replicas_lost_total{{zone="{zone}"}}')]
+    assert lost and float(lost[0].split()[-1]) >= 1, lost
+
+
 # MARK: a zone stopped during writes
 
 def test_zone_stopped_during_writes_is_repaired():
@@ -271,13 +295,15 @@ TESTS = [
     test_expect_100_continue_is_answered_before_the_body,
     test_default_policy_uses_the_stockholm_zone,
     test_forbidden_zone_never_held_fin_data,
+    test_copy_removed_behind_the_gateway_is_found_and_made_again,
     test_zone_stopped_during_writes_is_repaired,
 ]
 
 
 def main():
     global gateway, s3
-    gateway = Gateway("moto").start()
+    # Verification every 2 s, fast, so that a copy removed behind the gateway's back is seen.
+    gateway = Gateway("moto", GATEWAY_VERIFY_INTERVAL="2", GATEWAY_VERIFY_RATE="500").start()
     s3 = gateway.client()
     try:
         ok = run(TESTS, gateways=lambda: [gateway])

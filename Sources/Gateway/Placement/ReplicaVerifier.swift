@@ -9,8 +9,9 @@ import ServiceLifecycle
 /// provider, a bucket emptied by hand); the write path and the sync jobs never look again.
 ///
 /// A copy that is missing or of another size makes its replica `pending` again, with the
-/// finding as its error (``MetadataStore/markReplicaLost(storageId:zone:reason:now:)``); the
-/// reconciler then queues a new copy from a good one, in a zone the policies allow. A version
+/// finding as its error (``MetadataStore/markReplicaLost(storageId:zone:reason:now:)``), and a
+/// new copy from a good one is queued at once, in that zone or another the plan allows (or, if
+/// that fails, by the reconciler's next pass). A version
 /// left without any complete copy is logged as an error: its data is gone from every zone.
 /// A zone that does not answer, or whose breaker is open, is skipped for the pass, not judged.
 ///
@@ -130,6 +131,13 @@ struct ReplicaVerifier: Service {
                                metadata: metadata)
         } else {
             state.logger.error("replica lost; a new copy will be made from another zone", metadata: metadata)
+            // Queued now rather than at the reconciler's next pass: the zone it was lost from
+            // first (it just answered), then the plan's other zones.
+            if let version {
+                let zones = ([replica.zone] + version.placement.plannedZones).uniqued().filter { state.backends[$0] != nil }
+                _ = try await state.store.requeueReplicas(storageId: version.storageId, zones: zones,
+                                                          copies: version.placement.requiredCopies, now: now)
+            }
         }
     }
 }

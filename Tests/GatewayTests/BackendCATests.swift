@@ -18,12 +18,16 @@ struct BackendCATests {
     /// The three zones on one in-memory S3 endpoint served over HTTPS with the test certificate,
     /// in front of it a gateway whose backend clients are made as the gateway makes them
     /// (``BackendHTTPClients``) with `backendCAFile`.
-    static func withFrontGateway(backendCAFile: String?,
+    static func withFrontGateway(backendCAFile: String?, serverMaximumTLS: TLSVersion? = nil,
                                  _ body: (TestGateway, InMemoryS3) async throws -> Void) async throws {
         var serverConfiguration = GatewayConfiguration()
         serverConfiguration.tlsCertificateFile = TLSFixtures.certificateFile
         serverConfiguration.tlsKeyFile = TLSFixtures.keyFile
-        let serverTLS = try GatewayApp.serverTLSConfiguration(serverConfiguration)
+        var serverTLS = try GatewayApp.serverTLSConfiguration(serverConfiguration)
+        if let serverMaximumTLS {
+            serverTLS?.minimumTLSVersion = .tlsv1
+            serverTLS?.maximumTLSVersion = serverMaximumTLS
+        }
         let backend = InMemoryS3()
         try await TLSFixtures.running(["backend"], { onRunning in
             [Application(responder: backend,
@@ -93,6 +97,22 @@ struct BackendCATests {
             // No request got through the handshake.
             #expect(backend.requests == 0)
             #expect(backend.objects.isEmpty)
+        }
+    }
+
+    /// A backend that offers nothing newer than TLS 1.1 is refused like an untrusted one.
+    @Test func aBackendBelowTLS12IsRefused() async throws {
+        try await Self.withFrontGateway(backendCAFile: TLSFixtures.caFile, serverMaximumTLS: .tlsv11) { gw, backend in
+            for zone in TestGateway.zones {
+                #expect(!gw.state.isHealthy(zone), "\(zone)")
+                gw.state.setHealth(zone, true)
+            }
+            try await gw.withClient { client in
+                #expect(try await Self.put(gw, client, "/old-tls").status == .ok)
+                let put = try await Self.put(gw, client, "/old-tls/a.txt", body: Array("must not be placed".utf8))
+                #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
+            }
+            #expect(backend.requests == 0)
         }
     }
 

@@ -87,7 +87,10 @@ struct S3Backend: ObjectBackend {
     }
 
     static func clientConfiguration(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tlsConfiguration,
+        // HTTPS backends are held to TLS 1.2 or later, as the listeners are.
+        var tls = tlsConfiguration ?? .makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls,
                                                      timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))

@@ -44,6 +44,16 @@ extension GatewayApp {
         return tls
     }
 
+    /// ``serverTLSConfiguration(_:)`` whose certificate and key can be read again while the
+    /// listeners run (``TLSIdentityReloader``); nil on plain HTTP.
+    static func reloadableServerTLS(_ configuration: GatewayConfiguration) throws(StartupError)
+        -> (tls: TLSConfiguration, reloader: TLSIdentityReloader)? {
+        guard var tls = try serverTLSConfiguration(configuration) else { return nil }
+        let reloader = TLSIdentityReloader(configuration: configuration)
+        tls.sslContextCallback = reloader.contextCallback
+        return (tls, reloader)
+    }
+
     /// The TLS configuration of the backends' HTTP clients: the system's trust roots plus the
     /// certificates in `GATEWAY_BACKEND_CA_FILE`; nil (the client's default, the system's
     /// roots alone) when that is unset.

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import NIOSSL
 import Logging
 import Metadata
 import Metrics
@@ -121,7 +122,10 @@ enum GatewayApp {
 
     static func run(configuration: GatewayConfiguration, logger: Logger) async throws {
         // The TLS files first: one that cannot serve stops the gateway before it touches anything.
-        let serverTLS = try serverTLSConfiguration(configuration)
+        // SIGHUP reads the certificate and key again (a renewed certificate, no restart).
+        let reloadable = try reloadableServerTLS(configuration)
+        let serverTLS = reloadable?.tls
+        let tlsReloader = reloadable?.reloader
         let backendTLS = try backendTLSConfiguration(configuration)
         let store = try await makeStore(configuration, logger: logger)
         let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost,
@@ -143,6 +147,7 @@ enum GatewayApp {
         }
         let storeService = StoreService(store: store)
         let startup = StartupService(state: state, logger: logger)
+        let reloadTLS: (@Sendable () -> Void)? = tlsReloader.map { reloader in { @Sendable in _ = reloader.reload(logger: logger) } }
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: storeService),
@@ -154,7 +159,7 @@ enum GatewayApp {
                 .init(service: Reconciler(state: state, interval: .seconds(max(1, configuration.reconcileInterval)),
                                            grace: TimeInterval(max(1, configuration.intentGrace)),
                                            uploadExpiry: configuration.uploadExpiry > 0 ? TimeInterval(configuration.uploadExpiry) : nil)),
-                .init(service: PolicyReloadService(state: state)),
+                .init(service: PolicyReloadService(state: state, reloadTLS: reloadTLS)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
@@ -190,16 +195,26 @@ struct StoreService: Service {
     }
 }
 
-/// Reloads the policies and the catalog on each SIGHUP (see ``GatewayState/reloadPolicies(trigger:)``).
+/// Reloads the policies and the catalog on each SIGHUP (see ``GatewayState/reloadPolicies(trigger:)``),
+/// and the listeners' TLS certificate and key when they serve HTTPS.
 struct PolicyReloadService: Service {
     let state: GatewayState
     /// Called once SIGHUP is trapped: from then on a SIGHUP reloads instead of ending the process.
     var onTrapped: @Sendable () -> Void = {}
+    /// Reads the TLS certificate and key again (``TLSIdentityReloader``); nil on plain HTTP.
+    var reloadTLS: (@Sendable () -> Void)?
+
+    init(state: GatewayState, onTrapped: @escaping @Sendable () -> Void = {}, reloadTLS: (@Sendable () -> Void)? = nil) {
+        self.state = state
+        self.onTrapped = onTrapped
+        self.reloadTLS = reloadTLS
+    }
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         onTrapped()
         for await _ in signals.cancelOnGracefulShutdown() {
+            reloadTLS?()
             _ = await state.reloadPolicies(trigger: "SIGHUP")
         }
     }

@@ -54,6 +54,64 @@ struct TLSListenerTests {
         return request
     }
 
+    /// `/health` over a new connection from a client that trusts `roots` alone: true when the
+    /// handshake passes.
+    static func healthAnswers(port: Int, trusting roots: String) async throws -> Bool {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(roots))
+        return try await HTTPClient.withHTTPClient(configuration: TLSFixtures.failingFast(tls)) { client in
+            do {
+                let health = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"),
+                                                      timeout: .seconds(10))
+                return health.status == .ok
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// A renewed certificate is served to new connections once the files are read again (what
+    /// SIGHUP does); a pair that does not pass leaves the one in use.
+    @Test func aRenewedCertificateIsServedAfterAReload() async throws {
+        let certificateFile = try TLSFixtures.temporaryFile(try String(contentsOfFile: TLSFixtures.certificateFile, encoding: .utf8),
+                                                            name: "cert.pem")
+        defer { TLSFixtures.remove(certificateFile) }
+        let keyFile = (certificateFile as NSString).deletingLastPathComponent + "/key.pem"
+        try FileManager.default.copyItem(atPath: TLSFixtures.keyFile, toPath: keyFile)
+        let gw = try await TestGateway.make { configuration in
+            configuration.tlsCertificateFile = certificateFile
+            configuration.tlsKeyFile = keyFile
+        }
+        defer { gw.cleanUp() }
+        let (tls, reloader) = try #require(try GatewayApp.reloadableServerTLS(gw.state.configuration))
+        let renewed = TLSFixtures.directory + "/renewed.pem"
+        try await TLSFixtures.running(["management"], { onRunning in
+            let listeners = try GatewayApp.makeListeners(state: gw.state, tls: tls, logger: gw.state.logger) { listener, port in
+                if listener == .management { onRunning(listener.rawValue, port) }
+            }
+            return [listeners.s3, listeners.management]
+        }) { ports in
+            let port = try #require(ports["management"])
+            #expect(try await Self.healthAnswers(port: port, trusting: TLSFixtures.caFile))
+            #expect(try await !Self.healthAnswers(port: port, trusting: renewed))
+
+            // The renewed pair replaces the files, then the reload.
+            try FileManager.default.removeItem(atPath: certificateFile)
+            try FileManager.default.removeItem(atPath: keyFile)
+            try FileManager.default.copyItem(atPath: renewed, toPath: certificateFile)
+            try FileManager.default.copyItem(atPath: TLSFixtures.directory + "/renewed.key.pem", toPath: keyFile)
+            #expect(reloader.reload(logger: gw.state.logger))
+            #expect(try await Self.healthAnswers(port: port, trusting: renewed))
+            #expect(try await !Self.healthAnswers(port: port, trusting: TLSFixtures.caFile))
+
+            // A certificate whose key is another's is refused; the renewed pair stays.
+            try FileManager.default.removeItem(atPath: certificateFile)
+            try FileManager.default.copyItem(atPath: TLSFixtures.certificateFile, toPath: certificateFile)
+            #expect(!reloader.reload(logger: gw.state.logger))
+            #expect(try await Self.healthAnswers(port: port, trusting: renewed))
+        }
+    }
+
     @Test func signedPutAndGetAndHealthAnswerOverHTTPS() async throws {
         try await Self.withHTTPSGateway { gw, s3Port, managementPort in
             let configuration = HTTPClient.Configuration(tlsConfiguration: try TLSFixtures.trustingTheTestCA())

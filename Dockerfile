@@ -1,6 +1,7 @@
 # Multi-stage build: Swift 6 toolchain to build, slim Debian runtime with libyaml.
-# Not exercised by CI (no container engine there); `make run` is the tested path.
-FROM swift:6.1-bookworm AS build
+# Not exercised by CI (no container engine there); `make run` is the tested path. The toolchain
+# is the one the project is tested with (6.3): Hummingbird 2's current releases need 6.2 or later.
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libyaml-dev pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

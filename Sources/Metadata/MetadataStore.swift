@@ -85,6 +85,8 @@ public protocol MetadataStore: Sendable {
 
     /// Replicas of a version in zone order.
     func replicas(storageId: String) async throws -> [Replica]
+    /// Replicas of several versions (at most 1,000), by storage id, each in zone order.
+    func replicas(storageIds: [String]) async throws -> [String: [Replica]]
     /// Inserts or replaces the replica of (`storageId`, `zone`).
     func upsertReplica(_ replica: Replica) async throws
     /// Versions (not delete markers) with fewer complete replicas than `requiredCopies`, by

@@ -43,6 +43,22 @@ extension SQLMetadataCore {
         }
     }
 
+    func replicas(storageIds: [String]) async throws -> [String: [Replica]] {
+        guard storageIds.count <= 1000 else { throw MetadataError.invalid("at most 1000 storage ids at a time") }
+        guard !storageIds.isEmpty else { return [:] }
+        return try await engine.read { db in
+            var byVersion: [String: [Replica]] = [:]
+            for row in try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas
+                WHERE storage_id IN (\(sql: SQL.joined(storageIds.map { "\($0)" }, separator: ", "))) ORDER BY storage_id, zone
+                """) {
+                let replica = try Rows.replica(row)
+                byVersion[replica.storageId, default: []].append(replica)
+            }
+            return byVersion
+        }
+    }
+
     func upsertReplica(_ replica: Replica) async throws {
         try await engine.transaction { db in
             try await db.execute("""

@@ -52,6 +52,9 @@ extension SQLiteMetadataStore: MetadataStore {
     }
 
     public func replicas(storageId: String) async throws -> [Replica] { try await core.replicas(storageId: storageId) }
+    public func replicas(storageIds: [String]) async throws -> [String: [Replica]] {
+        try await core.replicas(storageIds: storageIds)
+    }
     public func versionWithReplicas(bucket: String, key: String, versionId: String?) async throws -> VersionWithReplicas? {
         try await core.versionWithReplicas(bucket: bucket, key: key, versionId: versionId)
     }

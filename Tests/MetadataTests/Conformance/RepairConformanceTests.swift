@@ -121,6 +121,10 @@ struct RepairConformanceTests {
                 cursor = ReplicaCursor(next)
             }
             #expect(paged == expected)
+            let byVersion = try await store.replicas(storageIds: [a.storageId, b.storageId, "unknown"])
+            #expect(byVersion.keys.sorted() == [a.storageId, b.storageId].sorted())
+            #expect(byVersion[a.storageId]?.map(\.zone) == zones && byVersion[b.storageId]?.map(\.zone) == zones)
+            #expect(try await store.replicas(storageIds: []).isEmpty)
             #expect(try await store.underReplicated(afterSequence: nil, limit: 10).map(\.version.storageId) == [b.storageId])
 
             #expect(try await store.markReplicaLost(storageId: a.storageId, zone: "FI-HEL-UC-1", reason: "gone", now: at(10)))

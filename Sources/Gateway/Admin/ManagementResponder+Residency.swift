@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metadata
+import NIOCore
+import PolicyEngine
+import S3Protocol
+
+extension ManagementResponder {
+    /// `GET /api/residency/report?bucket=B[&prefix=P][&format=csv|json]`: where every stored
+    /// version of a bucket's objects is, as an auditor asks for it.
+    ///
+    /// `csv` (the default) has one row per copy: the object, the version, the policies that
+    /// placed it and the policy set of that write, then the copy's zone, provider, country and
+    /// city, its status and when that last changed, and `allowed_now`: whether the policies in
+    /// force now allow that zone for the object. A `false` there is drift: a copy placed under an
+    /// earlier set that the current one would not place there. Rows stream as the versions are
+    /// read, a page of 1,000 at a time.
+    ///
+    /// `json` is the summary: counts of versions and copies, copies by country and by zone,
+    /// versions below their planned copies, and the copies outside the current policies (the
+    /// first 100 of them listed).
+    func residencyReport(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        guard let bucket = q.get("bucket"), !bucket.isEmpty else {
+            return Self.json(.object([("error", "bucket is required")]), status: .badRequest)
+        }
+        let format = q.get("format") ?? "csv"
+        guard format == "csv" || format == "json" else {
+            return Self.json(.object([("error", "format is csv or json")]), status: .badRequest)
+        }
+        guard try await state.store.bucket(named: bucket) != nil else {
+            return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
+        }
+        let walk = ResidencyWalk(state: state, bucket: bucket, prefix: q.get("prefix") ?? "")
+        if format == "json" {
+            var summary = ResidencySummary()
+            try await walk.run { version, rows in summary.add(version, rows) }
+            return Self.json(summary.json(bucket: bucket, prefix: walk.prefix, policySetHash: state.policyStore.current.hash))
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"residency-\(bucket).csv\""
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: ResidencyRow.csvHeader))
+            var chunk = ""
+            try await walk.run { version, rows in
+                // A version without any copy recorded still gets a row, with no zone.
+                chunk += rows.isEmpty ? ResidencyRow.csvLine(version: version, replica: nil) : rows.map(\.csvLine).joined()
+                if chunk.utf8.count >= 64 * 1024 {
+                    try await writer.write(ByteBuffer(string: chunk))
+                    chunk = ""
+                }
+            }
+            if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+/// One copy of one version, as the residency report gives it.
+struct ResidencyRow: Sendable {
+    var version: ObjectVersion
+    var replica: Replica
+    var provider: String?
+    var country: String?
+    var city: String?
+    /// Whether the policies in force allow the zone for this object.
+    var allowedNow: Bool
+
+    static let csvHeader = "bucket,key,version_id,is_latest,size,created_at,policy_set_hash,residency_policies,"
+        + "replication_policy,zone,provider,country,city,status,status_changed_at,allowed_now\r\n"
+
+    /// The row as RFC 4180 CSV (fields with a comma, quote or line break are quoted).
+    var csvLine: String { Self.csvLine(version: version, replica: self) }
+
+    /// A version's row with the copy `replica`, or with empty copy fields and the status
+    /// `none` when it has no copy recorded.
+    static func csvLine(version: ObjectVersion, replica row: ResidencyRow?) -> String {
+        let fields: [String] = [
+            version.bucket, version.key, version.versionId, version.isLatest ? "true" : "false", String(version.size),
+            ISO8601Timestamp.format(version.createdAt), version.placement.policySetHash ?? "",
+            version.placement.residencyPolicies.joined(separator: " "), version.placement.replicationPolicy ?? "",
+            row?.replica.zone ?? "", row?.provider ?? "", row?.country ?? "", row?.city ?? "",
+            row?.replica.status.rawValue ?? "none", row.map { ISO8601Timestamp.format($0.replica.updatedAt) } ?? "",
+            row.map { $0.allowedNow ? "true" : "false" } ?? "",
+        ]
+        return fields.map(csvField).joined(separator: ",") + "\r\n"
+    }
+
+    static func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// Reads a bucket's versions (not delete markers) page by page with their replicas, and judges
+/// each copy against the policies in force when the walk began.
+struct ResidencyWalk: Sendable {
+    let state: GatewayState
+    let bucket: String
+    let prefix: String
+
+    /// Calls `body` with each version and its copies (none when it has no replica recorded).
+    func run(_ body: (ObjectVersion, [ResidencyRow]) async throws -> Void) async throws {
+        let policies = state.policies
+        var keyMarker: String?
+        var versionIdMarker: String?
+        while true {
+            let page = try await state.store.listVersions(ListVersionsRequest(
+                bucket: bucket, prefix: prefix, keyMarker: keyMarker, versionIdMarker: versionIdMarker, maxKeys: 1000))
+            let versions = page.versions.filter { !$0.isDeleteMarker }
+            let replicas = try await state.store.replicas(storageIds: versions.map(\.storageId))
+            for version in versions {
+                let plan = policies.plan(for: ObjectRef(bucket: version.bucket, key: version.key,
+                                                        tags: version.tags.map { .init(key: $0.key, value: $0.value) }))
+                let eligible = plan.allowed ? Set(plan.eligibleZones.map(\.code)) : []
+                let rows = (replicas[version.storageId] ?? []).filter { $0.status != .deleting }.map { replica in
+                    let zone = policies.catalog.zone(replica.zone)
+                    return ResidencyRow(version: version, replica: replica, provider: zone?.providerName,
+                                        country: zone?.countryCode, city: zone?.city, allowedNow: eligible.contains(replica.zone))
+                }
+                try await body(version, rows)
+            }
+            guard page.isTruncated, let next = page.nextKeyMarker else { return }
+            (keyMarker, versionIdMarker) = (next, page.nextVersionIdMarker)
+        }
+    }
+}
+
+/// The counts of the report's `json` format.
+struct ResidencySummary {
+    var versions = 0
+    var belowPlanned = 0
+    var copies = 0
+    var complete = 0
+    var byCountry: [String: Int] = [:]
+    var byZone: [String: Int] = [:]
+    var outside = 0
+    var outsideExamples: [JSONValue] = []
+
+    mutating func add(_ version: ObjectVersion, _ rows: [ResidencyRow]) {
+        versions += 1
+        copies += rows.count
+        let completeRows = rows.filter { $0.replica.status == .complete }
+        complete += completeRows.count
+        if completeRows.count < version.placement.requiredCopies { belowPlanned += 1 }
+        for row in completeRows {
+            byCountry[row.country ?? "unknown", default: 0] += 1
+            byZone[row.replica.zone, default: 0] += 1
+        }
+        for row in rows where !row.allowedNow {
+            outside += 1
+            if outsideExamples.count < 100 {
+                outsideExamples.append(.object([
+                    ("key", .string(row.version.key)), ("version_id", .string(row.version.versionId)),
+                    ("zone", .string(row.replica.zone)), ("country", .optional(row.country)),
+                    ("status", .string(row.replica.status.rawValue)),
+                ]))
+            }
+        }
+    }
+
+    func json(bucket: String, prefix: String, policySetHash: String) -> JSONValue {
+        .object([
+            ("bucket", .string(bucket)), ("prefix", .string(prefix)),
+            ("generated_at", .string(ISO8601Timestamp.format(Date()))), ("policy_set_hash", .string(policySetHash)),
+            ("versions", .int(Int64(versions))), ("copies", .int(Int64(copies))),
+            ("complete_copies", .int(Int64(complete))),
+            ("versions_below_planned_copies", .int(Int64(belowPlanned))),
+            ("complete_copies_by_country", .object(byCountry.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+            ("complete_copies_by_zone", .object(byZone.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+            ("copies_outside_current_policies", .int(Int64(outside))),
+            ("copies_outside_current_policies_first", .array(outsideExamples)),
+        ])
+    }
+}

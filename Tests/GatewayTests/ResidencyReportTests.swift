@@ -85,8 +85,21 @@ struct ResidencyReportTests {
         #expect(rows.allSatisfy { $0["allowed_now"] == "true" && $0["residency_policies"] == "finland" })
         #expect(Set(rows.map { $0["zone"] ?? "" }) == ["FI-HEL-ST-1", "FI-HEL-UC-1"])
 
-        // The policies change: only one zone is allowed now. The copies in the other are drift.
+        // The policy files change: only one zone is allowed. Before the reload, the report
+        // judged by the files shows what the reload would make of the stored copies.
         try PolicyReloadTests.writePolicies(dir, zone: "FI-HEL-ST-1")
+        let preview = Self.parseCSV(try await get(gw, "/api/residency/report?bucket=docs&against=files").1)
+        #expect(preview.first?.last == "allowed_by_files")
+        #expect(preview.dropFirst().filter { $0.last == "false" }.map { $0[9] } == Array(repeating: "FI-HEL-UC-1", count: 4))
+        let previewSummary = try #require(try JSONSerialization.jsonObject(
+            with: Data(try await get(gw, "/api/residency/report?bucket=docs&against=files&format=json").1.utf8)) as? [String: Any])
+        #expect(previewSummary["judged_against"] as? String == "files")
+        #expect(previewSummary["copies_outside_current_policies"] as? Int == 4)
+        #expect(previewSummary["policy_set_hash"] as? String != gw.state.policyStore.current.hash)
+        // The set in force still allows every copy.
+        #expect(Self.parseCSV(try await get(gw, "/api/residency/report?bucket=docs").1).dropFirst().allSatisfy { $0.last == "true" })
+
+        // After the reload the copies in the other zone are drift.
         #expect(await gw.state.reloadPolicies(trigger: "test").reloaded)
         let after = Self.parseCSV(try await get(gw, "/api/residency/report?bucket=docs&format=csv").1).dropFirst()
             .map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
@@ -109,7 +122,10 @@ struct ResidencyReportTests {
     }
 
     @Test func badRequestsAreRefused() async throws {
-        let gw = try await TestGateway.make()
+        let dir = NSTemporaryDirectory() + "policies-" + UUID().uuidString
+        try PolicyReloadTests.writePolicies(dir, zone: "FI-HEL-ST-1")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gw = try await TestGateway.make(policies: dir)
         defer { gw.cleanUp() }
         #expect(try await get(gw, "/api/residency/report").0 == .badRequest)
         #expect(try await get(gw, "/api/residency/report?bucket=nope").0 == .notFound)
@@ -119,6 +135,12 @@ struct ResidencyReportTests {
         #expect(try await get(gw, "/api/residency/report?bucket=logs&format=xml").0 == .badRequest)
         let empty = try await get(gw, "/api/residency/report?bucket=logs")
         #expect(empty.0 == .ok && Self.parseCSV(empty.1).count == 1)
+        #expect(try await get(gw, "/api/residency/report?bucket=logs&against=yesterday").0 == .badRequest)
+        // Policy files that do not compile: 422 with their diagnostics, as a refused reload.
+        try "apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nspec: [".write(toFile: dir + "/broken.yaml", atomically: true, encoding: .utf8)
+        let broken = try await get(gw, "/api/residency/report?bucket=logs&against=files")
+        #expect(broken.0 == .unprocessableContent)
+        #expect(broken.1.contains("broken.yaml"))
     }
 
     @Test func csvFieldsAreQuotedOnlyWhenNeeded() {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Metadata
 import NIOCore
+import NIOPosix
 import PolicyEngine
 import S3Protocol
 
@@ -20,6 +21,11 @@ extension ManagementResponder {
     /// `json` is the summary: counts of versions and copies, copies by country and by zone,
     /// versions below their planned copies, and the copies outside the current policies (the
     /// first 100 of them listed).
+    ///
+    /// `against=files` judges the copies by the policy files as they are on disk now, compiled
+    /// as a reload would compile them, instead of the set in force: what a reload would make of
+    /// the data already stored, before it is done (the column is then `allowed_by_files`). Files
+    /// that do not compile get 422 with their diagnostics, as a refused reload.
     func residencyReport(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
         guard let bucket = q.get("bucket"), !bucket.isEmpty else {
@@ -29,20 +35,39 @@ extension ManagementResponder {
         guard format == "csv" || format == "json" else {
             return Self.json(.object([("error", "format is csv or json")]), status: .badRequest)
         }
+        let against = q.get("against") ?? "in-force"
+        guard against == "in-force" || against == "files" else {
+            return Self.json(.object([("error", "against is in-force or files")]), status: .badRequest)
+        }
         guard try await state.store.bucket(named: bucket) != nil else {
             return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
         }
-        let walk = ResidencyWalk(state: state, bucket: bucket, prefix: q.get("prefix") ?? "")
+        var policies = state.policies
+        if against == "files" {
+            let (configuration, definitions) = (state.configuration, state.backendDefinitions)
+            let outcome = try await NIOThreadPool.singleton.runIfActive { PolicyLoader.load(configuration, definitions: definitions) }
+            guard let compiled = outcome.compiled else {
+                return Self.json(.object([
+                    ("error", "the policy files do not compile"), ("diagnostics", Self.json(outcome.diagnostics)),
+                ]), status: .unprocessableContent)
+            }
+            policies = compiled
+        }
+        let walk = ResidencyWalk(state: state, policies: policies, bucket: bucket, prefix: q.get("prefix") ?? "")
         if format == "json" {
             var summary = ResidencySummary()
             try await walk.run { version, rows in summary.add(version, rows) }
-            return Self.json(summary.json(bucket: bucket, prefix: walk.prefix, policySetHash: state.policyStore.current.hash))
+            return Self.json(summary.json(bucket: bucket, prefix: walk.prefix, policySetHash: policies.policySetHash,
+                                          against: against))
         }
+        let header = against == "files"
+            ? ResidencyRow.csvHeader.replacingOccurrences(of: ",allowed_now\r\n", with: ",allowed_by_files\r\n")
+            : ResidencyRow.csvHeader
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"residency-\(bucket).csv\""
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: ResidencyRow.csvHeader))
+            try await writer.write(ByteBuffer(string: header))
             var chunk = ""
             try await walk.run { version, rows in
                 // A version without any copy recorded still gets a row, with no zone.
@@ -98,12 +123,13 @@ struct ResidencyRow: Sendable {
 /// each copy against the policies in force when the walk began.
 struct ResidencyWalk: Sendable {
     let state: GatewayState
+    /// The set the copies are judged by.
+    let policies: CompiledPolicySet
     let bucket: String
     let prefix: String
 
     /// Calls `body` with each version and its copies (none when it has no replica recorded).
     func run(_ body: (ObjectVersion, [ResidencyRow]) async throws -> Void) async throws {
-        let policies = state.policies
         var keyMarker: String?
         var versionIdMarker: String?
         while true {
@@ -161,10 +187,11 @@ struct ResidencySummary {
         }
     }
 
-    func json(bucket: String, prefix: String, policySetHash: String) -> JSONValue {
+    func json(bucket: String, prefix: String, policySetHash: String, against: String) -> JSONValue {
         .object([
             ("bucket", .string(bucket)), ("prefix", .string(prefix)),
-            ("generated_at", .string(ISO8601Timestamp.format(Date()))), ("policy_set_hash", .string(policySetHash)),
+            ("generated_at", .string(ISO8601Timestamp.format(Date()))), ("judged_against", .string(against)),
+            ("policy_set_hash", .string(policySetHash)),
             ("versions", .int(Int64(versions))), ("copies", .int(Int64(copies))),
             ("complete_copies", .int(Int64(complete))),
             ("versions_below_planned_copies", .int(Int64(belowPlanned))),

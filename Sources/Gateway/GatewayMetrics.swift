@@ -29,12 +29,12 @@ final class GatewayMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let writesBelowPlannedCopies: Counter
     private let metadataUnavailable: Counter
-    private let refusals = Mutex<[String: Counter]>([:])
+    private let refusals: LabeledCounters
     private let jobs: (queued: Gauge, running: Gauge, failed: Gauge)
     private let breakers = Mutex<[String: Gauge]>([:])
     private let policySet = Mutex<(hash: String, gauge: Gauge)?>(nil)
     private let replicasVerified: Counter
-    private let replicasLost = Mutex<[String: Counter]>([:])
+    private let replicasLost: LabeledCounters
     private let versionsWithoutCopy: Counter
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
@@ -53,6 +53,12 @@ final class GatewayMetrics: Sendable {
         versionsWithoutCopy = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "verify", metricName: "versions_without_copy", unitName: "total",
             helpText: "Versions that verification left with no complete copy in any zone"))
+        refusals = LabeledCounters(registry: registry, label: "operation", descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "policy", metricName: "refusals", unitName: "total",
+            helpText: "Writes and retags refused by the policies"))
+        replicasLost = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "verify", metricName: "replicas_lost", unitName: "total",
+            helpText: "Replicas verification found missing or of another size in their zone"))
         let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
                                                   unitName: "", helpText: "Sync jobs by status")
         jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
@@ -67,36 +73,13 @@ final class GatewayMetrics: Sendable {
     func recordMetadataUnavailable() { metadataUnavailable.increment() }
 
     /// Counts a write or retag the policies refused.
-    func recordRefusal(operation: String) {
-        let counter = refusals.withLock { counters in
-            if let counter = counters[operation] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "policy", metricName: "refusals",
-                                                 unitName: "total", helpText: "Writes and retags refused by the policies"),
-                labels: [("operation", operation)])
-            counters[operation] = counter
-            return counter
-        }
-        counter.increment()
-    }
+    func recordRefusal(operation: String) { refusals.increment(operation) }
 
     func recordReplicaVerified() { replicasVerified.increment() }
 
     func recordVersionWithoutCopy() { versionsWithoutCopy.increment() }
 
-    func recordReplicaLost(zone: String) {
-        let counter = replicasLost.withLock { counters in
-            if let counter = counters[zone] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "verify", metricName: "replicas_lost",
-                                                 unitName: "total",
-                                                 helpText: "Replicas verification found missing or of another size in their zone"),
-                labels: [("zone", zone)])
-            counters[zone] = counter
-            return counter
-        }
-        counter.increment()
-    }
+    func recordReplicaLost(zone: String) { replicasLost.increment(zone) }
 
     func recordVerificationPass(at date: Date) {
         let gauge = lastVerification.withLock { gauge in
@@ -148,6 +131,35 @@ final class GatewayMetrics: Sendable {
         case .halfOpen: 1
         case .open: 2
         }
+    }
+}
+
+/// A counter with one label, its series made the first time a value of the label is counted.
+final class LabeledCounters: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let label: String
+    /// The descriptor's full name and help (the descriptor itself is not `Sendable`).
+    let name: String
+    let help: String
+    private let counters = Mutex<[String: Counter]>([:])
+
+    init(registry: PrometheusCollectorRegistry, label: String, descriptor: MetricNameDescriptor) {
+        self.registry = registry
+        self.label = label
+        self.name = descriptor.name
+        self.help = descriptor.helpText ?? ""
+    }
+
+    func increment(_ value: String) {
+        let counter = counters.withLock { counters in
+            if let counter = counters[value] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "", subsystem: "", metricName: name, unitName: "", helpText: help),
+                labels: [(label, value)])
+            counters[value] = counter
+            return counter
+        }
+        counter.increment()
     }
 }
 

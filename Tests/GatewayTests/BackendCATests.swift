@@ -81,38 +81,33 @@ struct BackendCATests {
         }
     }
 
+    /// Start-up could not create the physical bucket: the zones were marked down. Marked up
+    /// again, the write itself meets the handshake that fails, and is refused; no request got
+    /// through the handshake.
+    static func expectTheWriteRefused(_ gw: TestGateway, _ backend: InMemoryS3) async throws {
+        for zone in TestGateway.zones {
+            #expect(!gw.state.isHealthy(zone), "\(zone)")
+            gw.state.setHealth(zone, true)
+        }
+        try await gw.withClient { client in
+            #expect(try await Self.put(gw, client, "/ca-data").status == .ok)
+            let put = try await Self.put(gw, client, "/ca-data/docs/a.txt", body: Array("must not be placed".utf8))
+            #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
+        }
+        #expect(backend.requests == 0)
+        #expect(backend.objects.isEmpty)
+    }
+
     @Test func withoutTheCAFileTheWriteIsRefused() async throws {
         try await Self.withFrontGateway(backendCAFile: nil) { gw, backend in
-            // Start-up could not create the physical bucket: the zones were marked down. Marked
-            // up again, the write itself meets the handshake that fails.
-            for zone in TestGateway.zones {
-                #expect(!gw.state.isHealthy(zone), "\(zone)")
-                gw.state.setHealth(zone, true)
-            }
-            try await gw.withClient { client in
-                #expect(try await Self.put(gw, client, "/ca-data").status == .ok)
-                let put = try await Self.put(gw, client, "/ca-data/docs/a.txt", body: Array("must not be placed".utf8))
-                #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
-            }
-            // No request got through the handshake.
-            #expect(backend.requests == 0)
-            #expect(backend.objects.isEmpty)
+            try await Self.expectTheWriteRefused(gw, backend)
         }
     }
 
     /// A backend that offers nothing newer than TLS 1.1 is refused like an untrusted one.
     @Test func aBackendBelowTLS12IsRefused() async throws {
         try await Self.withFrontGateway(backendCAFile: TLSFixtures.caFile, serverMaximumTLS: .tlsv11) { gw, backend in
-            for zone in TestGateway.zones {
-                #expect(!gw.state.isHealthy(zone), "\(zone)")
-                gw.state.setHealth(zone, true)
-            }
-            try await gw.withClient { client in
-                #expect(try await Self.put(gw, client, "/old-tls").status == .ok)
-                let put = try await Self.put(gw, client, "/old-tls/a.txt", body: Array("must not be placed".utf8))
-                #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
-            }
-            #expect(backend.requests == 0)
+            try await Self.expectTheWriteRefused(gw, backend)
         }
     }
 

@@ -35,25 +35,10 @@ struct OperationalMetricsTests {
         return text.withLock { $0 }
     }
 
-    /// Two copies, acknowledged after one.
+    /// Classified objects in Finland; two copies, acknowledged after one.
     static func writeTwoCopiesQuorumOne(_ dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try """
-        apiVersion: sovereignty/v1
-        kind: ResidencyPolicy
-        metadata: { name: finland }
-        spec:
-          match: { tags: { classification: "*" } }
-          allow: { countries: [FI] }
-        ---
-        apiVersion: sovereignty/v1
-        kind: ReplicationPolicy
-        metadata: { name: two-copies }
-        spec:
-          match: {}
-          copies: 2
-          writeQuorum: 1
-        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        try PolicyReloadTests.writePolicies(dir, residency: "match: { tags: { classification: \"*\" } }\nallow: { countries: [FI] }",
+                                            name: "finland", replication: "copies: 2\nwriteQuorum: 1", replicationName: "two-copies")
     }
 
     @Test func refusalsShortWritesTheQueueBreakersAndThePolicySetAreExposed() async throws {
@@ -139,7 +124,7 @@ struct OperationalMetricsTests {
             try await backend.initialize(objectLock: false)
         }
         // Nothing listens there any more.
-        let closedPort = try await Self.closedPort()
+        let closedPort = try await ManagementAPITests.closedPort()
         var gone = try S3Backend(zone: "FI-HEL-UC-1", endpoint: "http://127.0.0.1:\(closedPort)", bucket: "2025-datatransfer",
                                  region: "us-east-1", accessKey: "AKID", secretKey: "secret", client: Moto.client)
         gone.attempts = 1
@@ -208,14 +193,5 @@ struct OperationalMetricsTests {
                 #expect(exported.contains(name), "\(alert) names \(name), which the gateway does not export")
             }
         }
-    }
-
-    /// A port that was just free: bound, then closed.
-    static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
     }
 }

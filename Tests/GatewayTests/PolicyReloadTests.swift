@@ -20,24 +20,25 @@ struct PolicyReloadTests {
     }
 
     /// A policy directory with one residency policy (`residency`: its spec, one line each) and
-    /// one copy of every object, versioned.
-    static func writePolicies(_ dir: String, residency: String, name: String) throws {
+    /// one replication policy for every object (`replication`: its spec after `match: {}`; by
+    /// default one copy, versioned, named `one-copy`).
+    static func writePolicies(_ dir: String, residency: String, name: String,
+                              replication: String = "copies: 1\nversioning: enabled", replicationName: String = "one-copy") throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let spec = residency.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        func indented(_ text: String) -> String { text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") }
         try """
         apiVersion: sovereignty/v1
         kind: ResidencyPolicy
         metadata: { name: \(name) }
         spec:
-        \(spec)
+        \(indented(residency))
         ---
         apiVersion: sovereignty/v1
         kind: ReplicationPolicy
-        metadata: { name: one-copy }
+        metadata: { name: \(replicationName) }
         spec:
           match: {}
-          copies: 1
-          versioning: enabled
+        \(indented(replication))
         """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
     }
 

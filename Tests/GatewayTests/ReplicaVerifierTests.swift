@@ -15,25 +15,9 @@ import Testing
 struct ReplicaVerifierTests {
     /// Two copies in Finland, both written synchronously.
     static func writeTwoCopies(_ dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try """
-        apiVersion: sovereignty/v1
-        kind: ResidencyPolicy
-        metadata: { name: finland }
-        spec:
-          match: {}
-          allow: { countries: [FI] }
-        ---
-        apiVersion: sovereignty/v1
-        kind: ReplicationPolicy
-        metadata: { name: two-copies }
-        spec:
-          match: {}
-          copies: 2
-          writeQuorum: 2
-          placement: ordered
-          prefer: [FI-HEL-ST-1, FI-HEL-UC-1]
-        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        try PolicyReloadTests.writePolicies(dir, residency: "match: {}\nallow: { countries: [FI] }", name: "finland",
+                                            replication: "copies: 2\nwriteQuorum: 2\nplacement: ordered\nprefer: [FI-HEL-ST-1, FI-HEL-UC-1]",
+                                            replicationName: "two-copies")
     }
 
     /// A gateway with `/docs/a.txt` (and `/docs/b.txt`) stored twice; returns it and its

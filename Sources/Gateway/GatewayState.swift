@@ -29,6 +29,8 @@ final class GatewayState: Sendable {
     let announcer: (any PolicySetAnnouncer)?
     /// What this instance has heard of the sets the instances put in force.
     let announcementStatus = PolicyAnnouncementStatus()
+    /// What the last replica verification pass found (``ReplicaVerifier``).
+    let verification = VerificationStatus()
 
     /// `announcer` defaults to the store, when it is one.
     init(configuration: GatewayConfiguration, store: any MetadataStore, policies: CompiledPolicySet,

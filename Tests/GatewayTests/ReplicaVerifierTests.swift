@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Metadata
 import NIOCore
 import Prometheus
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -96,14 +97,29 @@ struct ReplicaVerifierTests {
         #expect(lost.lastError == "verification found 5 bytes in the zone; 12 were written")
     }
 
+    /// `/health`'s `verification`.
+    func healthVerification(_ gw: TestGateway) async throws -> [String: Any] {
+        let body = Mutex(Data())
+        try await gw.withManagementClient { client in
+            try await client.execute(uri: "/health", method: .get) { r in body.withLock { $0 = Data(r.body.readableBytesView) } }
+        }
+        let health = try JSONSerialization.jsonObject(with: body.withLock { $0 }) as? [String: Any]
+        return try #require(health?["verification"] as? [String: Any])
+    }
+
     @Test func aVersionWithNoCopyLeftIsReported() async throws {
         let (gw, dir) = try await Self.gatewayWithObjects()
         defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try await healthVerification(gw)["lastPass"] is NSNull)
         for zone in ["FI-HEL-ST-1", "FI-HEL-UC-1"] {
             try FileManager.default.removeItem(atPath: try Self.copy(of: "b.txt", in: zone, gw))
         }
         let report = try await ReplicaVerifier(state: gw.state, rate: 0).verifyOnce()
         #expect(report == .init(checked: 4, lost: 2, withoutCopy: 1))
+        let health = try await healthVerification(gw)
+        #expect(health["intervalSeconds"] as? Int == 86400)
+        let last = try #require(health["lastPass"] as? [String: Any])
+        #expect(last["checked"] as? Int == 4 && last["lost"] as? Int == 2 && last["withoutCopy"] as? Int == 1)
         #expect(gw.state.metricsRegistry.emitToString().contains("gateway_verify_versions_without_copy_total 1"))
         // Nothing to copy from: the reconciler queues nothing, and the loss stays visible.
         #expect(try await Reconciler(state: gw.state).reconcileOnce().requeuedJobs == 0)

@@ -100,7 +100,23 @@ struct ManagementResponder: HTTPResponder {
             ("backends", .object(zones)),
             ("circuitBreakers", breakers()),
             ("policySetHash", .string(state.policies.policySetHash)),
+            ("verification", verification()),
         ]), status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    /// Replica verification: on or off, and what its last pass on this instance found.
+    func verification() -> JSONValue {
+        let last: JSONValue = state.verification.lastPass.map { pass in
+            .object([
+                ("endedAt", .string(ISO8601Timestamp.format(pass.endedAt))), ("checked", .int(Int64(pass.report.checked))),
+                ("lost", .int(Int64(pass.report.lost))), ("withoutCopy", .int(Int64(pass.report.withoutCopy))),
+                ("skipped", .int(Int64(pass.report.skipped))),
+            ])
+        } ?? .null
+        return .object([
+            ("intervalSeconds", .int(Int64(state.configuration.verifyInterval))),
+            ("lastPass", last),
+        ])
     }
 
     /// Each backend's circuit breaker: `closed` (in use), `open` (skipped by reads and

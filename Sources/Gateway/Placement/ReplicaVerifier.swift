@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metadata
 import ServiceLifecycle
+import Synchronization
 
 /// Checks, pass after pass, that every complete replica is still in its zone: a HEAD of its
 /// backend key (a `stat` in a local-disk zone) must find an object of the recorded size.
@@ -83,7 +84,9 @@ struct ReplicaVerifier: Service {
             guard page.count == batchSize, let last = page.last else { break }
             cursor = ReplicaCursor(last)
         }
-        state.metrics.recordVerificationPass(at: now())
+        let ended = now()
+        state.metrics.recordVerificationPass(at: ended)
+        state.verification.record(report, endedAt: ended)
         return report
     }
 
@@ -140,4 +143,15 @@ struct ReplicaVerifier: Service {
             }
         }
     }
+}
+
+/// The last verification pass of this instance, for `/health`.
+final class VerificationStatus: Sendable {
+    private let last = Mutex<(report: ReplicaVerifier.Report, endedAt: Date)?>(nil)
+
+    func record(_ report: ReplicaVerifier.Report, endedAt: Date) {
+        last.withLock { $0 = (report, endedAt) }
+    }
+
+    var lastPass: (report: ReplicaVerifier.Report, endedAt: Date)? { last.withLock { $0 } }
 }

@@ -102,7 +102,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which an unfinished multipart upload is aborted, its parts removed from every zone; 0 keeps uploads until completed or aborted (env GATEWAY_UPLOAD_EXPIRY).")
     var uploadExpiry: Int = Int(environment["GATEWAY_UPLOAD_EXPIRY"] ?? "") ?? 7 * 86400
 
-    @Option(help: "Seconds between verification passes, which check that every complete replica is still in its zone; 0 turns them off (env GATEWAY_VERIFY_INTERVAL).")
+    @Option(help: "Seconds from the end of one verification pass (which checks that every complete replica is still in its zone) to the next, shared by the instances on one store; 0 turns them off (env GATEWAY_VERIFY_INTERVAL).")
     var verifyInterval: Int = Int(environment["GATEWAY_VERIFY_INTERVAL"] ?? "") ?? 86400
 
     @Option(help: "Replicas verified per second at most (env GATEWAY_VERIFY_RATE).")

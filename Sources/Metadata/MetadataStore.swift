@@ -106,6 +106,18 @@ public protocol MetadataStore: Sendable {
     /// longer complete (deleted, or changed meanwhile): nothing is changed.
     func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool
 
+    // MARK: Runs of background work shared by the instances
+
+    /// Claims the run of `name` for `holder` until `now + lease`: only when no other holder's
+    /// lease is still running and the last run ended at least `interval` ago (or never ran).
+    /// True when `holder` now runs it.
+    func claimServiceRun(name: String, holder: String, now: Date, lease: TimeInterval, interval: TimeInterval) async throws -> Bool
+    /// Extends `holder`'s lease of `name` to `now + lease`; false when `holder` no longer holds it.
+    func renewServiceRun(name: String, holder: String, now: Date, lease: TimeInterval) async throws -> Bool
+    /// Ends `holder`'s run of `name` at `now` (the next is due `interval` later); nothing when
+    /// `holder` does not hold it.
+    func finishServiceRun(name: String, holder: String, now: Date) async throws
+
     // MARK: Sync jobs
 
     func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob]

@@ -155,4 +155,30 @@ struct ReplicaVerifierTests {
         }
         #expect(seen.count == 4 && Set(seen).count == 4)
     }
+
+    /// Instances sharing a store share the work: a pass is due an interval after the last one
+    /// ended anywhere, and one instance runs it.
+    @Test func aPassIsDueForAllInstancesOnceAnInterval() async throws {
+        let (gw, dir) = try await Self.gatewayWithObjects()
+        defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
+        let first = ReplicaVerifier(state: gw.state, rate: 0)
+        let second = ReplicaVerifier(state: gw.state, rate: 0)
+        #expect(first.holder != second.holder)
+        #expect(try await first.runIfDue() == .init(checked: 4))
+        #expect(try await second.runIfDue() == nil)
+        #expect(try await first.runIfDue() == nil)
+        let tomorrow = Date().addingTimeInterval(86_401)
+        #expect(try await second.runIfDue(now: { tomorrow }) == .init(checked: 4))
+    }
+
+    /// A pass whose lease cannot be renewed stops.
+    @Test func aPassThatLosesItsLeaseStops() async throws {
+        let (gw, dir) = try await Self.gatewayWithObjects()
+        defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
+        var verifier = ReplicaVerifier(state: gw.state, rate: 0)
+        verifier.lease = 0
+        await #expect(throws: ReplicaVerifier.LeaseLost.self) {
+            _ = try await verifier.verifyOnce(renew: { throw ReplicaVerifier.LeaseLost() })
+        }
+    }
 }

@@ -52,8 +52,9 @@ struct GatewayConfiguration: Sendable {
     /// Seconds after which an unfinished multipart upload is aborted by the reconciler; 0 keeps
     /// uploads until the client completes or aborts them.
     var uploadExpiry: Int = 7 * 86400
-    /// Seconds from the start of one verification pass over every complete replica to the
-    /// start of the next (``ReplicaVerifier``); 0 turns verification off.
+    /// Seconds from the end of one verification pass over every complete replica (on any
+    /// instance sharing the store) to the start of the next (``ReplicaVerifier``); 0 turns
+    /// verification off.
     var verifyInterval: Int = 86400
     /// Replicas verification checks per second at most.
     var verifyRate: Double = 20

@@ -17,8 +17,10 @@ import Synchronization
 /// A zone that does not answer, or whose breaker is open, is skipped for the pass, not judged.
 ///
 /// The walk goes through the replicas in (storage id, zone) order at no more than `rate`
-/// replicas a second, so a pass over many objects spreads its HEADs out. Each instance on a
-/// shared PostgreSQL walks all replicas; turn it off (interval 0) on all but one.
+/// replicas a second, so a pass over many objects spreads its HEADs out. Instances that share
+/// a metadata store share the work: a pass is due `interval` after the last one ended, on any
+/// instance, and the one that claims it (``MetadataStore/claimServiceRun(name:holder:now:lease:interval:)``)
+/// holds a lease it renews while it walks; if it dies, the lease runs out and another takes over.
 struct ReplicaVerifier: Service {
     struct Report: Sendable, Hashable {
         /// Replicas whose zone answered.
@@ -32,46 +34,80 @@ struct ReplicaVerifier: Service {
     }
 
     let state: GatewayState
-    /// Time from the start of one pass to the start of the next.
+    /// Time from the end of one pass (on any instance) to the start of the next.
     var interval: Duration = .seconds(86_400)
-    /// The first pass starts this long after start-up (at most `interval`).
+    /// The first look for a due pass comes this long after start-up (at most `interval`).
     var firstDelay: Duration = .seconds(600)
     /// Replicas checked per second at most; 0 or less means no limit.
     var rate: Double = 20
     var batchSize = 100
+    /// How often an instance looks whether a pass is due (at most `interval`).
+    var checkEvery: Duration = .seconds(600)
+    /// How long a claimed pass is this instance's without a renewal; renewed at a third of it.
+    var lease: TimeInterval = 600
+    /// This instance's name in `service_runs`.
+    var holder = "verifier-" + GatewayState.newStorageId()
+
+    static let runName = "replica-verification"
+
+    struct LeaseLost: Error, CustomStringConvertible {
+        var description: String { "another instance took over the verification pass (this one's lease ran out)" }
+    }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await state.startup.wait()
             try? await Task.sleep(for: min(firstDelay, interval))
             while !Task.isCancelled {
-                let started = ContinuousClock.now
                 do {
-                    let report = try await verifyOnce()
-                    state.logger.notice("replica verification pass", metadata: [
-                        "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
-                        "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
-                    ])
+                    if let report = try await runIfDue() {
+                        state.logger.notice("replica verification pass", metadata: [
+                            "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
+                            "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
+                        ])
+                    }
                 } catch is CancellationError {
                     return
                 } catch {
                     state.logger.warning("replica verification pass failed", metadata: ["error": "\(error)"])
                 }
-                let next = started + interval
-                if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+                try? await Task.sleep(for: min(checkEvery, interval))
             }
         }
     }
 
-    /// One pass over every complete replica.
-    func verifyOnce(now: @Sendable () -> Date = { Date() }) async throws -> Report {
+    /// A pass, when one is due for all instances sharing the store and this one claims it;
+    /// nil when it is not due or another instance runs it.
+    func runIfDue(now: @escaping @Sendable () -> Date = { Date() }) async throws -> Report? {
+        let store = state.store
+        let (name, holder, lease) = (Self.runName, self.holder, self.lease)
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        guard try await store.claimServiceRun(name: name, holder: holder, now: now(), lease: lease, interval: seconds) else {
+            return nil
+        }
+        let report = try await verifyOnce(now: now) {
+            guard try await store.renewServiceRun(name: name, holder: holder, now: now(), lease: lease) else { throw LeaseLost() }
+        }
+        try await store.finishServiceRun(name: name, holder: holder, now: now())
+        return report
+    }
+
+    /// One pass over every complete replica. `renew` is called at least every third of the
+    /// lease (between replicas); what it throws ends the pass.
+    func verifyOnce(now: @Sendable () -> Date = { Date() },
+                    renew: @Sendable () async throws -> Void = {}) async throws -> Report {
         var report = Report()
         var cursor: ReplicaCursor?
         let started = ContinuousClock.now
+        var renewed = ContinuousClock.now
         var looked = 0
         while true {
             let page = try await state.store.completeReplicas(after: cursor, limit: batchSize)
             for replica in page {
+                if ContinuousClock.now - renewed >= .seconds(lease / 3) {
+                    try await renew()
+                    renewed = .now
+                }
                 try Task.checkCancellation()
                 if rate > 0 {
                     // Paced from the start of the pass: a slow answer is not made up for by a burst.

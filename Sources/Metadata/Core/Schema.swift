@@ -295,6 +295,19 @@ enum Schema {
                 WHERE v.is_latest AND NOT v.is_delete_marker
                 """,
             ]),
+            // Background work that one instance does for all of them (replica verification):
+            // who runs it now, until when, and when it last ended.
+            Migration(version: 5, statements: [
+                """
+                CREATE TABLE service_runs (
+                    name \(t.key) PRIMARY KEY,
+                    holder TEXT,
+                    lease_until \(t.time),
+                    last_started_at \(t.time),
+                    last_ended_at \(t.time)
+                )\(t.strict)
+                """,
+            ]),
         ]
     }
 

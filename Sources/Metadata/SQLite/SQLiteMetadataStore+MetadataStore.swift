@@ -59,6 +59,16 @@ extension SQLiteMetadataStore: MetadataStore {
         try await core.versionWithReplicas(bucket: bucket, key: key, versionId: versionId)
     }
     public func upsertReplica(_ replica: Replica) async throws { try await core.upsertReplica(replica) }
+    public func claimServiceRun(name: String, holder: String, now: Date, lease: TimeInterval,
+                                interval: TimeInterval) async throws -> Bool {
+        try await core.claimServiceRun(name: name, holder: holder, now: now, lease: lease, interval: interval)
+    }
+    public func renewServiceRun(name: String, holder: String, now: Date, lease: TimeInterval) async throws -> Bool {
+        try await core.renewServiceRun(name: name, holder: holder, now: now, lease: lease)
+    }
+    public func finishServiceRun(name: String, holder: String, now: Date) async throws {
+        try await core.finishServiceRun(name: name, holder: holder, now: now)
+    }
     public func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica] {
         try await core.completeReplicas(after: after, limit: limit)
     }

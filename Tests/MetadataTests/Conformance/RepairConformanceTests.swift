@@ -140,4 +140,31 @@ struct RepairConformanceTests {
             #expect(try await store.completeReplicas(after: nil, limit: 10).count == 2)
         }
     }
+
+    /// One instance at a time runs shared background work, and not again before its interval.
+    @Test(arguments: StoreKind.testCases)
+    func aServiceRunIsClaimedByOneHolderAndDueAgainAfterItsInterval(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let name = "replica-verification"
+            #expect(try await store.claimServiceRun(name: name, holder: "a", now: at(0), lease: 60, interval: 3600))
+            // Held: another instance cannot claim it, the holder can renew it.
+            #expect(try await !store.claimServiceRun(name: name, holder: "b", now: at(30), lease: 60, interval: 3600))
+            #expect(try await store.renewServiceRun(name: name, holder: "a", now: at(50), lease: 60))
+            #expect(try await !store.renewServiceRun(name: name, holder: "b", now: at(50), lease: 60))
+            #expect(try await !store.claimServiceRun(name: name, holder: "b", now: at(100), lease: 60, interval: 3600))
+            // Ended: not due again before its interval, then due for anyone.
+            try await store.finishServiceRun(name: name, holder: "a", now: at(200))
+            #expect(try await !store.claimServiceRun(name: name, holder: "b", now: at(3000), lease: 60, interval: 3600))
+            #expect(try await store.claimServiceRun(name: name, holder: "b", now: at(3800), lease: 60, interval: 3600))
+            // A holder that died: its lease runs out and another takes over; the dead one's
+            // finish changes nothing.
+            #expect(try await !store.claimServiceRun(name: name, holder: "c", now: at(3850), lease: 60, interval: 3600))
+            #expect(try await store.claimServiceRun(name: name, holder: "c", now: at(3900), lease: 60, interval: 3600))
+            #expect(try await !store.renewServiceRun(name: name, holder: "b", now: at(3901), lease: 60))
+            try await store.finishServiceRun(name: name, holder: "b", now: at(3902))
+            #expect(try await !store.claimServiceRun(name: name, holder: "d", now: at(3903), lease: 60, interval: 0))
+            // Other work has its own row.
+            #expect(try await store.claimServiceRun(name: "other", holder: "d", now: at(3903), lease: 60, interval: 3600))
+        }
+    }
 }

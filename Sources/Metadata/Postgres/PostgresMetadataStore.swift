@@ -26,6 +26,8 @@ public final class PostgresMetadataStore: Sendable {
         /// (while the database is down). Default 3 s; once a wait has timed out, 0.5 s until a
         /// connection is had again.
         public var connectionWaitTimeout: Duration = .seconds(3)
+        /// Bound on the migration transaction at start-up (``PostgresMetadataStore/migrate()``).
+        public var migrationTimeout: Duration = .seconds(600)
         /// Server-side prepared statements, per connection (parsed once instead of at every
         /// call). Turn off behind a pooler that does not keep them (PgBouncer in transaction
         /// mode before 1.21). Default on.
@@ -85,12 +87,17 @@ public final class PostgresMetadataStore: Sendable {
 
     /// Creates the schema (when configured) and applies the missing migrations in one
     /// transaction, under an advisory lock so that instances starting together do not race.
+    /// The transaction may take up to ``Configuration/migrationTimeout``, not the bound of a
+    /// request's call: a migration of a large database (or one waiting for another instance's)
+    /// takes longer, and nothing is served meanwhile.
     public func migrate() async throws {
         var prelude: [SQL] = []
         if let schema = configuration.schema {
             prelude.append(SQL(unsafeRaw: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""))
         }
-        try await core.migrate(prelude: prelude)
+        guard var engine = core.engine as? PostgresEngine else { return try await core.migrate(prelude: prelude) }
+        engine.operationTimeout = configuration.migrationTimeout
+        try await SQLMetadataCore(engine: engine, logger: core.logger).migrate(prelude: prelude)
     }
 
     /// Drops the configured schema with all its tables (tests use a schema per run).

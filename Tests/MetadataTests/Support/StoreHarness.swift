@@ -35,6 +35,11 @@ enum PostgresTestEnvironment {
     /// Whether PostgreSQL tests run (and fail when required but not configured).
     static var shouldRun: Bool { url != nil || isRequired }
 
+    /// The tests' schemas are created and migrated a few at a time: dozens of concurrent
+    /// migrations (DDL, catalog locks) on a server that shares two cores with the rest of the
+    /// suite only make each slower.
+    static let migrations = AsyncSemaphore(permits: 4)
+
     struct NotConfigured: Error, CustomStringConvertible {
         var description: String {
             "REQUIRE_POSTGRES=1 but POSTGRES_TEST_URL is not set (start a server with scripts/postgres.sh start DIR)"
@@ -99,7 +104,9 @@ func withPostgresStores(
         defer { group.cancelAll() }
         var failure: (any Error)?
         do {
-            for store in stores { try await store.migrate() }
+            try await PostgresTestEnvironment.migrations.withPermit {
+                for store in stores { try await store.migrate() }
+            }
             try await body(stores)
         } catch {
             failure = error

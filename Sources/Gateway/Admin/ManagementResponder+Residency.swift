@@ -9,7 +9,9 @@ import S3Protocol
 
 extension ManagementResponder {
     /// `GET /api/residency/report?bucket=B[&prefix=P][&format=csv|json]`: where every stored
-    /// version of a bucket's objects is, as an auditor asks for it.
+    /// version of a bucket's objects is, as an auditor asks for it. Without `bucket`, every
+    /// bucket in name order (the JSON then has a summary per bucket and the total of copies
+    /// outside the policies).
     ///
     /// `csv` (the default) has one row per copy: the object, the version, the policies that
     /// placed it and the policy set of that write, then the copy's zone, provider, country and
@@ -28,9 +30,7 @@ extension ManagementResponder {
     /// that do not compile get 422 with their diagnostics, as a refused reload.
     func residencyReport(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        guard let bucket = q.get("bucket"), !bucket.isEmpty else {
-            return Self.json(.object([("error", "bucket is required")]), status: .badRequest)
-        }
+        let bucket = q.get("bucket").flatMap { $0.isEmpty ? nil : $0 }
         let format = q.get("format") ?? "csv"
         guard format == "csv" || format == "json" else {
             return Self.json(.object([("error", "format is csv or json")]), status: .badRequest)
@@ -39,8 +39,14 @@ extension ManagementResponder {
         guard against == "in-force" || against == "files" else {
             return Self.json(.object([("error", "against is in-force or files")]), status: .badRequest)
         }
-        guard try await state.store.bucket(named: bucket) != nil else {
-            return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
+        let buckets: [String]
+        if let bucket {
+            guard try await state.store.bucket(named: bucket) != nil else {
+                return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
+            }
+            buckets = [bucket]
+        } else {
+            buckets = try await state.store.listBuckets().map(\.name).sorted()
         }
         var policies = state.policies
         if against == "files" {
@@ -53,28 +59,44 @@ extension ManagementResponder {
             }
             policies = compiled
         }
-        let walk = ResidencyWalk(state: state, policies: policies, bucket: bucket, prefix: q.get("prefix") ?? "")
+        let prefix = q.get("prefix") ?? ""
+        let walks = buckets.map { ResidencyWalk(state: state, policies: policies, bucket: $0, prefix: prefix) }
         if format == "json" {
-            var summary = ResidencySummary()
-            try await walk.run { version, rows in summary.add(version, rows) }
-            return Self.json(summary.json(bucket: bucket, prefix: walk.prefix, policySetHash: policies.policySetHash,
-                                          against: against))
+            var summaries: [(String, ResidencySummary)] = []
+            for walk in walks {
+                var summary = ResidencySummary()
+                try await walk.run { version, rows in summary.add(version, rows) }
+                summaries.append((walk.bucket, summary))
+            }
+            if let bucket, let summary = summaries.first?.1 {
+                return Self.json(summary.json(bucket: bucket, prefix: prefix, policySetHash: policies.policySetHash, against: against))
+            }
+            return Self.json(.object([
+                ("generated_at", .string(ISO8601Timestamp.format(Date()))), ("judged_against", .string(against)),
+                ("policy_set_hash", .string(policies.policySetHash)), ("prefix", .string(prefix)),
+                ("copies_outside_current_policies", .int(Int64(summaries.reduce(0) { $0 + $1.1.outside }))),
+                ("buckets", .array(summaries.map {
+                    $0.1.json(bucket: $0.0, prefix: prefix, policySetHash: policies.policySetHash, against: against)
+                })),
+            ]))
         }
         let header = against == "files"
             ? ResidencyRow.csvHeader.replacingOccurrences(of: ",allowed_now\r\n", with: ",allowed_by_files\r\n")
             : ResidencyRow.csvHeader
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"residency-\(bucket).csv\""
+        headers[.contentDisposition] = "attachment; filename=\"residency-\(bucket ?? "all").csv\""
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: header))
             var chunk = ""
-            try await walk.run { version, rows in
-                // A version without any copy recorded still gets a row, with no zone.
-                chunk += rows.isEmpty ? ResidencyRow.csvLine(version: version, replica: nil) : rows.map(\.csvLine).joined()
-                if chunk.utf8.count >= 64 * 1024 {
-                    try await writer.write(ByteBuffer(string: chunk))
-                    chunk = ""
+            for walk in walks {
+                try await walk.run { version, rows in
+                    // A version without any copy recorded still gets a row, with no zone.
+                    chunk += rows.isEmpty ? ResidencyRow.csvLine(version: version, replica: nil) : rows.map(\.csvLine).joined()
+                    if chunk.utf8.count >= 64 * 1024 {
+                        try await writer.write(ByteBuffer(string: chunk))
+                        chunk = ""
+                    }
                 }
             }
             if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }

@@ -60,10 +60,13 @@ struct ReplicaVerifier: Service {
             try? await Task.sleep(for: min(firstDelay, interval))
             while !Task.isCancelled {
                 do {
+                    let started = ContinuousClock.now
                     if let report = try await runIfDue() {
+                        let seconds = (ContinuousClock.now - started).components.seconds
                         state.logger.notice("replica verification pass", metadata: [
                             "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
                             "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
+                            "verify.seconds": "\(seconds)",
                         ])
                     }
                 } catch is CancellationError {

@@ -159,7 +159,7 @@ struct ReplicaVerifier: Service {
         state.metrics.recordReplicaLost(zone: replica.zone)
         let remaining = try await state.store.replicas(storageId: replica.storageId).filter { $0.status == .complete }
         let version = try await state.store.version(storageId: replica.storageId)
-        var metadata: Logger.Metadata = [
+        let metadata: Logger.Metadata = [
             "zone": "\(replica.zone)", "backend.key": "\(replica.backendKey)", "storage.id": "\(replica.storageId)",
             "s3.bucket": "\(version?.bucket ?? "-")", "s3.key": "\(version?.key ?? "-")",
             "s3.version_id": "\(version?.versionId ?? "-")", "reason": "\(reason)",
@@ -168,7 +168,6 @@ struct ReplicaVerifier: Service {
         if remaining.isEmpty {
             report.withoutCopy += 1
             state.metrics.recordVersionWithoutCopy()
-            metadata["complete_copies"] = "0"
             state.logger.error("replica lost and no complete copy is left: the object's data is gone from every zone",
                                metadata: metadata)
         } else {

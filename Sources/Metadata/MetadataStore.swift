@@ -97,7 +97,18 @@ public protocol MetadataStore: Sendable {
     /// open `replicate` job, as many as `copies` still needs after complete replicas and open
     /// jobs, marks their replicas `pending` and queues a `replicate` job for each. Returns the
     /// queued jobs (none when the version is gone, complete, or already being repaired).
-    func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob]
+    /// With `counting`, only complete replicas in those zones count towards `copies` (a copy
+    /// the policies in force no longer allow does not stand for one that they do).
+    func requeueReplicas(storageId: String, zones: [String], copies: Int, counting: Set<String>?,
+                         now: Date) async throws -> [SyncJob]
+    /// Takes the copy of `storageId` in `zone` out of service, in one transaction under the
+    /// key's lock: when at least `copies` (and at least one) other replicas are complete in
+    /// `keeping`, Object Lock does not protect the version and no `replicate` job to the zone
+    /// is open, the replica becomes `deleting` with `reason` as its error, a `delete` job is
+    /// queued for its object and `log` is appended. What moves a copy out of a zone the
+    /// policies in force no longer allow.
+    func retireReplica(storageId: String, zone: String, keeping: Set<String>, copies: Int, reason: String,
+                       log: OperationLogEntry?, now: Date) async throws -> ReplicaRetirement
     /// Complete replicas in (storage id, zone) order, after `after`: what verification walks.
     func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica]
     /// A complete replica whose copy was found missing or wrong in its zone becomes `pending`
@@ -172,6 +183,11 @@ public protocol MetadataStore: Sendable {
 }
 
 extension MetadataStore {
+    /// Repair counting every complete replica.
+    public func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob] {
+        try await requeueReplicas(storageId: storageId, zones: zones, copies: copies, counting: nil, now: now)
+    }
+
     /// Claims due jobs of every zone.
     public func claimJobs(worker: String, limit: Int, now: Date, leaseSeconds: Int) async throws -> [SyncJob] {
         try await claimJobs(worker: worker, limit: limit, now: now, leaseSeconds: leaseSeconds, skippingZones: [])

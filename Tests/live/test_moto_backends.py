@@ -5,6 +5,7 @@ Run by scripts/live-moto-test.sh (see harness.py for the environment). The tests
 order of TESTS: the last one stops a zone and starts it again empty, so it comes last.
 """
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from harness import (ADMIN_TOKEN, ALLOWED_ZONES, FORBIDDEN_ZONE, PHYSICAL_BUCKET, WORK_DIR, ZONE_URLS, Gateway,
+from harness import (ADMIN_TOKEN, ALLOWED_ZONES, FORBIDDEN_ZONE, PHYSICAL_BUCKET, POLICIES_DIR, WORK_DIR, ZONE_URLS, Gateway,
                      assert_on_planned_zones, backend_key, error_code, physical_body, physical_keys, physical_uploads, run,
                      sha256, start_zone, stop_zone, unique, wait_until, zone_client, zones_holding)
 
@@ -25,6 +26,8 @@ gateway = None
 s3 = None
 # Client files live in the run's scratch folder, which the calling script removes.
 scratch = tempfile.mkdtemp(prefix="clients-", dir=WORK_DIR)
+# The gateway's policies: a copy of the live set, which a test changes and reloads.
+policies = os.path.join(scratch, "policies")
 
 
 def write_file(name, data):
@@ -222,6 +225,46 @@ def test_forbidden_zone_never_held_fin_data():
         assert [k for k in physical_keys(zone) if k.startswith("fin-")], f"{zone} holds nothing of the fin-* buckets"
 
 
+def test_copies_move_out_of_a_zone_a_policy_change_forbids():
+    # An object placed by the default policy (Stockholm, then Helsinki). A new residency policy
+    # keeps move-* buckets in Finland; after the reload, remediation first makes a copy in
+    # another Finnish zone, then removes the Stockholm one: checked on each S3 server directly.
+    b = unique("move-")
+    s3.create_bucket(Bucket=b)
+    body = os.urandom(100_000)
+    v = s3.put_object(Bucket=b, Key="doc.bin", Body=body)["VersionId"]
+    location = backend_key(b, "doc.bin", v)
+    assert zones_holding(location) == sorted([FORBIDDEN_ZONE, "FI-HEL-ST-1"])
+    remediate = f"/api/residency/remediate?bucket={b}"
+    extra = os.path.join(policies, "move-finland.yaml")
+    with open(extra, "w") as f:
+        f.write("apiVersion: sovereignty/v1\nkind: ResidencyPolicy\nmetadata: { name: live-move-finland }\n"
+                "spec:\n  match: { buckets: [\"move-*\"] }\n  allow: { countries: [FI] }\n")
+    try:
+        status, reload = gateway.post_json("/api/policies/reload")
+        assert status == 200, (status, reload)
+        planned = sorted(gateway.plan(b, "doc.bin"))
+        assert FORBIDDEN_ZONE not in planned and "FI-HEL-ST-1" in planned, planned
+        status, dry = gateway.post_json(remediate + "&dry_run=true")
+        assert status == 200 and dry["copies_outside_current_policies"] == 1 and dry["copies_queued"] == 1, dry
+        assert zones_holding(location) == sorted([FORBIDDEN_ZONE, "FI-HEL-ST-1"])
+        status, first = gateway.post_json(remediate)
+        assert status == 200 and first["copies_queued"] == 1 and first["copies_retired"] == 0, first
+        # Called again until the new copy is made and the old one retired.
+        wait_until("the Stockholm copy to be retired",
+                   lambda: gateway.post_json(remediate)[1]["copies_outside_current_policies"] == 0, timeout=90, interval=1)
+        wait_until(f"{location} to leave {FORBIDDEN_ZONE}", lambda: FORBIDDEN_ZONE not in zones_holding(location),
+                   timeout=90, interval=1)
+        assert_on_planned_zones(gateway, b, "doc.bin", v, body=body)
+        assert s3.get_object(Bucket=b, Key="doc.bin")["Body"].read() == body
+        status, log = gateway.get_json(f"/api/operations/log?bucket={b}&operation=RemediateResidency")
+        assert status == 200 and len(log["entries"]) == 2, log
+    finally:
+        os.remove(extra)
+        status, reload = gateway.post_json("/api/policies/reload")
+        assert status == 200, (status, reload)
+
+
 # MARK: verification
 
 def test_copy_removed_behind_the_gateway_is_found_and_made_again():
@@ -295,6 +338,7 @@ TESTS = [
     test_expect_100_continue_is_answered_before_the_body,
     test_default_policy_uses_the_stockholm_zone,
     test_forbidden_zone_never_held_fin_data,
+    test_copies_move_out_of_a_zone_a_policy_change_forbids,
     test_copy_removed_behind_the_gateway_is_found_and_made_again,
     test_zone_stopped_during_writes_is_repaired,
 ]
@@ -303,7 +347,8 @@ TESTS = [
 def main():
     global gateway, s3
     # Verification every 2 s, fast, so that a copy removed behind the gateway's back is seen.
-    gateway = Gateway("moto", GATEWAY_VERIFY_INTERVAL="2", GATEWAY_VERIFY_RATE="500").start()
+    shutil.copytree(POLICIES_DIR, policies)
+    gateway = Gateway("moto", POLICIES_DIR=policies, GATEWAY_VERIFY_INTERVAL="2", GATEWAY_VERIFY_RATE="500").start()
     s3 = gateway.client()
     try:
         ok = run(TESTS, gateways=lambda: [gateway])

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Metadata
 import NIOCore
 import NIOPosix
@@ -102,6 +103,63 @@ extension ManagementResponder {
             if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
             try await writer.finish(nil)
         })
+    }
+}
+
+extension ManagementResponder {
+    /// `POST /api/residency/remediate?bucket=B[&prefix=P][&dry_run=true]`: moves the copies
+    /// that the policies in force no longer allow (the report's drift) to zones they do allow,
+    /// without ever leaving a version with fewer allowed copies than it needs
+    /// (``DriftRemediation``). Without `bucket`, every bucket. A run queues the new copies; a
+    /// later run, once they are complete, retires the old ones, so call it until
+    /// `copies_waiting` is 0. `dry_run=true` reports what would be done and changes nothing.
+    func remediateResidency(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let bucket = q.get("bucket").flatMap { $0.isEmpty ? nil : $0 }
+        let dryRun: Bool
+        switch q.get("dry_run") ?? "false" {
+        case "true", "1": dryRun = true
+        case "false", "0": dryRun = false
+        default: return Self.json(.object([("error", "dry_run is true or false")]), status: .badRequest)
+        }
+        let buckets: [String]
+        if let bucket {
+            guard try await state.store.bucket(named: bucket) != nil else {
+                return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
+            }
+            buckets = [bucket]
+        } else {
+            buckets = try await state.store.listBuckets().map(\.name).sorted()
+        }
+        let prefix = q.get("prefix") ?? ""
+        let remediation = DriftRemediation(state: state, dryRun: dryRun)
+        var report = DriftRemediation.Report()
+        for name in buckets { try await remediation.run(bucket: name, prefix: prefix, into: &report) }
+        state.logger.notice("residency remediation", metadata: [
+            "dry_run": "\(dryRun)", "buckets": "\(buckets.count)", "copies_outside": "\(report.copiesOutside)",
+            "copies_queued": "\(report.copiesQueued)", "copies_retired": "\(report.copiesRetired)",
+            "copies_waiting": "\(report.copiesWaiting)", "copies_held": "\(report.copiesHeld)",
+            "versions_unplaceable": "\(report.versionsUnplaceable)",
+        ])
+        return Self.json(.object([
+            ("dry_run", .bool(dryRun)), ("bucket", .optional(bucket)), ("prefix", .string(prefix)),
+            ("policy_set_hash", .string(state.policies.policySetHash)),
+            ("versions_checked", .int(Int64(report.versionsChecked))),
+            ("versions_with_drift", .int(Int64(report.versionsWithDrift))),
+            ("copies_outside_current_policies", .int(Int64(report.copiesOutside))),
+            ("copies_queued", .int(Int64(report.copiesQueued))),
+            ("copies_retired", .int(Int64(report.copiesRetired))),
+            ("copies_waiting", .int(Int64(report.copiesWaiting))),
+            ("copies_held", .int(Int64(report.copiesHeld))),
+            ("versions_unplaceable", .int(Int64(report.versionsUnplaceable))),
+            ("steps", .array(report.steps.map { step in
+                .object([
+                    ("bucket", .string(step.bucket)), ("key", .string(step.key)), ("version_id", .string(step.versionId)),
+                    ("zone", .string(step.zone)), ("action", .string(step.action.rawValue)),
+                    ("new_zones", .strings(step.zones)), ("detail", .string(step.detail)),
+                ])
+            })),
+        ]))
     }
 }
 

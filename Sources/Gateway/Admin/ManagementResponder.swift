@@ -46,6 +46,7 @@ struct ManagementResponder: HTTPResponder {
             case (.post, "/api/policies/reload"): return await reloadPolicies()
             case (.post, "/api/metadata/backup"): return try await backupMetadata()
             case (.get, "/api/residency/report"): return try await residencyReport(request)
+            case (.post, "/api/residency/remediate"): return try await remediateResidency(request)
             case (.get, "/metrics"): return metrics()
             default:
                 return Self.json(.object([("error", "not found"), ("path", .string(path))]), status: .notFound)

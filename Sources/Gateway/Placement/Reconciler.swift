@@ -162,6 +162,7 @@ struct Reconciler: Service {
     }
 
     private func requeueMissingCopies(now: Date, report: inout Report) async throws {
+        let backendZones = Set(state.backends.keys)
         var after: Int64?
         var seen = 0
         while seen < maxVersionsPerPass {
@@ -174,10 +175,14 @@ struct Reconciler: Service {
                     && $0.updatedAt.addingTimeInterval(failedRetryDelay) <= now) }.map(\.zone)
                 let blocked = Set(status.replicas.filter { $0.status == .failed || $0.status == .deleting }.map(\.zone))
                     .subtracting(retry)
-                let zones = (retry + version.placement.plannedZones.filter { !blocked.contains($0) })
-                    .uniqued().filter { state.backends[$0] != nil }
+                // Only where the policies in force allow the object now (fail closed), and
+                // only copies there count.
+                let current = state.currentPlacement(of: version)
+                let zones = current.repairZones(preferring: retry + version.placement.plannedZones, backends: backendZones)
+                    .filter { !blocked.contains($0) }
                 let jobs = try await state.store.requeueReplicas(
-                    storageId: version.storageId, zones: zones, copies: version.placement.requiredCopies, now: now)
+                    storageId: version.storageId, zones: zones, copies: version.placement.requiredCopies,
+                    counting: current.allowed, now: now)
                 if !jobs.isEmpty {
                     report.requeuedJobs += jobs.count
                     state.logger.notice("reconciler re-queued missing copies", metadata: [

@@ -174,10 +174,14 @@ struct ReplicaVerifier: Service {
             state.logger.error("replica lost; a new copy will be made from another zone", metadata: metadata)
             // Queued now rather than at the reconciler's next pass: the zone it was lost from
             // first (it just answered), then the plan's other zones.
+            // Only where the policies in force allow the object now (fail closed).
             if let version {
-                let zones = ([replica.zone] + version.placement.plannedZones).uniqued().filter { state.backends[$0] != nil }
+                let current = state.currentPlacement(of: version)
+                let zones = current.repairZones(preferring: [replica.zone] + version.placement.plannedZones,
+                                                backends: Set(state.backends.keys))
                 _ = try await state.store.requeueReplicas(storageId: version.storageId, zones: zones,
-                                                          copies: version.placement.requiredCopies, now: now)
+                                                          copies: version.placement.requiredCopies,
+                                                          counting: current.allowed, now: now)
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metadata
 import NIOCore
+import PolicyEngine
 import SigV4
 import ServiceLifecycle
 
@@ -120,6 +121,12 @@ struct ReplicationWorker: Service {
     private func replicate(_ job: SyncJob, to target: any ObjectBackend) async throws -> String? {
         guard let version = try await state.store.version(storageId: job.storageId) else {
             throw PermanentFailure(message: "version \(job.storageId) no longer exists")
+        }
+        // Fail closed: a copy is made only where the policies in force allow the object now,
+        // whatever was planned when the job was queued.
+        guard state.currentPlacement(of: version).allowed.contains(job.zone) else {
+            throw PermanentFailure(message: "the policies in force (\(state.policies.policySetHash)) do not allow zone "
+                + "\(job.zone) for this object; no copy is made there")
         }
         // Already there (an earlier attempt copied it but could not record it)?
         if let existing = try await target.size(of: job.backendKey) {

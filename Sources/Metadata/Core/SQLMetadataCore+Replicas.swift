@@ -107,7 +107,8 @@ extension SQLMetadataCore {
 }
 
 extension SQLMetadataCore {
-    func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob] {
+    func requeueReplicas(storageId: String, zones: [String], copies: Int, counting: Set<String>?,
+                         now: Date) async throws -> [SyncJob] {
         guard copies > 0, !zones.isEmpty else { return [] }
         return try await engine.transaction { db in
             guard let found = try await db.first("""
@@ -122,11 +123,12 @@ extension SQLMetadataCore {
                 SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id = \(storageId)
                 """).map(Rows.replica)
             let complete = Set(replicas.filter { $0.status == .complete }.map(\.zone))
+            let counted = counting.map(complete.intersection) ?? complete
             let open = Set(try await db.query("""
                 SELECT zone FROM sync_jobs WHERE storage_id = \(storageId) AND kind = \(SyncJobKind.replicate.rawValue)
                     AND status IN (\(SyncJobStatus.queued.rawValue), \(SyncJobStatus.running.rawValue))
                 """).map { try $0.string("zone") }).subtracting(complete)
-            let needed = copies - complete.count - open.count
+            let needed = copies - counted.count - (counting.map(open.intersection) ?? open).count
             guard needed > 0, !complete.isEmpty else { return [] }
             var seen = Set<String>()
             let targets = zones.filter { !complete.contains($0) && !open.contains($0) && seen.insert($0).inserted }.prefix(needed)
@@ -182,6 +184,47 @@ extension SQLMetadataCore {
             guard !changed.isEmpty else { return false }
             try await Self.refreshCompleteCopies(storageId, in: db)
             return true
+        }
+    }
+}
+
+extension SQLMetadataCore {
+    func retireReplica(storageId: String, zone: String, keeping: Set<String>, copies: Int, reason: String,
+                       log: OperationLogEntry?, now: Date) async throws -> ReplicaRetirement {
+        try await engine.transaction { db in
+            guard let found = try await db.first("""
+                SELECT bucket, key FROM object_versions WHERE storage_id = \(storageId) AND NOT is_delete_marker
+                """) else { return .gone }
+            // Under the key's lock, like commits, deletes and repairs of the key.
+            try await Self.lockKey(db, bucket: try found.string("bucket"), key: try found.string("key"))
+            guard let version = try await db.first("""
+                SELECT \(sql: Rows.versionColumns) FROM object_versions WHERE storage_id = \(storageId)
+                """).map(Rows.version) else { return .gone }
+            if version.legalHold || version.retention?.isActive(at: now) == true {
+                return .held(until: version.legalHold ? nil : version.retention?.retainUntil)
+            }
+            let replicas = try await db.query("""
+                SELECT \(sql: Rows.replicaColumns) FROM object_replicas WHERE storage_id = \(storageId)
+                """).map(Rows.replica)
+            guard let replica = replicas.first(where: { $0.zone == zone }), replica.status != .deleting else { return .gone }
+            let kept = replicas.filter { $0.zone != zone && $0.status == .complete && keeping.contains($0.zone) }.count
+            guard kept >= max(copies, 1) else { return .tooFewCopies(complete: kept) }
+            guard try await db.first("""
+                SELECT id FROM sync_jobs WHERE storage_id = \(storageId) AND zone = \(zone)
+                    AND kind = \(SyncJobKind.replicate.rawValue)
+                    AND status IN (\(SyncJobStatus.queued.rawValue), \(SyncJobStatus.running.rawValue))
+                """) == nil else { return .copying }
+            try await db.execute("""
+                UPDATE object_replicas SET status = \(ReplicaStatus.deleting.rawValue), last_error = \(reason), updated_at = \(now)
+                WHERE storage_id = \(storageId) AND zone = \(zone)
+                """)
+            try await Self.refreshCompleteCopies(storageId, in: db)
+            let jobs = try await Self.insertJobs([NewSyncJob(
+                kind: .delete, storageId: storageId, zone: zone, bucket: version.bucket, key: version.key,
+                backendKey: replica.backendKey, notBefore: now)], now: now, in: db)
+            if let log { _ = try await Self.insertLog(log, in: db) }
+            guard let job = jobs.first else { return .gone }
+            return .retired(job: job)
         }
     }
 }

@@ -89,3 +89,20 @@ public struct ReplicaCursor: Sendable, Hashable {
         self.init(storageId: replica.storageId, zone: replica.zone)
     }
 }
+
+/// What ``MetadataStore/retireReplica(storageId:zone:keeping:copies:reason:log:now:)`` did.
+public enum ReplicaRetirement: Sendable, Hashable {
+    /// The replica is `deleting` and `job` removes its object from the zone.
+    case retired(job: SyncJob)
+    /// Fewer than the required copies are complete in the zones to keep (`complete` are):
+    /// nothing changed.
+    case tooFewCopies(complete: Int)
+    /// Object Lock (a legal hold, or retention until `until`) protects the version: its copies
+    /// stay where they are.
+    case held(until: Date?)
+    /// A `replicate` job to the zone is queued or running: retiring the copy now could leave
+    /// an object the delete ran before.
+    case copying
+    /// The version, or its replica in the zone, is gone or already being deleted.
+    case gone
+}

@@ -72,14 +72,20 @@ extension PostgresMetadataStore: MetadataStore {
     public func completeReplicas(after: ReplicaCursor?, limit: Int) async throws -> [Replica] {
         try await core.completeReplicas(after: after, limit: limit)
     }
+    public func retireReplica(storageId: String, zone: String, keeping: Set<String>, copies: Int, reason: String,
+                              log: OperationLogEntry?, now: Date) async throws -> ReplicaRetirement {
+        try await core.retireReplica(storageId: storageId, zone: zone, keeping: keeping, copies: copies, reason: reason,
+                                     log: log, now: now)
+    }
     public func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool {
         try await core.markReplicaLost(storageId: storageId, zone: zone, reason: reason, now: now)
     }
     public func underReplicated(afterSequence: Int64?, limit: Int) async throws -> [ReplicationStatus] {
         try await core.underReplicated(afterSequence: afterSequence, limit: limit)
     }
-    public func requeueReplicas(storageId: String, zones: [String], copies: Int, now: Date) async throws -> [SyncJob] {
-        try await core.requeueReplicas(storageId: storageId, zones: zones, copies: copies, now: now)
+    public func requeueReplicas(storageId: String, zones: [String], copies: Int, counting: Set<String>?,
+                                now: Date) async throws -> [SyncJob] {
+        try await core.requeueReplicas(storageId: storageId, zones: zones, copies: copies, counting: counting, now: now)
     }
 
     public func enqueueJobs(_ jobs: [NewSyncJob], now: Date) async throws -> [SyncJob] { try await core.enqueueJobs(jobs, now: now) }

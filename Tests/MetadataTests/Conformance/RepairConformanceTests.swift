@@ -141,6 +141,64 @@ struct RepairConformanceTests {
         }
     }
 
+    /// Moving a copy out of a zone the policies no longer allow: repair counts only the allowed
+    /// copies, and a copy is retired only when enough allowed ones are complete, no copy to its
+    /// zone is being made and Object Lock does not hold the version.
+    @Test(arguments: StoreKind.testCases)
+    func aDriftedCopyIsRetiredOnlyOnceEnoughAllowedCopiesAreComplete(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos", versioning: .enabled)
+            let (st, uc, hz) = ("FI-HEL-ST-1", "FI-HEL-UC-1", "FI-HEL-HZ-1")
+            let version = fixture.version(key: "a", time: 0, zones: [st, uc], requiredCopies: 2)
+            _ = try await store.commit(VersionCommit(version: version, replicas: Fixture.replicas(for: version, complete: 2)))
+            let id = version.storageId
+            let allowed: Set = [st, hz]
+            // Counting every copy, nothing is missing; counting only the allowed zones, one is.
+            #expect(try await store.requeueReplicas(storageId: id, zones: [hz], copies: 2, now: at(1)).isEmpty)
+            func retire(_ zone: String, _ time: Int) async throws -> ReplicaRetirement {
+                try await store.retireReplica(
+                    storageId: id, zone: zone, keeping: allowed, copies: 2, reason: "not allowed",
+                    log: OperationLogEntry(time: at(time), requestId: "r", operation: "RemediateResidency", bucket: "photos",
+                                           key: "a", httpStatus: 200, zones: [zone]), now: at(time))
+            }
+            #expect(try await retire(uc, 2) == .tooFewCopies(complete: 1))
+            let jobs = try await store.requeueReplicas(storageId: id, zones: [hz], copies: 2, counting: allowed, now: at(3))
+            #expect(jobs.map(\.zone) == [hz])
+            #expect(try await store.requeueReplicas(storageId: id, zones: [hz], copies: 2, counting: allowed, now: at(4)).isEmpty)
+            // The new copy is not made yet: the drifted one stays.
+            #expect(try await retire(uc, 5) == .tooFewCopies(complete: 1))
+            try await store.completeJob(id: try #require(jobs.first).id, etag: nil, now: at(6))
+
+            // Object Lock holds the version: nothing changes.
+            _ = try await store.updateLegalHold(bucket: "photos", key: "a", versionId: version.versionId, legalHold: true)
+            #expect(try await retire(uc, 7) == .held(until: nil))
+            _ = try await store.updateLegalHold(bucket: "photos", key: "a", versionId: version.versionId, legalHold: false)
+
+            // A copy to the zone that is being made is not retired under it.
+            let other = fixture.version(key: "b", time: 8, zones: [st, uc], requiredCopies: 1)
+            _ = try await store.commit(VersionCommit(version: other, replicas: Fixture.replicas(for: other, complete: 1)))
+            #expect(try await store.retireReplica(storageId: other.storageId, zone: uc, keeping: allowed, copies: 1,
+                                                  reason: "x", log: nil, now: at(9)) == .copying)
+
+            guard case .retired(let job) = try await retire(uc, 10) else {
+                Issue.record("the copy was not retired")
+                return
+            }
+            #expect(job.kind == .delete && job.zone == uc && job.backendKey == Fixture.backendKey(version))
+            let replicas = try await store.replicas(storageId: id)
+            #expect(replicas.first { $0.zone == uc }?.status == .deleting)
+            #expect(replicas.first { $0.zone == uc }?.lastError == "not allowed")
+            #expect(try await store.queryLog(OperationLogQuery(limit: 10)).contains { $0.operation == "RemediateResidency" && $0.zones == [uc] })
+            // Once: it is already being deleted.
+            #expect(try await retire(uc, 11) == .gone)
+            #expect(try await retire("nowhere", 11) == .gone)
+            try await store.completeJob(id: job.id, etag: nil, now: at(12))
+            #expect(Set(try await store.replicas(storageId: id).map(\.zone)) == allowed)
+            #expect(try await store.underReplicated(afterSequence: nil, limit: 10).isEmpty)
+        }
+    }
+
     /// One instance at a time runs shared background work, and not again before its interval.
     @Test(arguments: StoreKind.testCases)
     func aServiceRunIsClaimedByOneHolderAndDueAgainAfterItsInterval(_ kind: StoreKind) async throws {

@@ -170,6 +170,10 @@ enum GatewayApp {
             groupConfiguration.services.append(.init(service: ReplicaVerifier(
                 state: state, interval: .seconds(configuration.verifyInterval), rate: configuration.verifyRate)))
         }
+        if configuration.remediateInterval > 0 {
+            groupConfiguration.services.append(.init(service: DriftRemediator(
+                state: state, interval: .seconds(configuration.remediateInterval))))
+        }
         // A shutdown that hangs (a request or service that never ends) is escalated to
         // cancellation, then to a crash, instead of keeping the process alive.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(max(1, configuration.shutdownGrace))

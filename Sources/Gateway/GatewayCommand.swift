@@ -108,6 +108,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Replicas verified per second at most (env GATEWAY_VERIFY_RATE).")
     var verifyRate: Double = Double(environment["GATEWAY_VERIFY_RATE"] ?? "") ?? 20
 
+    @Option(help: "Seconds from the end of one drift remediation pass (which moves copies the policies in force no longer allow to zones they do) to the next, shared by the instances on one store; 0 turns them off (env GATEWAY_REMEDIATE_INTERVAL).")
+    var remediateInterval: Int = Int(environment["GATEWAY_REMEDIATE_INTERVAL"] ?? "") ?? 0
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -183,6 +186,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.backendConnectionsPerHost = backendConnections
         configuration.uploadExpiry = max(0, uploadExpiry)
         configuration.verifyInterval = max(0, verifyInterval)
+        configuration.remediateInterval = max(0, remediateInterval)
         guard verifyRate > 0, verifyRate.isFinite else {
             throw ValidationError("GATEWAY_VERIFY_RATE must be a number of replicas per second above 0; got \(verifyRate)")
         }

@@ -23,6 +23,10 @@ import Synchronization
 /// - `gateway_verify_replicas_checked_total`, `gateway_verify_replicas_lost_total{zone}`,
 ///   `gateway_verify_versions_without_copy_total` and
 ///   `gateway_verify_last_pass_timestamp_seconds`: what ``ReplicaVerifier`` found.
+/// - `gateway_drift_copies{state}`: copies outside the policies in force at the last
+///   remediation pass (``DriftRemediator``), `outside` in all and of those `held` by Object
+///   Lock and `unplaceable`; `gateway_remediation_copies_total{action}`: copies `queued` in
+///   allowed zones and drifted copies `retired` by the passes.
 ///
 /// Backend requests are counted per zone by ``BackendRequestMetrics``.
 final class GatewayMetrics: Sendable {
@@ -36,6 +40,8 @@ final class GatewayMetrics: Sendable {
     private let replicasVerified: Counter
     private let replicasLost: LabeledCounters
     private let versionsWithoutCopy: Counter
+    private let drift: (outside: Gauge, held: Gauge, unplaceable: Gauge)
+    private let remediated: LabeledCounters
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
 
@@ -59,6 +65,15 @@ final class GatewayMetrics: Sendable {
         replicasLost = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "verify", metricName: "replicas_lost", unitName: "total",
             helpText: "Replicas verification found missing or of another size in their zone"))
+        let driftDescriptor = MetricNameDescriptor(
+            namespace: "gateway", subsystem: "drift", metricName: "copies", unitName: "",
+            helpText: "Copies outside the policies in force at the last remediation pass (held: under Object Lock)")
+        drift = (registry.makeGauge(descriptor: driftDescriptor, labels: [("state", "outside")]),
+                 registry.makeGauge(descriptor: driftDescriptor, labels: [("state", "held")]),
+                 registry.makeGauge(descriptor: driftDescriptor, labels: [("state", "unplaceable")]))
+        remediated = LabeledCounters(registry: registry, label: "action", descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "remediation", metricName: "copies", unitName: "total",
+            helpText: "Copies queued in allowed zones and drifted copies retired by remediation passes"))
         let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
                                                   unitName: "", helpText: "Sync jobs by status")
         jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
@@ -76,6 +91,15 @@ final class GatewayMetrics: Sendable {
     func recordRefusal(operation: String) { refusals.increment(operation) }
 
     func recordReplicaVerified() { replicasVerified.increment() }
+
+    /// What a remediation pass found and did.
+    func recordRemediation(_ report: DriftRemediation.Report) {
+        drift.outside.set(Double(report.copiesOutside))
+        drift.held.set(Double(report.copiesHeld))
+        drift.unplaceable.set(Double(report.copiesUnplaceable))
+        remediated.increment("queued", by: report.copiesQueued)
+        remediated.increment("retired", by: report.copiesRetired)
+    }
 
     func recordVersionWithoutCopy() { versionsWithoutCopy.increment() }
 
@@ -150,7 +174,7 @@ final class LabeledCounters: Sendable {
         self.help = descriptor.helpText ?? ""
     }
 
-    func increment(_ value: String) {
+    func increment(_ value: String, by amount: Int = 1) {
         let counter = counters.withLock { counters in
             if let counter = counters[value] { return counter }
             let counter = registry.makeCounter(
@@ -159,7 +183,7 @@ final class LabeledCounters: Sendable {
             counters[value] = counter
             return counter
         }
-        counter.increment()
+        counter.increment(by: Int64(amount))
     }
 }
 

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Metadata
 import NIOCore
 import PolicyEngine
+import Prometheus
 import Synchronization
 import Testing
 
@@ -163,6 +164,42 @@ struct DriftRemediationTests {
         #expect(why.contains("refuse the object") && why.contains("no residency policy"), "\(why)")
         #expect(try await gw.store.jobCounts(now: Date()).queued == 0)
         #expect(try await zones(gw, "a.txt").values.allSatisfy { $0 == .complete })
+    }
+
+    /// The background passes do the same on their own, one instance at a time, and say what
+    /// they did in the metrics.
+    @Test func remediationPassesMoveCopiesOnTheirOwn() async throws {
+        let (gw, dir) = try await ReplicaVerifierTests.gatewayWithObjects()
+        defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
+        try Self.narrow(dir)
+        #expect(await gw.state.reloadPolicies(trigger: "test").reloaded)
+        let clock = Mutex(Date())
+        let now: @Sendable () -> Date = { clock.withLock { $0 } }
+        let remediator = DriftRemediator(state: gw.state, interval: .seconds(300))
+        let other = DriftRemediator(state: gw.state, interval: .seconds(300))
+
+        let first = try #require(try await remediator.runIfDue(now: now))
+        #expect(first.copiesOutside == 2 && first.copiesQueued == 2 && first.copiesRetired == 0)
+        // Not due again before the interval, here or on another instance.
+        #expect(try await remediator.runIfDue(now: now) == nil)
+        #expect(try await other.runIfDue(now: now) == nil)
+        #expect(try await ReplicationWorker(state: gw.state).runOnce() == 2)
+
+        clock.withLock { $0 = $0.addingTimeInterval(301) }
+        let second = try #require(try await other.runIfDue(now: now))
+        #expect(second.copiesRetired == 2 && second.copiesWaiting == 0)
+        #expect(try await ReplicationWorker(state: gw.state).runOnce() == 2)
+        #expect(gw.files(in: Self.uc).isEmpty)
+        let log = try await gw.store.queryLog(OperationLogQuery(limit: 10, operation: "RemediateResidency"))
+        #expect(log.count == 4 && log.allSatisfy { $0.principal == "remediator" })
+
+        let text = gw.state.metricsRegistry.emitToString()
+        #expect(text.contains(#"gateway_remediation_copies_total{action="queued"} 2"#))
+        #expect(text.contains(#"gateway_remediation_copies_total{action="retired"} 2"#))
+        #expect(text.contains(#"gateway_drift_copies{state="outside"} 2"#))
+        clock.withLock { $0 = $0.addingTimeInterval(301) }
+        #expect(try await remediator.runIfDue(now: now)?.copiesOutside == 0)
+        #expect(gw.state.metricsRegistry.emitToString().contains(#"gateway_drift_copies{state="outside"} 0"#))
     }
 
     @Test func badRequestsAreRefused() async throws {

@@ -36,6 +36,12 @@ struct GatewayCommandTests {
         #expect(throws: (any Error).self) { try Self.configuration(["--verify-rate", "-1"]) }
     }
 
+    @Test func remediationPassesAreOffByDefault() throws {
+        #expect(try Self.configuration([]).remediateInterval == 0)
+        #expect(try Self.configuration(["--remediate-interval", "300"]).remediateInterval == 300)
+        #expect(try Self.configuration(["--remediate-interval=-5"]).remediateInterval == 0)
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

@@ -175,10 +175,31 @@ struct ReplicaVerifierTests {
     @Test func aPassThatLosesItsLeaseStops() async throws {
         let (gw, dir) = try await Self.gatewayWithObjects()
         defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
-        var verifier = ReplicaVerifier(state: gw.state, rate: 0)
-        verifier.lease = 0
-        await #expect(throws: ReplicaVerifier.LeaseLost.self) {
-            _ = try await verifier.verifyOnce(renew: { throw ReplicaVerifier.LeaseLost() })
+        let verifier = ReplicaVerifier(state: gw.state, rate: 0)
+        await #expect(throws: SharedServiceRun.LeaseLost.self) {
+            _ = try await verifier.verifyOnce(renew: { throw SharedServiceRun.LeaseLost(name: "verification") })
         }
+    }
+
+    /// A run whose lease ran out while it was busy, and that another instance took over, ends
+    /// at its next renewal and does not mark the run finished.
+    @Test func aSharedRunTakenOverEndsAtItsNextRenewal() async throws {
+        let (gw, dir) = try await Self.gatewayWithObjects()
+        defer { gw.cleanUp(); try? FileManager.default.removeItem(atPath: dir) }
+        let clock = Mutex(Date())
+        let now: @Sendable () -> Date = { clock.withLock { $0 } }
+        let slow = SharedServiceRun(store: gw.store, name: "work", holder: "a", lease: 0.3, interval: .seconds(3600))
+        await #expect(throws: SharedServiceRun.LeaseLost.self) {
+            _ = try await slow.runIfDue(now: now) { renew in
+                try await renew()   // too soon to renew: nothing asked
+                try await Task.sleep(for: .milliseconds(150))
+                clock.withLock { $0 = $0.addingTimeInterval(1) }
+                #expect(try await gw.store.claimServiceRun(name: "work", holder: "b", now: now(), lease: 60, interval: 3600))
+                try await renew()
+                Issue.record("the renewal of a lost lease went through")
+            }
+        }
+        // Still b's: a's run neither renewed nor finished it.
+        #expect(try await gw.store.renewServiceRun(name: "work", holder: "b", now: now(), lease: 60))
     }
 }

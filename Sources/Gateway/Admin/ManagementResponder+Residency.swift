@@ -40,14 +40,8 @@ extension ManagementResponder {
         guard against == "in-force" || against == "files" else {
             return Self.json(.object([("error", "against is in-force or files")]), status: .badRequest)
         }
-        let buckets: [String]
-        if let bucket {
-            guard try await state.store.bucket(named: bucket) != nil else {
-                return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
-            }
-            buckets = [bucket]
-        } else {
-            buckets = try await state.store.listBuckets().map(\.name).sorted()
+        guard let buckets = try await residencyBuckets(bucket) else {
+            return Self.json(.object([("error", "no such bucket"), ("bucket", .optional(bucket))]), status: .notFound)
         }
         var policies = state.policies
         if against == "files" {
@@ -122,14 +116,8 @@ extension ManagementResponder {
         case "false", "0": dryRun = false
         default: return Self.json(.object([("error", "dry_run is true or false")]), status: .badRequest)
         }
-        let buckets: [String]
-        if let bucket {
-            guard try await state.store.bucket(named: bucket) != nil else {
-                return Self.json(.object([("error", "no such bucket"), ("bucket", .string(bucket))]), status: .notFound)
-            }
-            buckets = [bucket]
-        } else {
-            buckets = try await state.store.listBuckets().map(\.name).sorted()
+        guard let buckets = try await residencyBuckets(bucket) else {
+            return Self.json(.object([("error", "no such bucket"), ("bucket", .optional(bucket))]), status: .notFound)
         }
         let prefix = q.get("prefix") ?? ""
         let remediation = DriftRemediation(state: state, dryRun: dryRun)
@@ -160,6 +148,15 @@ extension ManagementResponder {
                 ])
             })),
         ]))
+    }
+}
+
+extension ManagementResponder {
+    /// The buckets a residency call covers: `bucket`, or every bucket in name order; nil when
+    /// `bucket` does not exist.
+    func residencyBuckets(_ bucket: String?) async throws -> [String]? {
+        guard let bucket else { return try await state.store.listBuckets().map(\.name).sorted() }
+        return try await state.store.bucket(named: bucket) == nil ? nil : [bucket]
     }
 }
 

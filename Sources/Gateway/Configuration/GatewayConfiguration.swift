@@ -58,6 +58,10 @@ struct GatewayConfiguration: Sendable {
     var verifyInterval: Int = 86400
     /// Replicas verification checks per second at most.
     var verifyRate: Double = 20
+    /// Seconds from the end of one drift remediation pass (on any instance sharing the store)
+    /// to the start of the next (``DriftRemediator``); 0, the default, leaves moving copies
+    /// after a policy change to `POST /api/residency/remediate`.
+    var remediateInterval: Int = 0
     /// HTTP connections (requests in flight) per S3 backend host.
     var backendConnectionsPerHost: Int = 64
     /// Seconds a graceful shutdown (SIGTERM, SIGINT) may take for requests in flight to end;

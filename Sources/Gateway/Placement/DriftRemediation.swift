@@ -64,6 +64,7 @@ struct DriftRemediation: Sendable {
         var copiesWaiting = 0
         var copiesHeld = 0
         var versionsUnplaceable = 0
+        var copiesUnplaceable = 0
         /// The first `stepLimit` steps.
         var steps: [Step] = []
 
@@ -74,17 +75,20 @@ struct DriftRemediation: Sendable {
             case .copy, .wait: copiesWaiting += 1
             case .retire: copiesRetired += 1
             case .held: copiesHeld += 1
-            case .unplaceable: break
+            case .unplaceable: copiesUnplaceable += 1
             }
             if steps.count < Self.stepLimit { steps.append(step) }
         }
     }
 
-    /// Walks `bucket`'s versions under `prefix` and remediates each one with drift.
-    func run(bucket: String, prefix: String, into report: inout Report) async throws {
+    /// Walks `bucket`'s versions under `prefix` and remediates each one with drift. `between`
+    /// runs before each version (a long pass renews its lease there); what it throws ends the walk.
+    func run(bucket: String, prefix: String, into report: inout Report,
+             between: () async throws -> Void = {}) async throws {
         let policies = state.policies
         let walk = ResidencyWalk(state: state, policies: policies, bucket: bucket, prefix: prefix)
         try await walk.run { version, rows in
+            try await between()
             report.versionsChecked += 1
             let drifted = rows.filter { !$0.allowedNow }
             guard !drifted.isEmpty else { return }

@@ -50,67 +50,39 @@ struct ReplicaVerifier: Service {
 
     static let runName = "replica-verification"
 
-    struct LeaseLost: Error, CustomStringConvertible {
-        var description: String { "another instance took over the verification pass (this one's lease ran out)" }
-    }
-
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await state.startup.wait()
-            try? await Task.sleep(for: min(firstDelay, interval))
-            while !Task.isCancelled {
-                do {
-                    let started = ContinuousClock.now
-                    if let report = try await runIfDue() {
-                        let seconds = (ContinuousClock.now - started).components.seconds
-                        state.logger.notice("replica verification pass", metadata: [
-                            "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
-                            "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
-                            "verify.seconds": "\(seconds)",
-                        ])
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    state.logger.warning("replica verification pass failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: min(checkEvery, interval))
-            }
+        await SharedServiceRun.loop(state: state, firstDelay: min(firstDelay, interval), checkEvery: min(checkEvery, interval),
+                                    failure: "replica verification pass failed") {
+            let started = ContinuousClock.now
+            guard let report = try await runIfDue() else { return }
+            state.logger.notice("replica verification pass", metadata: [
+                "verify.checked": "\(report.checked)", "verify.lost": "\(report.lost)",
+                "verify.without_copy": "\(report.withoutCopy)", "verify.skipped": "\(report.skipped)",
+                "verify.seconds": "\((ContinuousClock.now - started).components.seconds)",
+            ])
         }
     }
 
     /// A pass, when one is due for all instances sharing the store and this one claims it;
     /// nil when it is not due or another instance runs it.
     func runIfDue(now: @escaping @Sendable () -> Date = { Date() }) async throws -> Report? {
-        let store = state.store
-        let (name, holder, lease) = (Self.runName, self.holder, self.lease)
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        guard try await store.claimServiceRun(name: name, holder: holder, now: now(), lease: lease, interval: seconds) else {
-            return nil
-        }
-        let report = try await verifyOnce(now: now) {
-            guard try await store.renewServiceRun(name: name, holder: holder, now: now(), lease: lease) else { throw LeaseLost() }
-        }
-        try await store.finishServiceRun(name: name, holder: holder, now: now())
-        return report
+        let run = SharedServiceRun(store: state.store, name: Self.runName, holder: holder, lease: lease, interval: interval)
+        return try await run.runIfDue(now: now) { renew in try await verifyOnce(now: now, renew: renew) }
     }
 
-    /// One pass over every complete replica. `renew` is called at least every third of the
-    /// lease (between replicas); what it throws ends the pass.
+    /// One pass over every complete replica. `renew` is called before each replica (a
+    /// ``SharedServiceRun``'s renews the lease when a third of it has passed); what it throws
+    /// ends the pass.
     func verifyOnce(now: @Sendable () -> Date = { Date() },
                     renew: @Sendable () async throws -> Void = {}) async throws -> Report {
         var report = Report()
         var cursor: ReplicaCursor?
         let started = ContinuousClock.now
-        var renewed = ContinuousClock.now
         var looked = 0
         while true {
             let page = try await state.store.completeReplicas(after: cursor, limit: batchSize)
             for replica in page {
-                if ContinuousClock.now - renewed >= .seconds(lease / 3) {
-                    try await renew()
-                    renewed = .now
-                }
+                try await renew()
                 try Task.checkCancellation()
                 if rate > 0 {
                     // Paced from the start of the pass: a slow answer is not made up for by a burst.

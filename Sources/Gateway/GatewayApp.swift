@@ -170,6 +170,10 @@ enum GatewayApp {
             groupConfiguration.services.append(.init(service: ReplicaVerifier(
                 state: state, interval: .seconds(configuration.verifyInterval), rate: configuration.verifyRate)))
         }
+        if configuration.logSealInterval > 0 {
+            groupConfiguration.services.append(.init(service: LogSealer(
+                state: state, chain: LogChain(key: configuration.logSealKey), interval: .seconds(configuration.logSealInterval))))
+        }
         if configuration.remediateInterval > 0 {
             groupConfiguration.services.append(.init(service: DriftRemediator(
                 state: state, interval: .seconds(configuration.remediateInterval))))

@@ -111,6 +111,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds from the end of one drift remediation pass (which moves copies the policies in force no longer allow to zones they do) to the next, shared by the instances on one store; 0 turns them off (env GATEWAY_REMEDIATE_INTERVAL).")
     var remediateInterval: Int = Int(environment["GATEWAY_REMEDIATE_INTERVAL"] ?? "") ?? 0
 
+    @Option(help: "Seconds between the batches that seal the operations log into its hash chain; 0 stops sealing (env GATEWAY_LOG_SEAL_INTERVAL).")
+    var logSealInterval: Int = Int(environment["GATEWAY_LOG_SEAL_INTERVAL"] ?? "") ?? 10
+
+    @Option(help: "Key of the operations log's hash chain (HMAC-SHA256); without one it is SHA-256 (env GATEWAY_LOG_SEAL_KEY).")
+    var logSealKey: String?
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -187,6 +193,8 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.uploadExpiry = max(0, uploadExpiry)
         configuration.verifyInterval = max(0, verifyInterval)
         configuration.remediateInterval = max(0, remediateInterval)
+        configuration.logSealInterval = max(0, logSealInterval)
+        configuration.logSealKey = Self.setting(logSealKey, "GATEWAY_LOG_SEAL_KEY")
         guard verifyRate > 0, verifyRate.isFinite else {
             throw ValidationError("GATEWAY_VERIFY_RATE must be a number of replicas per second above 0; got \(verifyRate)")
         }

@@ -28,6 +28,8 @@ import Synchronization
 ///   Lock and `unplaceable`; `gateway_remediation_copies_total{action}`: copies `queued` in
 ///   allowed zones and drifted copies `retired` by the passes.
 ///
+/// - `gateway_log_sealed_entries`: the operations log's hash chain head (``LogSealer``).
+///
 /// Backend requests are counted per zone by ``BackendRequestMetrics``.
 final class GatewayMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
@@ -41,6 +43,7 @@ final class GatewayMetrics: Sendable {
     private let replicasLost: LabeledCounters
     private let versionsWithoutCopy: Counter
     private let drift: (outside: Gauge, held: Gauge, unplaceable: Gauge)
+    private let logSealed: Gauge
     private let remediated: LabeledCounters
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
@@ -65,6 +68,9 @@ final class GatewayMetrics: Sendable {
         replicasLost = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "verify", metricName: "replicas_lost", unitName: "total",
             helpText: "Replicas verification found missing or of another size in their zone"))
+        logSealed = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "log", metricName: "sealed_entries", unitName: "",
+            helpText: "Entries of the operations log in the hash chain (the head's sequence number)"))
         let driftDescriptor = MetricNameDescriptor(
             namespace: "gateway", subsystem: "drift", metricName: "copies", unitName: "",
             helpText: "Copies outside the policies in force at the last remediation pass (held: under Object Lock)")
@@ -115,6 +121,11 @@ final class GatewayMetrics: Sendable {
             return made
         }
         gauge.set(date.timeIntervalSince1970)
+    }
+
+    /// The chain's head after a sealing batch.
+    func recordLogSealed(_ head: LogSeal) {
+        logSealed.set(Double(head.sequence))
     }
 
     func recordJobCounts(_ counts: SyncJobCounts) {

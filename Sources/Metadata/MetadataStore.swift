@@ -178,6 +178,15 @@ public protocol MetadataStore: Sendable {
 
     /// Appends an entry and returns its id.
     func appendLog(_ entry: OperationLogEntry) async throws -> Int64
+    /// Seals up to `limit` entries of the operations log that are not sealed yet and whose
+    /// transaction has ended, in id order, in one transaction that one caller at a time runs:
+    /// each gets the next sequence number and `seal(previous hash, entry)` as its hash (nil
+    /// before the first). Returns how many were sealed and the chain's head.
+    func sealLog(limit: Int, seal: @escaping @Sendable (String?, OperationLogEntry) -> String) async throws -> LogSealBatch
+    /// Sealed entries in sequence order, after `afterSequence`: what a verification walks.
+    func sealedLog(afterSequence: Int64, limit: Int) async throws -> [(entry: OperationLogEntry, seal: LogSeal)]
+    /// Entries not sealed yet.
+    func unsealedLog() async throws -> UnsealedLog
     /// Entries newest first, filtered and paged by ``OperationLogQuery``.
     func queryLog(_ query: OperationLogQuery) async throws -> [OperationLogEntry]
 }

@@ -42,6 +42,13 @@ struct GatewayCommandTests {
         #expect(try Self.configuration(["--remediate-interval=-5"]).remediateInterval == 0)
     }
 
+    @Test func theLogIsSealedEveryTenSecondsByDefault() throws {
+        let defaults = try Self.configuration([])
+        #expect(defaults.logSealInterval == 10 && defaults.logSealKey == nil)
+        let set = try Self.configuration(["--log-seal-interval", "0", "--log-seal-key", "secret"])
+        #expect(set.logSealInterval == 0 && set.logSealKey == "secret")
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

@@ -200,6 +200,34 @@ struct PostgresStoreTests {
             await expectError(.unavailable) { try await store.ping() }
         }
     }
+
+    /// On PostgreSQL an entry whose transaction is still open is not sealed, nor is any entry
+    /// of a transaction that began after it; both are sealed once it commits, so a late
+    /// commit never leaves an entry out of the chain.
+    @Test func anEntryOfAnOpenTransactionWaitsForItsCommit() async throws {
+        try await withPostgresStores([try PostgresTestEnvironment.configuration()]) { stores in
+            let store = stores[0]
+            _ = try await store.appendLog(LogSealConformanceTests.entry(1))
+            let inserted = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            let slow = Task {
+                try await store.core.engine.transaction { db in
+                    _ = try await SQLMetadataCore.insertLog(LogSealConformanceTests.entry(2), in: db)
+                    inserted.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in inserted.stream { break }
+            _ = try await store.appendLog(LogSealConformanceTests.entry(3))
+            let during = try await store.sealLog(limit: 10, seal: LogSealConformanceTests.seal)
+            #expect(during.sealed == 1 && during.head?.sequence == 1)
+            release.continuation.yield()
+            try await slow.value
+            let after = try await store.sealLog(limit: 10, seal: LogSealConformanceTests.seal)
+            #expect(after.sealed == 2)
+            #expect(try await store.sealedLog(afterSequence: 0, limit: 10).map(\.entry.requestId) == ["r1", "r2", "r3"])
+        }
+    }
 }
 
 @Suite("PostgreSQL configuration")

@@ -241,7 +241,8 @@ def successful_puts(log, key):
 
 
 def test_two_gateways_share_one_postgres():
-    one, two = started("one"), started("two")
+    # Both seal the operations log every second while they write: one chain, every entry once.
+    one, two = started("one", GATEWAY_LOG_SEAL_INTERVAL="1"), started("two", GATEWAY_LOG_SEAL_INTERVAL="1")
     b = unique("fin-two-")
     one.client().create_bucket(Bucket=b)
     two.client().head_bucket(Bucket=b)
@@ -308,6 +309,17 @@ def test_two_gateways_share_one_postgres():
     assert status == 200, log_page
     logged = sorted((e["key"], e["version_id"]) for e in log_page["entries"] if e["status"] == 200)
     assert logged == sorted((k, v) for k, v, _ in acknowledged), "operations log differs from the acknowledged writes"
+
+    def sealed():
+        status, report = one.get_json("/api/operations/log/verify")
+        assert status == 200 and report["ok"], report
+        return report if report["unsealed"]["entries"] == 0 else None
+    report = wait_until("every operations log entry to be sealed", sealed, timeout=60, interval=1)
+    status, other = two.get_json("/api/operations/log/verify")
+    assert status == 200 and other["ok"] and other["head"] == report["head"], other
+    (count, top), = psql("SELECT count(*), max(seal_seq) FROM operations_log")
+    assert int(count) == int(top) == report["checked"], (count, top, report["checked"])
+    print(f"  {report['checked']} log entries in one chain, sealed by two gateways")
     stop_all()
 
 

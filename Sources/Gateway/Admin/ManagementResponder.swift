@@ -41,6 +41,7 @@ struct ManagementResponder: HTTPResponder {
             case (.post, "/initialize-bucket"): return try await initializeBucket()
             case (.get, "/api/replicas/status"): return try await replicaStatus(request)
             case (.get, "/api/operations/log"): return try await operationsLog(request)
+            case (.get, "/api/operations/log/verify"): return try await verifyOperationsLog()
             case (.get, "/api/plan"): return try plan(request)
             case (.get, "/api/policies"): return currentPolicies()
             case (.post, "/api/policies/reload"): return await reloadPolicies()
@@ -291,6 +292,27 @@ struct ManagementResponder: HTTPResponder {
         }
         let next: JSONValue = entries.last.map { .int($0.id) } ?? .null
         return Self.json(.object([("entries", .array(rows)), ("next_before", next)]))
+    }
+
+    /// `GET /api/operations/log/verify`: recomputes the operations log's hash chain over every
+    /// sealed entry (``LogVerification``). `ok` is false, with the first `problem`, when an
+    /// entry was changed or removed after it was sealed; `head` is the last seal, to compare
+    /// with the heads the gateway logged; `unsealed` counts the entries not sealed yet.
+    func verifyOperationsLog() async throws -> Response {
+        let chain = LogChain(key: state.configuration.logSealKey)
+        let report = try await LogVerification(store: state.store, chain: chain).run()
+        let head: JSONValue = report.head.map { .object([("sequence", .int($0.sequence)), ("id", .int($0.id)), ("hash", .string($0.hash))]) } ?? .null
+        let problem: JSONValue = report.problem.map {
+            .object([("sequence", .int($0.sequence)), ("id", $0.id.map { .int($0) } ?? .null), ("what", .string($0.what))])
+        } ?? .null
+        return Self.json(.object([
+            ("ok", .bool(report.problem == nil)), ("algorithm", .string(chain.algorithm)),
+            ("checked", .int(report.checked)), ("head", head), ("problem", problem),
+            ("unsealed", .object([
+                ("entries", .int(Int64(report.unsealed.count))),
+                ("oldest", .optional(report.unsealed.oldest.map(ISO8601Timestamp.format))),
+            ])),
+        ]))
     }
 
     /// Prometheus text exposition of the gateway's metrics.

@@ -62,6 +62,11 @@ struct GatewayConfiguration: Sendable {
     /// to the start of the next (``DriftRemediator``); 0, the default, leaves moving copies
     /// after a policy change to `POST /api/residency/remediate`.
     var remediateInterval: Int = 0
+    /// Seconds between the batches that seal the operations log into its hash chain
+    /// (``LogSealer``); 0 stops sealing.
+    var logSealInterval: Int = 10
+    /// The HMAC key of the chain; without one the chain is plain SHA-256.
+    var logSealKey: String?
     /// HTTP connections (requests in flight) per S3 backend host.
     var backendConnectionsPerHost: Int = 64
     /// Seconds a graceful shutdown (SIGTERM, SIGINT) may take for requests in flight to end;

@@ -308,6 +308,22 @@ enum Schema {
                 )\(t.strict)
                 """,
             ]),
+            // The operations log becomes tamper-evident: a sealer chains the entries in the
+            // order it seals them (`seal_seq`), each `seal_hash` covering the entry and the hash
+            // before it. On PostgreSQL, `xact` (the inserting transaction) lets the sealer take
+            // only entries whose transaction has ended, so an entry that commits late is sealed
+            // in a later batch instead of being skipped. Older gateways insert as before.
+            // Both indexes leave out the rows a write inserts (no seal yet), so a write touches
+            // no more index pages than before. SQLite commits one writer at a time in id order,
+            // so its unsealed entries are those after the last sealed id and need no index.
+            Migration(version: 6, statements: [
+                "ALTER TABLE operations_log ADD COLUMN seal_seq \(t.int)",
+                "ALTER TABLE operations_log ADD COLUMN seal_hash TEXT",
+                "CREATE UNIQUE INDEX operations_log_seal ON operations_log (seal_seq) WHERE seal_seq IS NOT NULL",
+            ] + (dialect == .postgres ? [
+                "ALTER TABLE operations_log ADD COLUMN xact xid8 DEFAULT pg_current_xact_id()",
+                "CREATE INDEX operations_log_unsealed ON operations_log (id) WHERE seal_seq IS NULL",
+            ] : [])),
         ]
     }
 

@@ -71,3 +71,44 @@ public struct OperationLogQuery: Sendable, Hashable {
         self.until = until
     }
 }
+
+/// Where an entry of the operations log sits in the chain of seals.
+public struct LogSeal: Sendable, Hashable, Codable {
+    /// 1, 2, 3, … in the order the entries were sealed (not always their id order: an entry
+    /// whose transaction committed late is sealed in a later batch).
+    public var sequence: Int64
+    /// The entry's id.
+    public var id: Int64
+    /// The chain hash: of this entry and the hash of the one sealed before it.
+    public var hash: String
+
+    public init(sequence: Int64, id: Int64, hash: String) {
+        self.sequence = sequence
+        self.id = id
+        self.hash = hash
+    }
+}
+
+/// What ``MetadataStore/sealLog(limit:seal:)`` did.
+public struct LogSealBatch: Sendable, Hashable {
+    /// Entries sealed by this call.
+    public var sealed: Int
+    /// The last seal of the chain after the call (nil when nothing was ever sealed).
+    public var head: LogSeal?
+
+    public init(sealed: Int, head: LogSeal?) {
+        self.sealed = sealed
+        self.head = head
+    }
+}
+
+/// Entries not sealed yet: how many, and the time of the oldest.
+public struct UnsealedLog: Sendable, Hashable {
+    public var count: Int
+    public var oldest: Date?
+
+    public init(count: Int, oldest: Date?) {
+        self.count = count
+        self.oldest = oldest
+    }
+}

@@ -77,6 +77,13 @@ extension SQLiteMetadataStore: MetadataStore {
         try await core.retireReplica(storageId: storageId, zone: zone, keeping: keeping, copies: copies, reason: reason,
                                      log: log, now: now)
     }
+    public func sealLog(limit: Int, seal: @escaping @Sendable (String?, OperationLogEntry) -> String) async throws -> LogSealBatch {
+        try await core.sealLog(limit: limit, seal: seal)
+    }
+    public func sealedLog(afterSequence: Int64, limit: Int) async throws -> [(entry: OperationLogEntry, seal: LogSeal)] {
+        try await core.sealedLog(afterSequence: afterSequence, limit: limit)
+    }
+    public func unsealedLog() async throws -> UnsealedLog { try await core.unsealedLog() }
     public func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool {
         try await core.markReplicaLost(storageId: storageId, zone: zone, reason: reason, now: now)
     }

@@ -219,12 +219,14 @@ struct PostgresStoreTests {
             }
             for await _ in inserted.stream { break }
             _ = try await store.appendLog(LogSealConformanceTests.entry(3))
+            // r1 may be sealed (unless a transaction of another test holds the horizon back);
+            // r2 and r3 may not.
             let during = try await store.sealLog(limit: 10, seal: LogSealConformanceTests.seal)
-            #expect(during.sealed == 1 && during.head?.sequence == 1)
+            #expect(during.sealed <= 1)
+            #expect(try await store.sealedLog(afterSequence: 0, limit: 10).allSatisfy { $0.entry.requestId == "r1" })
             release.continuation.yield()
             try await slow.value
-            let after = try await store.sealLog(limit: 10, seal: LogSealConformanceTests.seal)
-            #expect(after.sealed == 2)
+            _ = try await LogSealConformanceTests.sealAll(store)
             #expect(try await store.sealedLog(afterSequence: 0, limit: 10).map(\.entry.requestId) == ["r1", "r2", "r3"])
         }
     }

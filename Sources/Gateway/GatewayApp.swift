@@ -174,6 +174,10 @@ enum GatewayApp {
             groupConfiguration.services.append(.init(service: LogSealer(
                 state: state, chain: LogChain(key: configuration.logSealKey), interval: .seconds(configuration.logSealInterval))))
         }
+        if configuration.logVerifyInterval > 0 {
+            groupConfiguration.services.append(.init(service: LogChainChecker(
+                state: state, chain: LogChain(key: configuration.logSealKey), interval: .seconds(configuration.logVerifyInterval))))
+        }
         if configuration.remediateInterval > 0 {
             groupConfiguration.services.append(.init(service: DriftRemediator(
                 state: state, interval: .seconds(configuration.remediateInterval))))

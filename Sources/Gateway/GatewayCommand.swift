@@ -117,6 +117,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Key of the operations log's hash chain (HMAC-SHA256); without one it is SHA-256 (env GATEWAY_LOG_SEAL_KEY).")
     var logSealKey: String?
 
+    @Option(help: "Seconds from the end of one check of the operations log's whole hash chain to the next, shared by the instances on one store; 0 turns them off (env GATEWAY_LOG_VERIFY_INTERVAL).")
+    var logVerifyInterval: Int = Int(environment["GATEWAY_LOG_VERIFY_INTERVAL"] ?? "") ?? 86400
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -194,6 +197,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.verifyInterval = max(0, verifyInterval)
         configuration.remediateInterval = max(0, remediateInterval)
         configuration.logSealInterval = max(0, logSealInterval)
+        configuration.logVerifyInterval = max(0, logVerifyInterval)
         configuration.logSealKey = Self.setting(logSealKey, "GATEWAY_LOG_SEAL_KEY")
         guard verifyRate > 0, verifyRate.isFinite else {
             throw ValidationError("GATEWAY_VERIFY_RATE must be a number of replicas per second above 0; got \(verifyRate)")

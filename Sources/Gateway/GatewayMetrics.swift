@@ -28,7 +28,8 @@ import Synchronization
 ///   Lock and `unplaceable`; `gateway_remediation_copies_total{action}`: copies `queued` in
 ///   allowed zones and drifted copies `retired` by the passes.
 ///
-/// - `gateway_log_sealed_entries`: the operations log's hash chain head (``LogSealer``).
+/// - `gateway_log_sealed_entries`: the operations log's hash chain head (``LogSealer``);
+///   `gateway_log_chain_intact`: what the last check of the whole chain found (``LogChainChecker``).
 ///
 /// Backend requests are counted per zone by ``BackendRequestMetrics``.
 final class GatewayMetrics: Sendable {
@@ -44,6 +45,8 @@ final class GatewayMetrics: Sendable {
     private let versionsWithoutCopy: Counter
     private let drift: (outside: Gauge, held: Gauge, unplaceable: Gauge)
     private let logSealed: Gauge
+    /// Made at the first check, so that no check yet is no series.
+    private let logChainIntact = Mutex<Gauge?>(nil)
     private let remediated: LabeledCounters
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
@@ -121,6 +124,19 @@ final class GatewayMetrics: Sendable {
             return made
         }
         gauge.set(date.timeIntervalSince1970)
+    }
+
+    /// The result of a check of the whole chain: 1 intact, 0 changed.
+    func recordLogChainCheck(intact: Bool) {
+        let gauge = logChainIntact.withLock { gauge in
+            if let gauge { return gauge }
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "gateway", subsystem: "log", metricName: "chain_intact", unitName: "",
+                helpText: "1 when the last check of the operations log's hash chain found it intact, 0 when it was changed"))
+            gauge = made
+            return made
+        }
+        gauge.set(Double(intact ? 1 : 0))
     }
 
     /// The chain's head after a sealing batch.

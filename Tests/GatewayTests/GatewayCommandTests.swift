@@ -44,9 +44,9 @@ struct GatewayCommandTests {
 
     @Test func theLogIsSealedEveryTenSecondsByDefault() throws {
         let defaults = try Self.configuration([])
-        #expect(defaults.logSealInterval == 10 && defaults.logSealKey == nil)
-        let set = try Self.configuration(["--log-seal-interval", "0", "--log-seal-key", "secret"])
-        #expect(set.logSealInterval == 0 && set.logSealKey == "secret")
+        #expect(defaults.logSealInterval == 10 && defaults.logSealKey == nil && defaults.logVerifyInterval == 86400)
+        let set = try Self.configuration(["--log-seal-interval", "0", "--log-seal-key", "secret", "--log-verify-interval", "60"])
+        #expect(set.logSealInterval == 0 && set.logSealKey == "secret" && set.logVerifyInterval == 60)
     }
 
     @Test func theTLSFilesAreSetTogether() throws {

@@ -116,6 +116,26 @@ struct LogSealingTests {
         #expect((report["problem"] as? [String: Any])?["sequence"] as? Int == 1)
     }
 
+    /// The daily check finds a change on its own and says so in the metrics.
+    @Test func theScheduledCheckRaisesTheAlarm() async throws {
+        let gw = try await Self.gatewayWithWrites()
+        defer { gw.cleanUp() }
+        try await sealer(gw).sealOnce()
+        let clock = Mutex(Date())
+        let now: @Sendable () -> Date = { clock.withLock { $0 } }
+        let checker = LogChainChecker(state: gw.state, chain: LogChain(key: nil), interval: .seconds(3600))
+        #expect(!gw.state.metricsRegistry.emitToString().contains("gateway_log_chain_intact"))
+        #expect(try await checker.runIfDue(now: now)?.checked == 4)
+        #expect(gw.state.metricsRegistry.emitToString().contains("gateway_log_chain_intact 1"))
+        #expect(try await checker.runIfDue(now: now) == nil)
+
+        let first = try #require(try await gw.store.sealedLog(afterSequence: 0, limit: 1).first)
+        try await tamper(gw, "UPDATE operations_log SET http_status = 403 WHERE id = \(first.entry.id)")
+        clock.withLock { $0 = $0.addingTimeInterval(3601) }
+        #expect(try await checker.runIfDue(now: now)?.problem?.sequence == 1)
+        #expect(gw.state.metricsRegistry.emitToString().contains("gateway_log_chain_intact 0"))
+    }
+
     @Test func theCanonicalFormTellsFieldsApart() {
         let base = OperationLogEntry(id: 7, time: Date(timeIntervalSince1970: 1_800_000_000.123456), requestId: "r",
                                      operation: "PutObject", bucket: "ab", key: "c", httpStatus: 200)

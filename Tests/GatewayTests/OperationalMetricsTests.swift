@@ -178,6 +178,7 @@ struct OperationalMetricsTests {
             .record(method: .GET, status: 200, duration: .milliseconds(1))
         _ = try await ReplicaVerifier(state: gw.state, rate: 0).verifyOnce()
         gw.state.metrics.recordReplicaLost(zone: "FI-HEL-ST-1")
+        gw.state.metrics.recordLogChainCheck(intact: true)
         let text = try await scrape(gw)
         var exported: Set<String> = [S3RequestMetrics.requestsName, S3RequestMetrics.durationName]
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {

@@ -83,12 +83,14 @@ struct LogVerification: Sendable {
 
     /// Stops at the first problem: an entry whose hash does not match (changed, or sealed
     /// under another key), a sequence number missing (an entry removed), or an entry sealed
-    /// without the key after entries sealed with it (a downgrade).
-    func run() async throws -> Report {
+    /// without the key after entries sealed with it (a downgrade). `between` runs before each
+    /// page (a long check renews its lease there).
+    func run(between: @Sendable () async throws -> Void = {}) async throws -> Report {
         var report = Report()
         var previous: LogSeal?
         var sawKeyed = false
         page: while true {
+            try await between()
             let page = try await store.sealedLog(afterSequence: previous?.sequence ?? 0, limit: pageSize)
             for (entry, seal) in page {
                 let expected = (previous?.sequence ?? 0) + 1

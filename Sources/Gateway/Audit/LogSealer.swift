@@ -55,3 +55,43 @@ struct LogSealer: Service {
         return total
     }
 }
+
+/// Recomputes the operations log's chain every `interval` (``LogVerification``), one instance
+/// of those sharing the store at a time, so that a change to a sealed entry raises an alert
+/// without anyone asking: `gateway_log_chain_intact` becomes 0 and the problem is logged as an
+/// error.
+struct LogChainChecker: Service {
+    let state: GatewayState
+    let chain: LogChain
+    var interval: Duration = .seconds(86_400)
+    var firstDelay: Duration = .seconds(300)
+    var lease: TimeInterval = 600
+    var holder = "log-checker-" + GatewayState.newStorageId()
+
+    static let runName = "log-chain-check"
+
+    func run() async throws {
+        await SharedServiceRun.loop(state: state, firstDelay: min(firstDelay, interval), checkEvery: min(.seconds(600), interval),
+                                    failure: "checking the operations log's chain failed") { _ = try await runIfDue() }
+    }
+
+    func runIfDue(now: @escaping @Sendable () -> Date = { Date() }) async throws -> LogVerification.Report? {
+        let run = SharedServiceRun(store: state.store, name: Self.runName, holder: holder, lease: lease, interval: interval)
+        return try await run.runIfDue(now: now) { renew in
+            let report = try await LogVerification(store: state.store, chain: chain).run(between: renew)
+            state.metrics.recordLogChainCheck(intact: report.problem == nil)
+            if let problem = report.problem {
+                state.logger.error("the operations log was changed after it was sealed", metadata: [
+                    "log.seal.sequence": "\(problem.sequence)", "log.id": "\(problem.id.map(String.init) ?? "-")",
+                    "problem": "\(problem.what)", "log.checked": "\(report.checked)",
+                ])
+            } else {
+                state.logger.notice("operations log chain checked", metadata: [
+                    "log.checked": "\(report.checked)", "log.seal.sequence": "\(report.head?.sequence ?? 0)",
+                    "log.seal.hash": "\(report.head?.hash ?? "-")",
+                ])
+            }
+            return report
+        }
+    }
+}

@@ -67,6 +67,9 @@ struct GatewayConfiguration: Sendable {
     var logSealInterval: Int = 10
     /// The HMAC key of the chain; without one the chain is plain SHA-256.
     var logSealKey: String?
+    /// Seconds from the end of one check of the whole chain (on any instance sharing the
+    /// store) to the next (``LogChainChecker``); 0 turns the checks off.
+    var logVerifyInterval: Int = 86400
     /// HTTP connections (requests in flight) per S3 backend host.
     var backendConnectionsPerHost: Int = 64
     /// Seconds a graceful shutdown (SIGTERM, SIGINT) may take for requests in flight to end;

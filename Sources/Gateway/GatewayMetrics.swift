@@ -115,28 +115,29 @@ final class GatewayMetrics: Sendable {
     func recordReplicaLost(zone: String) { replicasLost.increment(zone) }
 
     func recordVerificationPass(at date: Date) {
-        let gauge = lastVerification.withLock { gauge in
-            if let gauge { return gauge }
-            let made = registry.makeGauge(descriptor: MetricNameDescriptor(
-                namespace: "gateway", subsystem: "verify", metricName: "last_pass", unitName: "timestamp_seconds",
-                helpText: "When the last verification pass over every replica ended (Unix time)"))
-            gauge = made
-            return made
-        }
-        gauge.set(date.timeIntervalSince1970)
+        gauge(lastVerification, MetricNameDescriptor(
+            namespace: "gateway", subsystem: "verify", metricName: "last_pass", unitName: "timestamp_seconds",
+            helpText: "When the last verification pass over every replica ended (Unix time)"))
+            .set(date.timeIntervalSince1970)
     }
 
     /// The result of a check of the whole chain: 1 intact, 0 changed.
     func recordLogChainCheck(intact: Bool) {
-        let gauge = logChainIntact.withLock { gauge in
+        gauge(logChainIntact, MetricNameDescriptor(
+            namespace: "gateway", subsystem: "log", metricName: "chain_intact", unitName: "",
+            helpText: "1 when the last check of the operations log's hash chain found it intact, 0 when it was changed"))
+            .set(Double(intact ? 1 : 0))
+    }
+
+    /// The gauge in `slot`, made at its first use: until something is recorded there is no
+    /// series (an alert on its value or age does not fire on a new gateway).
+    private func gauge(_ slot: borrowing Mutex<Gauge?>, _ descriptor: @autoclosure () -> MetricNameDescriptor) -> Gauge {
+        slot.withLock { gauge in
             if let gauge { return gauge }
-            let made = registry.makeGauge(descriptor: MetricNameDescriptor(
-                namespace: "gateway", subsystem: "log", metricName: "chain_intact", unitName: "",
-                helpText: "1 when the last check of the operations log's hash chain found it intact, 0 when it was changed"))
+            let made = registry.makeGauge(descriptor: descriptor())
             gauge = made
             return made
         }
-        gauge.set(Double(intact ? 1 : 0))
     }
 
     /// The chain's head after a sealing batch.

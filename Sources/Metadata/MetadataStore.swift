@@ -187,6 +187,8 @@ public protocol MetadataStore: Sendable {
     func sealedLog(afterSequence: Int64, limit: Int) async throws -> [(entry: OperationLogEntry, seal: LogSeal)]
     /// Entries not sealed yet.
     func unsealedLog() async throws -> UnsealedLog
+    /// The last entry sealed (nil before the first seal).
+    func logSealHead() async throws -> LogSeal?
     /// Entries newest first, filtered and paged by ``OperationLogQuery``.
     func queryLog(_ query: OperationLogQuery) async throws -> [OperationLogEntry]
 }

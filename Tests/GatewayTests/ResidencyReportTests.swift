@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metadata
 import HummingbirdTesting
 import NIOCore
 import S3Protocol
@@ -129,6 +130,13 @@ struct ResidencyReportTests {
         #expect(summary["copies_outside_current_policies"] as? Int == 4)
         #expect((summary["copies_outside_current_policies_first"] as? [[String: Any]])?.count == 4)
         #expect(summary["policy_set_hash"] as? String == gw.state.policyStore.current.hash)
+        // Tied to the sealed operations log: none sealed yet, then the chain's head.
+        #expect(summary["operations_log_seal"] is NSNull)
+        let head = try #require(try await LogSealer(state: gw.state, chain: LogChain(key: nil)).sealOnce().head)
+        let sealed = try #require(try JSONSerialization.jsonObject(
+            with: Data(try await get(gw, "/api/residency/report?bucket=docs&format=json").1.utf8)) as? [String: Any])
+        let seal = try #require(sealed["operations_log_seal"] as? [String: Any])
+        #expect(seal["sequence"] as? Int == Int(head.sequence) && seal["hash"] as? String == head.hash)
 
         // A prefix narrows the report.
         let prefixed = Self.parseCSV(try await get(gw, "/api/residency/report?bucket=docs&prefix=a").1)

@@ -57,6 +57,12 @@ extension ManagementResponder {
         let prefix = q.get("prefix") ?? ""
         let walks = buckets.map { ResidencyWalk(state: state, policies: policies, bucket: $0, prefix: prefix) }
         if format == "json" {
+            // The log's seal when the walk began: every change before it is in the sealed
+            // chain, so the summary can be tied to a point of the verifiable log.
+            let seal = try await state.store.logSealHead()
+            let sealJSON: JSONValue = seal.map {
+                .object([("sequence", .int($0.sequence)), ("id", .int($0.id)), ("hash", .string($0.hash))])
+            } ?? .null
             var summaries: [(String, ResidencySummary)] = []
             for walk in walks {
                 var summary = ResidencySummary()
@@ -64,11 +70,14 @@ extension ManagementResponder {
                 summaries.append((walk.bucket, summary))
             }
             if let bucket, let summary = summaries.first?.1 {
-                return Self.json(summary.json(bucket: bucket, prefix: prefix, policySetHash: policies.policySetHash, against: against))
+                guard case .object(let fields) = summary.json(bucket: bucket, prefix: prefix, policySetHash: policies.policySetHash,
+                                                              against: against) else { return Self.json(.null) }
+                return Self.json(.object(fields + [("operations_log_seal", sealJSON)]))
             }
             return Self.json(.object([
                 ("generated_at", .string(ISO8601Timestamp.format(Date()))), ("judged_against", .string(against)),
                 ("policy_set_hash", .string(policies.policySetHash)), ("prefix", .string(prefix)),
+                ("operations_log_seal", sealJSON),
                 ("copies_outside_current_policies", .int(Int64(summaries.reduce(0) { $0 + $1.1.outside }))),
                 ("buckets", .array(summaries.map {
                     $0.1.json(bucket: $0.0, prefix: prefix, policySetHash: policies.policySetHash, against: against)

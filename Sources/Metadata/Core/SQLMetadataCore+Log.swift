@@ -107,6 +107,10 @@ extension SQLMetadataCore {
         }
     }
 
+    func logSealHead() async throws -> LogSeal? {
+        try await engine.read { db in try await Self.sealHead(db) }
+    }
+
     /// The last entry sealed.
     static func sealHead(_ db: any SQLExecutor) async throws -> LogSeal? {
         try await db.first("""

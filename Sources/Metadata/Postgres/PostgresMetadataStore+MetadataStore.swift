@@ -84,6 +84,7 @@ extension PostgresMetadataStore: MetadataStore {
         try await core.sealedLog(afterSequence: afterSequence, limit: limit)
     }
     public func unsealedLog() async throws -> UnsealedLog { try await core.unsealedLog() }
+    public func logSealHead() async throws -> LogSeal? { try await core.logSealHead() }
     public func markReplicaLost(storageId: String, zone: String, reason: String, now: Date) async throws -> Bool {
         try await core.markReplicaLost(storageId: storageId, zone: zone, reason: reason, now: now)
     }

@@ -32,6 +32,7 @@ struct LogSealConformanceTests {
     func entriesAreSealedInBatchesIntoOneChain(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
             #expect(try await store.sealLog(limit: 10, seal: Self.seal) == LogSealBatch(sealed: 0, head: nil))
+            #expect(try await store.logSealHead() == nil)
             var ids: [Int64] = []
             for n in 1...5 { ids.append(try await store.appendLog(Self.entry(n))) }
             #expect(try await store.unsealedLog() == UnsealedLog(count: 5, oldest: at(1)))
@@ -50,6 +51,7 @@ struct LogSealConformanceTests {
 
             let sealed = try await store.sealedLog(afterSequence: 0, limit: 100)
             try #require(sealed.count == 5)
+            #expect(try await store.logSealHead() == sealed.last?.seal)
             #expect(sealed.map(\.seal.sequence) == [1, 2, 3, 4, 5])
             #expect(sealed.map(\.entry.id) == ids)
             #expect(sealed.map(\.entry.requestId) == ["r1", "r2", "r3", "r4", "r5"])

@@ -10,16 +10,19 @@ PostgreSQL is down. The crash test runs its gateway with a short reconciler inte
 write-intent grace period and requires that the backend objects of writes that never committed
 are removed within RECONCILER_TIMEOUT seconds (default 120).
 """
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 from botocore.exceptions import ClientError
 
-from harness import (ALLOWED_ZONES, POLICIES_DIR, WORK_DIR, ZONE_URLS, Background, Gateway, assert_on_planned_zones,
+from harness import (ADMIN_TOKEN, ALLOWED_ZONES, POLICIES_DIR, WORK_DIR, ZONE_URLS, Background, Gateway, assert_on_planned_zones,
                      backend_key, error_code, moto_log, physical_keys, psql, run, sha256, start_postgres, start_zone,
                      stop_postgres, stop_zone, unique, wait_until)
 
@@ -320,6 +323,24 @@ def test_two_gateways_share_one_postgres():
     (count, top), = psql("SELECT count(*), max(seal_seq) FROM operations_log")
     assert int(count) == int(top) == report["checked"], (count, top, report["checked"])
     print(f"  {report['checked']} log entries in one chain, sealed by two gateways")
+    # An auditor's own check of an export (scripts/verify-log-export.py), with the head as anchor.
+    export = os.path.join(WORK_DIR, "log-export.ndjson")
+    with urllib.request.urlopen(urllib.request.Request(one.management + "/api/operations/log/export",
+                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}), timeout=60) as r, open(export, "wb") as f:
+        f.write(r.read())
+    anchor = f"{report['head']['sequence']}:{report['head']['hash']}"
+    checked = subprocess.run([sys.executable, "scripts/verify-log-export.py", export, "--head", anchor],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and f"{report['checked']} entries verified" in checked.stdout, checked.stdout + checked.stderr
+    with open(export) as f:
+        lines = f.readlines()
+    changed = json.loads(lines[len(lines) // 2])
+    changed["bytes"] += 1
+    lines[len(lines) // 2] = json.dumps(changed) + "\n"
+    with open(export, "w") as f:
+        f.writelines(lines)
+    forged = subprocess.run([sys.executable, "scripts/verify-log-export.py", export], capture_output=True, text=True)
+    assert forged.returncode == 1 and "does not match its hash" in forged.stdout, forged.stdout + forged.stderr
     stop_all()
 
 

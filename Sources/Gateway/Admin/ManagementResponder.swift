@@ -42,6 +42,7 @@ struct ManagementResponder: HTTPResponder {
             case (.get, "/api/replicas/status"): return try await replicaStatus(request)
             case (.get, "/api/operations/log"): return try await operationsLog(request)
             case (.get, "/api/operations/log/verify"): return try await verifyOperationsLog()
+            case (.get, "/api/operations/log/export"): return try await exportOperationsLog(request)
             case (.get, "/api/plan"): return try plan(request)
             case (.get, "/api/policies"): return currentPolicies()
             case (.post, "/api/policies/reload"): return await reloadPolicies()
@@ -313,6 +314,39 @@ struct ManagementResponder: HTTPResponder {
                 ("oldest", .optional(report.unsealed.oldest.map(ISO8601Timestamp.format))),
             ])),
         ]))
+    }
+
+    /// `GET /api/operations/log/export[?after=SEQ]`: the sealed entries in chain order, one JSON
+    /// object a line (`application/x-ndjson`), each with every field the chain covers (`time_us`
+    /// in microseconds) and its `hash`: what an auditor needs to recompute the chain with a
+    /// tool of their own (`scripts/verify-log-export.py`), without trusting this gateway.
+    func exportOperationsLog(_ request: Request) async throws -> Response {
+        let after = request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
+        let store = state.store
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-ndjson"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var sequence = after
+            while true {
+                let page = try await store.sealedLog(afterSequence: sequence, limit: 1000)
+                var chunk = ""
+                for (e, seal) in page {
+                    chunk += JSONValue.object([
+                        ("sequence", .int(seal.sequence)), ("id", .int(e.id)), ("time_us", .int(LogChain.microseconds(e.time))),
+                        ("request_id", .string(e.requestId)), ("principal", .optional(e.principal)),
+                        ("operation", .string(e.operation)), ("bucket", .optional(e.bucket)), ("key", .optional(e.key)),
+                        ("version_id", .optional(e.versionId)), ("http_status", .int(Int64(e.httpStatus))),
+                        ("zones", .strings(e.zones)), ("policy_set_hash", .optional(e.policySetHash)),
+                        ("bytes", .int(e.bytes)), ("duration_ms", .int(e.durationMs)), ("detail", .optional(e.detail)),
+                        ("hash", .string(seal.hash)),
+                    ]).serialized(indent: 0) + "\n"
+                    sequence = seal.sequence
+                }
+                if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+                if page.count < 1000 { break }
+            }
+            try await writer.finish(nil)
+        })
     }
 
     /// Prometheus text exposition of the gateway's metrics.

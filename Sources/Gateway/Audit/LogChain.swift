@@ -20,7 +20,9 @@ struct LogChain: Sendable {
     /// `hmac-sha256` or `sha256`: the prefix of the hashes this chain makes.
     var algorithm: String { key == nil ? "sha256" : "hmac-sha256" }
 
-    /// `ALGORITHM:HEX` of `entry` after `previous` (nil for the first entry sealed).
+    /// `ALGORITHM:HEX` of `entry` after `previous` (nil for the first entry sealed): the hash
+    /// (or HMAC) of `previous` (empty for the first), a zero byte, and ``canonical(_:)``.
+    /// `scripts/verify-log-export.py` recomputes it from an export, without this code.
     func hash(previous: String?, _ entry: OperationLogEntry) -> String {
         var input = Array((previous ?? "").utf8)
         input.append(0)
@@ -29,6 +31,11 @@ struct LogChain: Sendable {
             return "hmac-sha256:" + Array(HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: key))).hexString
         }
         return "sha256:" + Array(SHA256.hash(data: input)).hexString
+    }
+
+    /// An entry's time as the chain covers it: whole microseconds since 1970.
+    static func microseconds(_ time: Date) -> Int64 {
+        Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     /// The entry's bytes as the chain covers them: a version tag, then every field as
@@ -45,7 +52,7 @@ struct LogChain: Sendable {
         }
         field("log-entry-v1")
         field(String(entry.id))
-        field(String(Int64((entry.time.timeIntervalSince1970 * 1_000_000).rounded())))
+        field(String(microseconds(entry.time)))
         field(entry.requestId)
         field(entry.principal)
         field(entry.operation)

@@ -19,7 +19,7 @@ json.dump(config, open(f"{work}/backends.json", "w"), indent=2)
 PY
 export GATEWAY_ACCESS_KEY=live-key GATEWAY_SECRET_KEY=live-secret
 .build/debug/gateway --data-dir "$work/data" --backends-config "$work/backends.json" \
-    --s3-port "$s3_port" --port "$mgmt_port" --idle-timeout 5 --log-level warning > "$work/gateway.log" 2>&1 &
+    --s3-port "$s3_port" --port "$mgmt_port" --idle-timeout 5 --log-seal-interval 1 --log-level warning > "$work/gateway.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT

@@ -24,11 +24,11 @@ struct LogSealingTests {
         return gw
     }
 
-    func verify(_ gw: TestGateway) async throws -> [String: Any] {
+    func verify(_ gw: TestGateway, _ query: String = "", status: HTTPResponse.Status = .ok) async throws -> [String: Any] {
         let body = Mutex(Data())
         try await gw.withManagementClient { client in
-            try await client.execute(uri: "/api/operations/log/verify", method: .get) { r in
-                #expect(r.status == .ok)
+            try await client.execute(uri: "/api/operations/log/verify" + query, method: .get) { r in
+                #expect(r.status == status)
                 body.withLock { $0 = Data(r.body.readableBytesView) }
             }
         }
@@ -165,6 +165,33 @@ struct LogSealingTests {
             #expect(chain.hash(previous: previous, entry) == hash)
             previous = hash
         }
+    }
+
+    /// From an anchor, only what was sealed after it is checked, and a wrong anchor is found.
+    @Test func aCheckFromAnAnchorCoversWhatCameAfterIt() async throws {
+        let gw = try await Self.gatewayWithWrites()
+        defer { gw.cleanUp() }
+        let anchor = try #require(try await sealer(gw).sealOnce().head)
+        try await gw.withClient { client in
+            let put = try await gw.put(client, "/ledger/entry-4.txt", Array("entry 4".utf8))
+            #expect(put.status == .ok)
+        }
+        try await sealer(gw).sealOnce()
+        let query = "?anchor=\(anchor.sequence):\(anchor.hash)"
+        let fromAnchor = try await verify(gw, query)
+        #expect(fromAnchor["ok"] as? Bool == true && fromAnchor["checked"] as? Int == 1)
+        #expect((fromAnchor["head"] as? [String: Any])?["sequence"] as? Int == 5)
+
+        // The entry after the anchor is changed: found.
+        let fifth = try #require(try await gw.store.sealedLog(afterSequence: 4, limit: 1).first)
+        try await tamper(gw, "UPDATE operations_log SET bytes = 1 WHERE id = \(fifth.entry.id)")
+        #expect((try await verify(gw, query)["problem"] as? [String: Any])?["sequence"] as? Int == 5)
+        // An anchor the chain does not carry: the chain up to it was rewritten.
+        let wrong = try await verify(gw, "?anchor=\(anchor.sequence):sha256:00")
+        #expect(wrong["ok"] as? Bool == false)
+        #expect(((wrong["problem"] as? [String: Any])?["what"] as? String)?.contains("up to the anchor") == true)
+        #expect(try await verify(gw, "?anchor=99:sha256:00")["ok"] as? Bool == false)
+        _ = try await verify(gw, "?anchor=nonsense", status: .badRequest)
     }
 
     @Test func theCanonicalFormTellsFieldsApart() {

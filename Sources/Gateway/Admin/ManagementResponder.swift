@@ -41,7 +41,7 @@ struct ManagementResponder: HTTPResponder {
             case (.post, "/initialize-bucket"): return try await initializeBucket()
             case (.get, "/api/replicas/status"): return try await replicaStatus(request)
             case (.get, "/api/operations/log"): return try await operationsLog(request)
-            case (.get, "/api/operations/log/verify"): return try await verifyOperationsLog()
+            case (.get, "/api/operations/log/verify"): return try await verifyOperationsLog(request)
             case (.get, "/api/operations/log/export"): return try await exportOperationsLog(request)
             case (.get, "/api/plan"): return try plan(request)
             case (.get, "/api/policies"): return currentPolicies()
@@ -299,9 +299,20 @@ struct ManagementResponder: HTTPResponder {
     /// sealed entry (``LogVerification``). `ok` is false, with the first `problem`, when an
     /// entry was changed or removed after it was sealed; `head` is the last seal, to compare
     /// with the heads the gateway logged; `unsealed` counts the entries not sealed yet.
-    func verifyOperationsLog() async throws -> Response {
+    ///
+    /// `?anchor=SEQUENCE:HASH` (a head checked or logged before) checks only what was sealed
+    /// after it, once the entry there is found to carry that hash.
+    func verifyOperationsLog(_ request: Request) async throws -> Response {
+        var anchor: (sequence: Int64, hash: String)?
+        if let text = request.uri.queryParameters.get("anchor") {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let sequence = Int64(parts[0]), sequence > 0 else {
+                return Self.json(.object([("error", "anchor is SEQUENCE:HASH, e.g. 1234:sha256:…")]), status: .badRequest)
+            }
+            anchor = (sequence, String(parts[1]))
+        }
         let chain = LogChain(key: state.configuration.logSealKey)
-        let report = try await LogVerification(store: state.store, chain: chain).run()
+        let report = try await LogVerification(store: state.store, chain: chain).run(from: anchor)
         let head: JSONValue = report.head.map { .object([("sequence", .int($0.sequence)), ("id", .int($0.id)), ("hash", .string($0.hash))]) } ?? .null
         let problem: JSONValue = report.problem.map {
             .object([("sequence", .int($0.sequence)), ("id", $0.id.map { .int($0) } ?? .null), ("what", .string($0.what))])

@@ -92,10 +92,30 @@ struct LogVerification: Sendable {
     /// under another key), a sequence number missing (an entry removed), or an entry sealed
     /// without the key after entries sealed with it (a downgrade). `between` runs before each
     /// page (a long check renews its lease there).
-    func run(between: @Sendable () async throws -> Void = {}) async throws -> Report {
+    ///
+    /// From an `anchor` (a head checked or logged earlier: its sequence number and hash), only
+    /// the entries after it are recomputed, once the stored entry there is found to carry that
+    /// hash: a check that costs what was sealed since.
+    func run(from anchor: (sequence: Int64, hash: String)? = nil,
+             between: @Sendable () async throws -> Void = {}) async throws -> Report {
         var report = Report()
         var previous: LogSeal?
-        var sawKeyed = false
+        if let anchor {
+            guard let found = try await store.sealedLog(afterSequence: anchor.sequence - 1, limit: 1).first?.seal,
+                  found.sequence == anchor.sequence else {
+                report.problem = Problem(sequence: anchor.sequence, id: nil, what: "the anchor's entry is not in the chain (removed)")
+                report.unsealed = try await store.unsealedLog()
+                return report
+            }
+            guard found.hash == anchor.hash else {
+                report.problem = Problem(sequence: anchor.sequence, id: found.id,
+                                         what: "the chain up to the anchor was changed (its hash is not the anchor's)")
+                report.unsealed = try await store.unsealedLog()
+                return report
+            }
+            previous = found
+        }
+        var sawKeyed = previous?.hash.hasPrefix("hmac-sha256:") ?? false
         page: while true {
             try await between()
             let page = try await store.sealedLog(afterSequence: previous?.sequence ?? 0, limit: pageSize)

@@ -66,7 +66,7 @@ extension ManagementResponder {
             var summaries: [(String, ResidencySummary)] = []
             for walk in walks {
                 var summary = ResidencySummary()
-                try await walk.run { version, rows in summary.add(version, rows) }
+                try await walk.run { version, rows, _ in summary.add(version, rows) }
                 summaries.append((walk.bucket, summary))
             }
             if let bucket, let summary = summaries.first?.1 {
@@ -94,7 +94,7 @@ extension ManagementResponder {
             try await writer.write(ByteBuffer(string: header))
             var chunk = ""
             for walk in walks {
-                try await walk.run { version, rows in
+                try await walk.run { version, rows, _ in
                     // A version without any copy recorded still gets a row, with no zone.
                     chunk += rows.isEmpty ? ResidencyRow.csvLine(version: version, replica: nil) : rows.map(\.csvLine).joined()
                     if chunk.utf8.count >= 64 * 1024 {
@@ -214,8 +214,9 @@ struct ResidencyWalk: Sendable {
     let bucket: String
     let prefix: String
 
-    /// Calls `body` with each version and its copies (none when it has no replica recorded).
-    func run(_ body: (ObjectVersion, [ResidencyRow]) async throws -> Void) async throws {
+    /// Calls `body` with each version, its copies (none when it has no replica recorded) and
+    /// where the policies judged by allow it.
+    func run(_ body: (ObjectVersion, [ResidencyRow], CurrentPlacement) async throws -> Void) async throws {
         var keyMarker: String?
         var versionIdMarker: String?
         while true {
@@ -224,15 +225,14 @@ struct ResidencyWalk: Sendable {
             let versions = page.versions.filter { !$0.isDeleteMarker }
             let replicas = try await state.store.replicas(storageIds: versions.map(\.storageId))
             for version in versions {
-                let plan = policies.plan(for: ObjectRef(bucket: version.bucket, key: version.key,
-                                                        tags: version.tags.map { .init(key: $0.key, value: $0.value) }))
-                let eligible = plan.allowed ? Set(plan.eligibleZones.map(\.code)) : []
+                let current = CurrentPlacement(version, policies: policies)
                 let rows = (replicas[version.storageId] ?? []).filter { $0.status != .deleting }.map { replica in
                     let zone = policies.catalog.zone(replica.zone)
                     return ResidencyRow(version: version, replica: replica, provider: zone?.providerName,
-                                        country: zone?.countryCode, city: zone?.city, allowedNow: eligible.contains(replica.zone))
+                                        country: zone?.countryCode, city: zone?.city,
+                                        allowedNow: current.allowed.contains(replica.zone))
                 }
-                try await body(version, rows)
+                try await body(version, rows, current)
             }
             guard page.isTruncated, let next = page.nextKeyMarker else { return }
             (keyMarker, versionIdMarker) = (next, page.nextVersionIdMarker)

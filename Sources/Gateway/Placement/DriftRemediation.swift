@@ -87,20 +87,19 @@ struct DriftRemediation: Sendable {
              between: () async throws -> Void = {}) async throws {
         let policies = state.policies
         let walk = ResidencyWalk(state: state, policies: policies, bucket: bucket, prefix: prefix)
-        try await walk.run { version, rows in
+        try await walk.run { version, rows, current in
             try await between()
             report.versionsChecked += 1
             let drifted = rows.filter { !$0.allowedNow }
             guard !drifted.isEmpty else { return }
             report.versionsWithDrift += 1
             report.copiesOutside += drifted.count
-            try await remediate(version, rows: rows, drifted: drifted, policies: policies, report: &report)
+            try await remediate(version, rows: rows, drifted: drifted, current: current, policies: policies, report: &report)
         }
     }
 
-    private func remediate(_ version: ObjectVersion, rows: [ResidencyRow], drifted: [ResidencyRow],
+    private func remediate(_ version: ObjectVersion, rows: [ResidencyRow], drifted: [ResidencyRow], current: CurrentPlacement,
                            policies: CompiledPolicySet, report: inout Report) async throws {
-        let current = CurrentPlacement(version, policies: policies)
         func step(_ row: ResidencyRow, _ action: Action, zones: [String] = [], _ detail: String) -> Step {
             Step(bucket: version.bucket, key: version.key, versionId: version.versionId, zone: row.replica.zone,
                  action: action, zones: zones, detail: detail)

@@ -38,11 +38,9 @@ struct BackendCATests {
             let url = "https://127.0.0.1:\(try #require(ports["backend"]))"
             var frontConfiguration = GatewayConfiguration()
             frontConfiguration.backendCAFile = backendCAFile
-            // The backends' client configuration, but a connection that fails is not tried again
-            // until the connect timeout (5 s for each of the start-up's and the write's attempts).
-            var clientConfiguration = S3Backend.clientConfiguration(
+            // The backends' client configuration: a handshake that fails fails its request at once.
+            let clientConfiguration = S3Backend.clientConfiguration(
                 connectionsPerHost: 4, tlsConfiguration: try GatewayApp.backendTLSConfiguration(frontConfiguration))
-            clientConfiguration.connectionPool.retryConnectionEstablishment = false
             try await HTTPClient.withHTTPClient(configuration: clientConfiguration) { client in
                 var endpoints: [String: String] = [:]
                 for zone in TestGateway.zones { endpoints[zone] = url }

@@ -18,6 +18,9 @@ protocol ObjectBackend: Sendable {
     func writerOpensAtOnce(expectedSize: Int64?) -> Bool
     /// Streams the object's bytes (all, or the inclusive byte range).
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
+    /// ``read(key:range:)`` in one attempt: a backend that retries failed requests does not
+    /// here, so that a reader with other replicas moves on to the next one at once.
+    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
     /// Size of the stored object, nil when absent.
     func size(of key: String) async throws -> Int64?
     /// Removes the object; no error when it is already gone.
@@ -59,6 +62,10 @@ struct BackendPart: Sendable, Hashable {
 
 extension ObjectBackend {
     func writerOpensAtOnce(expectedSize: Int64?) -> Bool { false }
+
+    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        try await read(key: key, range: range)
+    }
 
     func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {
         try await makeWriter(key: key, expectedSize: expectedSize, lock: nil)

@@ -94,6 +94,13 @@ struct S3Backend: ObjectBackend {
                                                      timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
+        // A connection that cannot be made fails its requests at once (refused, unreachable, a
+        // TLS handshake refused) instead of being tried again with back-off until the connect
+        // timeout: a backend that went down would otherwise hold every request to it for 5 s,
+        // and an idempotent one for 5 s per attempt, before the write's other zones or the
+        // read's next replica were used. The gateway's own retries, the circuit breaker and
+        // the replication worker deal with a backend that is down.
+        configuration.connectionPool.retryConnectionEstablishment = false
         // The gateway bootstraps no tracer: without this, every backend request would run in a
         // span of the global no-op tracer, a cast and a task-local context per request for nothing.
         configuration.tracing.tracer = nil
@@ -140,8 +147,10 @@ struct S3Backend: ObjectBackend {
         }
     }
 
-    /// Runs an idempotent call up to `attempts` times while it fails with `.unavailable`.
-    func retrying<T>(_ operation: () async throws -> T) async throws -> T {
+    /// Runs an idempotent call up to `attempts` times (the backend's ``attempts`` unless
+    /// given) while it fails with `.unavailable`.
+    func retrying<T>(attempts: Int? = nil, _ operation: () async throws -> T) async throws -> T {
+        let attempts = attempts ?? self.attempts
         var attempt = 1
         while true {
             do {
@@ -315,7 +324,15 @@ struct S3Backend: ObjectBackend {
     }
 
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
-        let response = try await retrying { () throws -> HTTPClientResponse in
+        try await read(key: key, range: range, attempts: attempts)
+    }
+
+    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        try await read(key: key, range: range, attempts: 1)
+    }
+
+    private func read(key: String, range: ClosedRange<Int64>?, attempts: Int) async throws -> BackendReadStream {
+        let response = try await retrying(attempts: attempts) { () throws -> HTTPClientResponse in
             var headers: [(name: String, value: String)] = []
             if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
             let response = try await send(request(.GET, key: key, headers: headers), timeout: transferTimeout)

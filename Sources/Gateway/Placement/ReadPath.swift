@@ -19,15 +19,30 @@ struct ReadPath {
                        logger: Logger) async throws -> (stream: BackendReadStream, zone: String) {
         var replicas = known ?? []
         if known == nil { replicas = try await state.store.replicas(storageId: version.storageId) }
+        // Each replica is tried once before any is tried again: a zone that went down costs a
+        // refused connection, not its retries, when another replica can answer. The replicas
+        // that failed as unavailable are then tried with the backend's retries.
+        var again: [(replica: Replica, backend: any ObjectBackend)] = []
         for replica in Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy) {
             guard let backend = state.backends[replica.zone] else { continue }
+            do {
+                let stream = try await backend.readOnce(key: replica.backendKey, range: range)
+                state.health.recordSuccess(replica.zone)
+                return (stream, replica.zone)
+            } catch {
+                state.health.recordFailure(replica.zone, error)
+                logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
+                if (error as? BackendError)?.code == .unavailable { again.append((replica, backend)) }
+            }
+        }
+        for (replica, backend) in again {
             do {
                 let stream = try await backend.read(key: replica.backendKey, range: range)
                 state.health.recordSuccess(replica.zone)
                 return (stream, replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
-                logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
+                logger.warning("replica read failed again", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
             }
         }
         throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")

@@ -120,6 +120,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds from the end of one check of the operations log's whole hash chain to the next, shared by the instances on one store; 0 turns them off (env GATEWAY_LOG_VERIFY_INTERVAL).")
     var logVerifyInterval: Int = Int(environment["GATEWAY_LOG_VERIFY_INTERVAL"] ?? "") ?? 86400
 
+    @Option(help: "Seconds the zones of a write beyond its quorum may take for a step after the quorum's zones took it (at least as long as those took); a zone still busy then is left to the replication worker (env GATEWAY_STRAGGLER_GRACE).")
+    var stragglerGrace: Double = Double(environment["GATEWAY_STRAGGLER_GRACE"] ?? "") ?? 2
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -203,6 +206,10 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("GATEWAY_VERIFY_RATE must be a number of replicas per second above 0; got \(verifyRate)")
         }
         configuration.verifyRate = verifyRate
+        guard stragglerGrace >= 0.1, stragglerGrace.isFinite else {
+            throw ValidationError("GATEWAY_STRAGGLER_GRACE must be a number of seconds of at least 0.1; got \(stragglerGrace)")
+        }
+        configuration.stragglerGrace = stragglerGrace
         configuration.shutdownGrace = max(1, shutdownGrace)
         switch auditReads.lowercased() {
         case "on", "true", "1": configuration.auditReads = true

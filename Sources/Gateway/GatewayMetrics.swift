@@ -13,6 +13,8 @@ import Synchronization
 ///   (403, nothing stored).
 /// - `gateway_writes_below_planned_copies_total`: writes acknowledged with fewer copies than
 ///   planned (the write quorum was met; sync jobs make the rest).
+/// - `gateway_writes_zones_left_behind_total{zone}`: zones a write went on without, after its
+///   quorum had the bytes, because they took longer than the straggler grace.
 /// - `gateway_metadata_unavailable_total`: S3 requests answered 503 because the metadata store
 ///   could not be reached.
 /// - `gateway_replication_jobs{status}`: sync jobs queued, running and failed, as the
@@ -48,6 +50,7 @@ final class GatewayMetrics: Sendable {
     /// Made at the first check, so that no check yet is no series.
     private let logChainIntact = Mutex<Gauge?>(nil)
     private let remediated: LabeledCounters
+    private let zonesLeftBehind: LabeledCounters
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
 
@@ -83,6 +86,9 @@ final class GatewayMetrics: Sendable {
         remediated = LabeledCounters(registry: registry, label: "action", descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "remediation", metricName: "copies", unitName: "total",
             helpText: "Copies queued in allowed zones and drifted copies retired by remediation passes"))
+        zonesLeftBehind = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "writes", metricName: "zones_left_behind", unitName: "total",
+            helpText: "Zones a write went on without once its quorum had its bytes and they took longer than the straggler grace"))
         let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
                                                   unitName: "", helpText: "Sync jobs by status")
         jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
@@ -92,6 +98,9 @@ final class GatewayMetrics: Sendable {
 
     /// Counts a write acknowledged with fewer copies than planned.
     func recordWriteBelowPlannedCopies() { writesBelowPlannedCopies.increment() }
+
+    /// Counts a zone that a write left behind (``WriteCoordinator``): the replication worker makes its copy.
+    func recordZoneLeftBehind(zone: String) { zonesLeftBehind.increment(zone) }
 
     /// Counts an S3 request answered 503 because the metadata store was unavailable.
     func recordMetadataUnavailable() { metadataUnavailable.increment() }

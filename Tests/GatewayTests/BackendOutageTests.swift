@@ -83,4 +83,46 @@ struct BackendOutageTests {
             #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
         }
     }
+
+    /// A provider that accepts connections and never answers: the read asks the next replica
+    /// after the backend's failover timeout, not the HTTP client's read timeout (30 s).
+    @Test func aReadFailsOverFromAZoneThatStoppedAnswering() async throws {
+        let server = try await WriteStragglerTests.SilentServer()
+        do {
+            try await readThroughSilentZone(server)
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+    }
+
+    func readThroughSilentZone(_ server: WriteStragglerTests.SilentServer) async throws {
+        try await HTTPClient.withHTTPClient(configuration: S3Backend.clientConfiguration(connectionsPerHost: 4)) { client in
+            let gw = try await TestGateway.make()
+            defer { gw.cleanUp() }
+            let key = "docs/outage-silent.txt"
+            let planned = gw.planned("data", key)
+            try #require(planned.count == 2)
+            let body = Array("read from the zone that answers".utf8)
+            try await gw.withClient { client in
+                try await gw.createBucket(client, "data")
+                #expect(try await gw.put(client, "/data/\(key)", body).status == .ok)
+            }
+            var silent = try S3Backend(zone: planned[0], endpoint: server.url, bucket: "2025-datatransfer",
+                                       region: "us-east-1", accessKey: "k", secretKey: "s", client: client)
+            silent.failoverTimeout = .milliseconds(300)
+            let degraded = gw.replacing([planned[0]: silent])
+            let started = ContinuousClock.now
+            try await degraded.withClient { client in
+                let r = try await degraded.get(client, "/data/\(key)")
+                #expect(r.status == .ok)
+                #expect(Array(r.body.readableBytesView) == body)
+            }
+            let took = ContinuousClock.now - started
+            #expect(took < Self.limit, "the read waited \(took) for a zone that does not answer")
+            #expect(server.connections >= 1, "the silent zone was never asked")
+            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
+        }
+    }
 }

@@ -18,8 +18,9 @@ protocol ObjectBackend: Sendable {
     func writerOpensAtOnce(expectedSize: Int64?) -> Bool
     /// Streams the object's bytes (all, or the inclusive byte range).
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
-    /// ``read(key:range:)`` in one attempt: a backend that retries failed requests does not
-    /// here, so that a reader with other replicas moves on to the next one at once.
+    /// ``read(key:range:)`` for a reader with another replica to ask: one attempt (a backend
+    /// that retries failed requests does not here), and a backend that waits for an answer
+    /// waits less, so that the reader moves on to the next replica soon.
     func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
     /// Size of the stored object, nil when absent.
     func size(of key: String) async throws -> Int64?

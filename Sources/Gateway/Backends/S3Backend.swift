@@ -33,6 +33,10 @@ struct S3Backend: ObjectBackend {
     var probeTimeout: TimeAmount = .seconds(3)
     /// Deadline of a whole streamed GET or PUT (idle connections fail earlier by the client's read timeout).
     var transferTimeout: TimeAmount = .hours(6)
+    /// How long ``readOnce(key:range:)`` waits for the response's head: a reader with another
+    /// replica asks that one instead of waiting for the client's read timeout (30 s) on a
+    /// provider that stopped answering.
+    var failoverTimeout: TimeAmount = .seconds(3)
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
@@ -324,18 +328,23 @@ struct S3Backend: ObjectBackend {
     }
 
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
-        try await read(key: key, range: range, attempts: attempts)
+        try await read(key: key, range: range, attempts: attempts, timeout: transferTimeout)
     }
 
+    /// One attempt, whose response head must come within ``failoverTimeout`` (the body may
+    /// take as long as it takes).
     func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
-        try await read(key: key, range: range, attempts: 1)
+        try await read(key: key, range: range, attempts: 1, timeout: failoverTimeout)
     }
 
-    private func read(key: String, range: ClosedRange<Int64>?, attempts: Int) async throws -> BackendReadStream {
+    /// `timeout` bounds the wait for the response's head (async-http-client's deadline ends
+    /// when the head arrives).
+    private func read(key: String, range: ClosedRange<Int64>?, attempts: Int, timeout: TimeAmount) async throws
+        -> BackendReadStream {
         let response = try await retrying(attempts: attempts) { () throws -> HTTPClientResponse in
             var headers: [(name: String, value: String)] = []
             if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-            let response = try await send(request(.GET, key: key, headers: headers), timeout: transferTimeout)
+            let response = try await send(request(.GET, key: key, headers: headers), timeout: timeout)
             guard response.status.code == 200 || response.status.code == 206 else {
                 throw await failure(response, "GET \(key)")
             }
@@ -604,15 +613,25 @@ final class S3Writer: S3ObjectWriter, Sendable {
         self.upload = upload
     }
 
+    /// Cancelling the task fails the upload (the write coordinator cancels a zone it leaves
+    /// behind, whose provider may not take the buffer for as long as the client's timeouts).
     func write(_ buffer: ByteBuffer) async throws {
-        try await channel.send(buffer)
+        try await withTaskCancellationHandler {
+            try await channel.send(buffer)
+        } onCancel: { [channel, zone, key] in
+            channel.fail(BackendError(code: .io, message: "\(zone): upload of \(key) cancelled"))
+        }
     }
 
-    /// Returns the backend's ETag of the new object.
+    /// Returns the backend's ETag of the new object. Cancelling the task cancels the upload.
     @discardableResult
     func finishReturningETag() async throws -> String? {
         channel.finish()
-        return try await upload.value
+        return try await withTaskCancellationHandler {
+            try await upload.value
+        } onCancel: { [upload] in
+            upload.cancel()
+        }
     }
 
     func finish() async throws {

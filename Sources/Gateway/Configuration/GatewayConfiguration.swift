@@ -58,6 +58,12 @@ struct GatewayConfiguration: Sendable {
     var verifyInterval: Int = 86400
     /// Replicas verification checks per second at most.
     var verifyRate: Double = 20
+    /// Seconds that the zones of a write beyond its quorum may take for a step (a chunk of the
+    /// body, or the end) after the quorum's zones have taken it, or as long as those took if
+    /// that is longer. A zone still busy then is left behind: its copy is made later by the
+    /// replication worker, as for a zone that was down, and the write does not wait for a
+    /// provider that stopped answering.
+    var stragglerGrace: Double = 2
     /// Seconds from the end of one drift remediation pass (on any instance sharing the store)
     /// to the start of the next (``DriftRemediator``); 0, the default, leaves moving copies
     /// after a policy change to `POST /api/residency/remediate`.

@@ -19,20 +19,25 @@ struct ReadPath {
                        logger: Logger) async throws -> (stream: BackendReadStream, zone: String) {
         var replicas = known ?? []
         if known == nil { replicas = try await state.store.replicas(storageId: version.storageId) }
-        // Each replica is tried once before any is tried again: a zone that went down costs a
-        // refused connection, not its retries, when another replica can answer. The replicas
-        // that failed as unavailable are then tried with the backend's retries.
+        // Each replica is tried once before any is tried again, with ``ObjectBackend/readOnce(key:range:)``
+        // while another one is left to ask: a zone that went down costs a refused connection,
+        // and one that stopped answering a short wait, not their retries and timeouts. The
+        // replicas that failed as unavailable are then tried with the backend's retries.
         var again: [(replica: Replica, backend: any ObjectBackend)] = []
-        for replica in Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy) {
+        let order = Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy)
+            .filter { state.backends[$0.zone] != nil }
+        for (n, replica) in order.enumerated() {
             guard let backend = state.backends[replica.zone] else { continue }
+            let alone = n == order.count - 1 && again.isEmpty
             do {
-                let stream = try await backend.readOnce(key: replica.backendKey, range: range)
+                let stream = alone ? try await backend.read(key: replica.backendKey, range: range)
+                    : try await backend.readOnce(key: replica.backendKey, range: range)
                 state.health.recordSuccess(replica.zone)
                 return (stream, replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
-                if (error as? BackendError)?.code == .unavailable { again.append((replica, backend)) }
+                if !alone, (error as? BackendError)?.code == .unavailable { again.append((replica, backend)) }
             }
         }
         for (replica, backend) in again {

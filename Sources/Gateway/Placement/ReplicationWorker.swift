@@ -128,9 +128,19 @@ struct ReplicationWorker: Service {
             throw PermanentFailure(message: "the policies in force (\(state.policies.policySetHash)) do not allow zone "
                 + "\(job.zone) for this object; no copy is made there")
         }
-        // Already there (an earlier attempt copied it but could not record it)?
+        // Already there (an earlier attempt copied it but could not record it, or a write left
+        // this zone behind after its request had gone out)? The copy may lack its Object Lock
+        // (applied after the PUT), so that is applied again.
         if let existing = try await target.size(of: job.backendKey) {
-            if existing == version.size { return try await (target as? S3Backend)?.etag(of: job.backendKey) }
+            if existing == version.size {
+                guard let s3 = target as? S3Backend else { return nil }
+                if let lock = WriteCoordinator(state: state).lockFor(
+                       job.zone, BackendObjectLock(retention: version.retention, legalHold: version.legalHold)),
+                   try await s3.bucketHasObjectLock() {
+                    try await s3.apply(lock, to: job.backendKey)
+                }
+                return try await s3.etag(of: job.backendKey)
+            }
             try await target.delete(key: job.backendKey)
         }
         let replicas = try await state.store.replicas(storageId: job.storageId)

@@ -101,7 +101,7 @@ extension WriteCoordinator {
         (writers, outcome) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
                                               checksum: checksum, sha256: true, check: check, logger: logger)
         var etags: [String: String] = [:]
-        for zone in await finish(writers, logger: logger) {
+        for zone in await finish(writers, quorum: quorum, logger: logger) {
             do {
                 etags[zone] = try await partWriters[zone]!.etag()
             } catch {

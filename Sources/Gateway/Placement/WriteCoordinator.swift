@@ -6,6 +6,7 @@ import NIOCore
 import PolicyEngine
 import S3Protocol
 import SigV4
+import Synchronization
 
 /// Streams one body to the plan's zones in parallel and decides, by the write quorum, whether
 /// the write stands. Partial copies of a failed write are removed before it reports failure.
@@ -62,7 +63,7 @@ struct WriteCoordinator {
             let streamed: Outcome
             (writers, streamed) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
                                                    checksum: checksum, sha256: sha256, logger: logger)
-            let finished = await finish(writers, logger: logger)
+            let finished = await finish(writers, quorum: quorum, logger: logger)
             if finished.count < quorum {
                 for (zone, _) in writers where finished.contains(zone) {
                     try? await state.backends[zone]?.delete(key: backendKey)
@@ -105,7 +106,7 @@ struct WriteCoordinator {
                     sha?.update(bufferPointer: $0)
                     checksumHasher?.update($0)
                 }
-                writers = await writeChunk(chunk, to: writers, logger: logger)
+                writers = await writeChunk(chunk, to: writers, quorum: quorum, logger: logger)
                 if writers.count < quorum {
                     throw S3Error(.serviceUnavailable, message: "zones failed during the write; fewer than the write quorum (\(quorum)) remain")
                 }
@@ -158,7 +159,8 @@ struct WriteCoordinator {
         }.map { (zone: $0.zone, writer: $0.started) }
     }
 
-    func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)],
+    /// Hands `chunk` to every writer; returns those that took it (see ``together(_:quorum:step:logger:_:)``).
+    func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)], quorum: Int,
                     logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
         if writers.count == 1 {
             do {
@@ -170,46 +172,83 @@ struct WriteCoordinator {
                 return []
             }
         }
-        return await withTaskGroup(of: (Int, Bool).self) { group in
+        let ok = await together(writers, quorum: quorum, step: "write", logger: logger) { try await $0.write(chunk) }
+        return writers.enumerated().filter { ok.contains($0.offset) }.map(\.element)
+    }
+
+    /// Makes every writer's copy durable; returns the zones whose copies are, in the writers' order.
+    func finish(_ writers: [(zone: String, writer: any BackendWriter)], quorum: Int, logger: Logger) async -> [String] {
+        let ok = await together(writers, quorum: quorum, step: "finish", logger: logger) { try await $0.finish() }
+        for (i, w) in writers.enumerated() where ok.contains(i) { state.health.recordSuccess(w.zone) }
+        return writers.enumerated().filter { ok.contains($0.offset) }.map(\.element.zone)
+    }
+
+    /// Runs `step` for every writer at once; returns the indices of the writers it succeeded for.
+    /// A writer it fails for is aborted, and its zone's failure recorded.
+    ///
+    /// Once `quorum` writers are done with the step, the others get the straggler grace
+    /// (``GatewayConfiguration/stragglerGrace``, or as long as the quorum took if that is
+    /// longer); a writer still busy then is cancelled, aborted and left behind, so that a
+    /// provider that stopped answering holds the write up for the grace, not for the HTTP
+    /// client's timeouts. Its zone is not counted as failed (it may only be slow; the health
+    /// probes judge that), and its copy is made later like a failed zone's.
+    func together(_ writers: [(zone: String, writer: any BackendWriter)], quorum: Int, step: String, logger: Logger,
+                  _ body: @escaping @Sendable (any BackendWriter) async throws -> Void) async -> Set<Int> {
+        let grace = Duration.seconds(state.configuration.stragglerGrace)
+        let cutOff = CutOff()
+        return await withTaskGroup(of: Step.self) { group in
             for (i, w) in writers.enumerated() {
                 group.addTask {
                     do {
-                        try await w.writer.write(chunk)
-                        return (i, true)
+                        try await body(w.writer)
+                        return .done(i, true)
                     } catch {
-                        logger.warning("backend write failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
-                        state.health.recordFailure(w.zone, error)
+                        if cutOff.isSet {
+                            logger.warning("zone left behind: it took longer than the straggler grace; the replication worker makes its copy",
+                                           metadata: ["zone": "\(w.zone)", "step": "\(step)"])
+                            state.metrics.recordZoneLeftBehind(zone: w.zone)
+                        } else {
+                            logger.warning("backend \(step) failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
+                            state.health.recordFailure(w.zone, error)
+                        }
                         await w.writer.abort()
-                        return (i, false)
+                        return .done(i, false)
                     }
                 }
             }
+            let started = ContinuousClock.now
             var ok = Set<Int>()
-            for await (i, success) in group where success { ok.insert(i) }
-            return writers.enumerated().filter { ok.contains($0.offset) }.map(\.element)
+            var pending = writers.count
+            var timing = false
+            while pending > 0, let result = await group.next() {
+                switch result {
+                case .done(let i, let success):
+                    pending -= 1
+                    if success { ok.insert(i) }
+                    if !timing, pending > 0, ok.count >= quorum {
+                        timing = true
+                        let wait = max(grace, ContinuousClock.now - started)
+                        group.addTask {
+                            try? await Task.sleep(for: wait)
+                            return .graceOver
+                        }
+                    }
+                case .graceOver:
+                    if pending > 0, !Task.isCancelled {
+                        cutOff.set()
+                        group.cancelAll()
+                    }
+                }
+            }
+            // The timer, when every writer was done before it.
+            group.cancelAll()
+            return ok
         }
     }
 
-    func finish(_ writers: [(zone: String, writer: any BackendWriter)], logger: Logger) async -> [String] {
-        await withTaskGroup(of: String?.self) { group in
-            for w in writers {
-                group.addTask {
-                    do {
-                        try await w.writer.finish()
-                        state.health.recordSuccess(w.zone)
-                        return w.zone
-                    } catch {
-                        logger.warning("backend finish failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
-                        state.health.recordFailure(w.zone, error)
-                        await w.writer.abort()
-                        return nil
-                    }
-                }
-            }
-            var done: [String] = []
-            for await zone in group { if let zone { done.append(zone) } }
-            return writers.map(\.zone).filter { done.contains($0) }
-        }
+    private enum Step: Sendable {
+        case done(Int, Bool)
+        case graceOver
     }
 
     func abort(_ writers: [(zone: String, writer: any BackendWriter)]) async {
@@ -217,6 +256,13 @@ struct WriteCoordinator {
             for w in writers { group.addTask { await w.writer.abort() } }
         }
     }
+}
+
+/// Whether a step's stragglers were cancelled by ``WriteCoordinator/together(_:quorum:step:logger:_:)``.
+private final class CutOff: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 extension Array where Element: Hashable {

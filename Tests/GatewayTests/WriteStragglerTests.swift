@@ -1,0 +1,190 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Metadata
+import NIOCore
+import NIOPosix
+import Prometheus
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// A zone whose provider stopped answering (it accepts connections and never responds, never
+/// even reads) does not hold up a write whose quorum it is not needed for: once the quorum's
+/// zones have the bytes, the others get the straggler grace, then the write goes on without
+/// them and the replication worker makes their copies.
+///
+/// The silent provider is reached with the gateway's HTTP client configuration, whose read
+/// timeout (30 s) is what such a write waited for before.
+@Suite("Writes do not wait for a zone that stopped answering")
+struct WriteStragglerTests {
+    static let limit = Duration.seconds(10)
+
+    /// A TCP server that accepts connections and never reads from them or answers.
+    final class SilentServer: Sendable {
+        final class Accepted: Sendable {
+            let channels = Mutex<[any Channel]>([])
+        }
+
+        let channel: any Channel
+        private let accepted = Accepted()
+
+        init() async throws {
+            let accepted = self.accepted
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelInitializer { child in
+                    accepted.channels.withLock { $0.append(child) }
+                    return child.eventLoop.makeSucceededVoidFuture()
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+        }
+
+        var url: String { "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" }
+        var connections: Int { accepted.channels.withLock { $0.count } }
+
+        func close() async {
+            try? await channel.close()
+            for child in accepted.channels.withLock({ $0 }) { try? await child.close() }
+        }
+    }
+
+    static func withSilentZone(
+        _ body: (_ gw: TestGateway, _ silent: S3Backend, _ server: SilentServer) async throws -> Void
+    ) async throws {
+        let server = try await SilentServer()
+        do {
+            try await HTTPClient.withHTTPClient(configuration: S3Backend.clientConfiguration(connectionsPerHost: 4)) { client in
+                let gw = try await TestGateway.make { $0.stragglerGrace = 0.2 }
+                defer { gw.cleanUp() }
+                let key = "docs/straggler.bin"
+                let planned = gw.planned("data", key)
+                try #require(planned.count == 2)
+                let silent = try S3Backend(zone: planned[1], endpoint: server.url, bucket: "2025-datatransfer",
+                                           region: "us-east-1", accessKey: "k", secretKey: "s", client: client)
+                try await body(gw, silent, server)
+            }
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+    }
+
+    /// Writes `size` bytes to `data/docs/straggler.bin` with the second planned zone silent;
+    /// checks the outcome and returns the gateway the write went through.
+    static func expectWriteLeavesTheSilentZoneBehind(size: Int) async throws {
+        try await withSilentZone { gw, silent, server in
+            let key = "docs/straggler.bin"
+            let planned = gw.planned("data", key)
+            let degraded = gw.replacing([planned[1]: silent])
+            let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let started = ContinuousClock.now
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                // Two copies, a write quorum of one.
+                let put = try await degraded.put(client, "/data/\(key)", body)
+                #expect(put.status == .ok, "\(String(buffer: put.body))")
+            }
+            let took = ContinuousClock.now - started
+            #expect(took < limit, "the write waited \(took) for a zone that does not answer")
+            #expect(server.connections >= 1, "the silent zone was never asked")
+
+            let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+            let replicas = try await gw.store.replicas(storageId: version.storageId)
+            #expect(replicas.first { $0.zone == planned[0] }?.status == .complete)
+            #expect(replicas.first { $0.zone == planned[1] }?.status == .pending)
+            // Left behind, not failed: its breaker is untouched, the metric counts it.
+            #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
+            let metrics = degraded.state.metricsRegistry.emitToString()
+            #expect(metrics.contains(#"gateway_writes_zones_left_behind_total{zone="\#(planned[1])"} 1"#), "\(metrics)")
+
+            // The replication worker makes the copy once the zone answers again (here: its
+            // folder, as before the outage), byte-identical.
+            #expect(try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120)) == 1)
+            let copied = try await gw.store.replicas(storageId: version.storageId)
+            #expect(copied.allSatisfy { $0.status == .complete })
+            let backendKey = WriteIntent.backendKey(bucket: "data", key: key, storageId: version.storageId)
+            #expect(FileManager.default.contents(atPath: gw.file(zone: planned[1], key: backendKey)).map(Array.init) == body)
+        }
+    }
+
+    /// A small body is sent in one request at the end of the write: the silent zone holds up
+    /// the end (no answer).
+    @Test func aSmallWriteDoesNotWaitForTheAnswer() async throws {
+        try await Self.expectWriteLeavesTheSilentZoneBehind(size: 4096)
+    }
+
+    /// A large body is streamed; in one piece (the test client sends it so), it waits in the
+    /// connection's buffers, and the silent zone holds up the end.
+    @Test func aStreamedWriteDoesNotWaitForTheAnswer() async throws {
+        try await Self.expectWriteLeavesTheSilentZoneBehind(size: 24 << 20)
+    }
+
+    /// A body that arrives in chunks: the silent zone stops taking them once the socket
+    /// buffers are full, and the write goes on with the others.
+    @Test func theChunksOfABodyDoNotWaitForTheZone() async throws {
+        try await Self.withSilentZone { gw, silent, _ in
+            let key = "docs/straggler.bin"
+            let planned = gw.planned("data", key)
+            let degraded = gw.replacing([planned[1]: silent])
+            let coordinator = WriteCoordinator(state: degraded.state)
+            let size = 32 << 20
+            var writers: [(zone: String, writer: any BackendWriter)] = [
+                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: "chunks/\(key)", expectedSize: Int64(size))),
+                (planned[1], try await silent.makeWriter(key: "chunks/\(key)", expectedSize: Int64(size))),
+            ]
+            let chunk = ByteBuffer(repeating: 0x5a, count: 1 << 20)
+            let started = ContinuousClock.now
+            for _ in 0..<(size >> 20) {
+                writers = await coordinator.writeChunk(chunk, to: writers, quorum: 1, logger: degraded.state.logger)
+            }
+            let took = ContinuousClock.now - started
+            #expect(writers.map(\.zone) == [planned[0]])
+            #expect(took < Self.limit, "the body waited \(took) for a zone that does not take it")
+            #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
+            let metrics = degraded.state.metricsRegistry.emitToString()
+            #expect(metrics.contains(#"gateway_writes_zones_left_behind_total{zone="\#(planned[1])"} 1"#), "\(metrics)")
+            #expect(await coordinator.finish(writers, quorum: 1, logger: degraded.state.logger) == [planned[0]])
+        }
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .acquiring) }
+        func set() { value.store(true, ordering: .releasing) }
+    }
+
+    /// With a quorum that needs every zone, the write waits for them all: no zone the quorum
+    /// counts on is left behind. (The write would fail once the HTTP client gives up; the test
+    /// checks that it is still waiting well after the grace, then cancels it.)
+    @Test func aZoneTheQuorumNeedsIsNotLeftBehind() async throws {
+        try await Self.withSilentZone { gw, silent, _ in
+            let key = "docs/straggler.bin"
+            let planned = gw.planned("data", key)
+            let degraded = gw.replacing([planned[1]: silent])
+            let coordinator = WriteCoordinator(state: degraded.state)
+            let writers: [(zone: String, writer: any BackendWriter)] = [
+                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: "q/\(key)", expectedSize: 4)),
+                (planned[1], try await silent.makeWriter(key: "q/\(key)", expectedSize: 4)),
+            ]
+            for w in writers { try await w.writer.write(ByteBuffer(bytes: [1, 2, 3, 4])) }
+            let done = Flag()
+            let finishing = Task {
+                let finished = await coordinator.finish(writers, quorum: 2, logger: degraded.state.logger)
+                done.set()
+                return finished
+            }
+            try await Task.sleep(for: .seconds(1))
+            #expect(!done.isSet, "the write went on without a zone its quorum needs")
+            let metrics = degraded.state.metricsRegistry.emitToString()
+            #expect(!metrics.contains("gateway_writes_zones_left_behind_total{"), "\(metrics)")
+            finishing.cancel()
+            let finished = await finishing.value
+            #expect(!finished.contains(planned[1]))
+        }
+    }
+}

@@ -167,6 +167,26 @@ struct CircuitBreakerTests {
         #expect(starting.state.health.snapshot["FI-HEL-ST-1"]?.state == .open)
     }
 
+    /// Each zone is probed on its own schedule: one whose probe takes long (a provider that
+    /// stopped answering waits for the probe's timeout) does not hold up the others'.
+    @Test func aZoneThatDoesNotAnswerDoesNotHoldUpTheOthersProbes() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        var probed: [String: FlakyBackend] = [:]
+        for zone in TestGateway.zones { probed[zone] = FlakyBackend(gw.state.backends[zone]!) }
+        probed["FI-HEL-ST-1"]!.probeDelay.withLock { $0 = .seconds(5) }
+        let prober = gw.replacing(probed)
+        let running = Task { try await HealthProber(state: prober.state, interval: .milliseconds(10)).run() }
+        for _ in 0..<200 where probed["FI-HEL-UC-1"]!.probes < 5 || probed["FI-HEL-HZ-1"]!.probes < 5 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(probed["FI-HEL-ST-1"]!.probes == 1)
+        #expect(probed["FI-HEL-UC-1"]!.probes >= 5 && probed["FI-HEL-HZ-1"]!.probes >= 5,
+                "\(probed.mapValues(\.probes))")
+        running.cancel()
+        try await running.value
+    }
+
     /// `/health` probes the zones together: three zones that each take 2 s to answer cost 2 s,
     /// not 6 s (a load balancer's health check would give up first).
     @Test func healthProbesTheZonesTogether() async throws {

@@ -179,6 +179,7 @@ struct OperationalMetricsTests {
         _ = try await ReplicaVerifier(state: gw.state, rate: 0).verifyOnce()
         gw.state.metrics.recordReplicaLost(zone: "FI-HEL-ST-1")
         gw.state.metrics.recordLogChainCheck(intact: true)
+        gw.state.metrics.recordZoneLeftBehind(zone: "FI-HEL-ST-1")
         let text = try await scrape(gw)
         var exported: Set<String> = [S3RequestMetrics.requestsName, S3RequestMetrics.durationName]
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {

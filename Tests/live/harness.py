@@ -317,6 +317,16 @@ def stop_zone(zone):
         assert s.connect_ex(("127.0.0.1", int(ZONE_URLS[zone].rsplit(":", 1)[1]))) != 0, f"{zone} still answers"
 
 
+def pause_zone(zone):
+    """SIGSTOP the zone's moto server: it keeps its port and its objects, accepts connections
+    (the kernel does) and answers nothing, as a provider that hangs."""
+    os.kill(int(_pids()[moto_index(zone)]), signal.SIGSTOP)
+
+
+def resume_zone(zone):
+    os.kill(int(_pids()[moto_index(zone)]), signal.SIGCONT)
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)

@@ -19,8 +19,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from harness import (ADMIN_TOKEN, ALLOWED_ZONES, FORBIDDEN_ZONE, PHYSICAL_BUCKET, POLICIES_DIR, WORK_DIR, ZONE_URLS, Gateway,
-                     assert_on_planned_zones, backend_key, error_code, physical_body, physical_keys, physical_uploads, run,
-                     sha256, start_zone, stop_zone, unique, wait_until, zone_client, zones_holding)
+                     assert_on_planned_zones, backend_key, error_code, pause_zone, physical_body, physical_keys, physical_uploads,
+                     resume_zone, run, sha256, start_zone, stop_zone, unique, wait_until, zone_client, zones_holding)
 
 gateway = None
 s3 = None
@@ -287,6 +287,46 @@ def test_copy_removed_behind_the_gateway_is_found_and_made_again():
     assert lost and float(lost[0].split()[-1]) >= 1, lost
 
 
+# MARK: a zone that stops answering
+
+def test_zone_that_stops_answering_holds_up_neither_writes_nor_reads():
+    # The first zone of the fin-* plan hangs (SIGSTOP: connections are accepted, nothing is
+    # answered). Writes need two of three copies: they go on without it after the straggler
+    # grace (2 s), not the HTTP client's 30 s timeout; reads of objects it holds go to the next
+    # replica after 3 s. Once it answers again, the replication worker completes the copies.
+    b = unique("fin-hang-")
+    s3.create_bucket(Bucket=b)
+    hung = "FI-HEL-ST-1"
+    assert gateway.plan(b, "x")[0] == hung
+    before = os.urandom(100_000)
+    version_before = s3.put_object(Bucket=b, Key="before.bin", Body=before)["VersionId"]
+    gateway.wait_fully_replicated(timeout=60)
+    assert hung in zones_holding(backend_key(b, "before.bin", version_before))
+    acknowledged = {}
+    pause_zone(hung)
+    try:
+        # At once, before a health probe notices (every 5 s, 3 s to give up): a read of a
+        # version whose first replica is there, then writes, small (sent in one request) and
+        # streamed; each held up for the failover timeout or the straggler grace at most.
+        started = time.monotonic()
+        assert s3.get_object(Bucket=b, Key="before.bin")["Body"].read() == before
+        read = time.monotonic() - started
+        assert read < 10, f"a read took {read:.1f}s with {hung} hung"
+        writes = []
+        for i, size in enumerate([10, 1000, 200_000, 6 * 1024 * 1024]):
+            key, body = f"during/{i}.bin", os.urandom(size)
+            started = time.monotonic()
+            acknowledged[key] = (s3.put_object(Bucket=b, Key=key, Body=body)["VersionId"], body)
+            writes.append(time.monotonic() - started)
+            assert writes[-1] < 10, f"a write of {size} bytes took {writes[-1]:.1f}s with {hung} hung"
+        print(f"  with {hung} hung: a read took {read:.1f}s, writes took {', '.join(f'{t:.1f}' for t in writes)}s")
+    finally:
+        resume_zone(hung)
+    gateway.wait_fully_replicated(timeout=120)
+    for key, (version, body) in acknowledged.items():
+        assert_on_planned_zones(gateway, b, key, version, body=body)
+
+
 # MARK: a zone stopped during writes
 
 def test_zone_stopped_during_writes_is_repaired():
@@ -340,6 +380,7 @@ TESTS = [
     test_forbidden_zone_never_held_fin_data,
     test_copies_move_out_of_a_zone_a_policy_change_forbids,
     test_copy_removed_behind_the_gateway_is_found_and_made_again,
+    test_zone_that_stops_answering_holds_up_neither_writes_nor_reads,
     test_zone_stopped_during_writes_is_repaired,
 ]
 

@@ -240,7 +240,9 @@ struct ReplicationWorker: Service {
 }
 
 /// Probes every backend every few seconds and records its health, from the end of start-up:
-/// before that a zone's bucket may not exist yet, and its probe would fail.
+/// before that a zone's bucket may not exist yet, and its probe would fail. Each zone is probed
+/// on its own schedule, so a provider that stopped answering (whose probe and repair attempt
+/// wait for their timeouts) does not hold up the probes of the others.
 struct HealthProber: Service {
     let state: GatewayState
     var interval: Duration = .seconds(5)
@@ -248,29 +250,37 @@ struct HealthProber: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await state.startup.wait()
-            while !Task.isCancelled {
-                await probeOnce()
-                try? await Task.sleep(for: interval)
+            await withTaskGroup(of: Void.self) { group in
+                for (zone, backend) in state.backends {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            await probe(zone, backend)
+                            try? await Task.sleep(for: interval)
+                        }
+                    }
+                }
             }
         }
     }
 
+    /// Probes every zone once, together.
     func probeOnce() async {
         await withTaskGroup(of: Void.self) { group in
             for (zone, backend) in state.backends {
-                group.addTask {
-                    // Recorded at once, so writes and reads stop using a zone that went away
-                    // without waiting for the repair attempt below. Breaker changes are logged
-                    // by BackendHealth.
-                    let healthy = await backend.probe()
-                    state.health.recordProbe(zone, healthy: healthy)
-                    // The physical bucket may be missing because the zone was down at start-up.
-                    if !healthy, backend is S3Backend, (try? await backend.initialize(objectLock: state.zoneHasObjectLock(zone))) != nil,
-                       await backend.probe() {
-                        state.health.recordProbe(zone, healthy: true)
-                    }
-                }
+                group.addTask { await probe(zone, backend) }
             }
+        }
+    }
+
+    func probe(_ zone: String, _ backend: any ObjectBackend) async {
+        // Recorded at once, so writes and reads stop using a zone that went away without
+        // waiting for the repair attempt below. Breaker changes are logged by BackendHealth.
+        let healthy = await backend.probe()
+        state.health.recordProbe(zone, healthy: healthy)
+        // The physical bucket may be missing because the zone was down at start-up.
+        if !healthy, backend is S3Backend, (try? await backend.initialize(objectLock: state.zoneHasObjectLock(zone))) != nil,
+           await backend.probe() {
+            state.health.recordProbe(zone, healthy: true)
         }
     }
 }

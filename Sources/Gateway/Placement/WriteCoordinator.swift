@@ -194,6 +194,18 @@ struct WriteCoordinator {
     /// probes judge that), and its copy is made later like a failed zone's.
     func together(_ writers: [(zone: String, writer: any BackendWriter)], quorum: Int, step: String, logger: Logger,
                   _ body: @escaping @Sendable (any BackendWriter) async throws -> Void) async -> Set<Int> {
+        if writers.count == 1 {
+            // Nothing to wait for beside it: inline, without a child task.
+            do {
+                try await body(writers[0].writer)
+                return [0]
+            } catch {
+                logger.warning("backend \(step) failed", metadata: ["zone": "\(writers[0].zone)", "error": "\(error)"])
+                state.health.recordFailure(writers[0].zone, error)
+                await writers[0].writer.abort()
+                return []
+            }
+        }
         let grace = Duration.seconds(state.configuration.stragglerGrace)
         let cutOff = CutOff()
         return await withTaskGroup(of: Step.self) { group in

@@ -35,31 +35,37 @@ struct BackendOutageTests {
         }
     }
 
+    /// Writes `data/KEY` (two copies, both on folders), then reads it with the first zone in
+    /// read order served by `replacement(zone)`, which its breaker does not know to be down:
+    /// the second zone answers within the limit, and the first zone's failure is counted once.
+    static func expectReadFailsOver(_ gw: TestGateway, key: String, what: String,
+                                    to replacement: (String) throws -> any ObjectBackend) async throws {
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let body = Array("still readable from the second zone".utf8)
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "data")
+            #expect(try await gw.put(client, "/data/\(key)", body).status == .ok)
+        }
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        #expect(try await gw.store.replicas(storageId: version.storageId).filter { $0.status == .complete }.count == 2)
+
+        let degraded = gw.replacing([planned[0]: try replacement(planned[0])])
+        #expect(degraded.state.isHealthy(planned[0]))
+        let started = ContinuousClock.now
+        try await degraded.withClient { client in
+            let r = try await degraded.get(client, "/data/\(key)")
+            #expect(r.status == .ok)
+            #expect(Array(r.body.readableBytesView) == body)
+        }
+        let took = ContinuousClock.now - started
+        #expect(took < limit, "the read waited \(took) for a zone that \(what)")
+        #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
+    }
+
     @Test func aReadFailsOverToTheNextReplicaAtOnce() async throws {
         try await Self.withGoneBackend { gw, gone in
-            let key = "docs/outage-read.txt"
-            let planned = gw.planned("data", key)
-            try #require(planned.count == 2)
-            let body = Array("still readable from the second zone".utf8)
-            try await gw.withClient { client in
-                try await gw.createBucket(client, "data")
-                #expect(try await gw.put(client, "/data/\(key)", body).status == .ok)
-            }
-            let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
-            #expect(try await gw.store.replicas(storageId: version.storageId).filter { $0.status == .complete }.count == 2)
-
-            // The first zone in read order went down; its breaker has not noticed yet.
-            let degraded = gw.replacing([planned[0]: try gone(planned[0])])
-            #expect(degraded.state.isHealthy(planned[0]))
-            let started = ContinuousClock.now
-            try await degraded.withClient { client in
-                let r = try await degraded.get(client, "/data/\(key)")
-                #expect(r.status == .ok)
-                #expect(Array(r.body.readableBytesView) == body)
-            }
-            let took = ContinuousClock.now - started
-            #expect(took < Self.limit, "the read waited \(took) for a zone that refuses connections")
-            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
+            try await Self.expectReadFailsOver(gw, key: "docs/outage-read.txt", what: "refuses connections", to: gone)
         }
     }
 
@@ -101,28 +107,13 @@ struct BackendOutageTests {
         try await HTTPClient.withHTTPClient(configuration: S3Backend.clientConfiguration(connectionsPerHost: 4)) { client in
             let gw = try await TestGateway.make()
             defer { gw.cleanUp() }
-            let key = "docs/outage-silent.txt"
-            let planned = gw.planned("data", key)
-            try #require(planned.count == 2)
-            let body = Array("read from the zone that answers".utf8)
-            try await gw.withClient { client in
-                try await gw.createBucket(client, "data")
-                #expect(try await gw.put(client, "/data/\(key)", body).status == .ok)
+            try await Self.expectReadFailsOver(gw, key: "docs/outage-silent.txt", what: "does not answer") { zone in
+                var silent = try S3Backend(zone: zone, endpoint: server.url, bucket: "2025-datatransfer",
+                                           region: "us-east-1", accessKey: "k", secretKey: "s", client: client)
+                silent.failoverTimeout = .milliseconds(300)
+                return silent
             }
-            var silent = try S3Backend(zone: planned[0], endpoint: server.url, bucket: "2025-datatransfer",
-                                       region: "us-east-1", accessKey: "k", secretKey: "s", client: client)
-            silent.failoverTimeout = .milliseconds(300)
-            let degraded = gw.replacing([planned[0]: silent])
-            let started = ContinuousClock.now
-            try await degraded.withClient { client in
-                let r = try await degraded.get(client, "/data/\(key)")
-                #expect(r.status == .ok)
-                #expect(Array(r.body.readableBytesView) == body)
-            }
-            let took = ContinuousClock.now - started
-            #expect(took < Self.limit, "the read waited \(took) for a zone that does not answer")
             #expect(server.connections >= 1, "the silent zone was never asked")
-            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
         }
     }
 }

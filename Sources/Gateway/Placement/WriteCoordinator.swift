@@ -162,16 +162,6 @@ struct WriteCoordinator {
     /// Hands `chunk` to every writer; returns those that took it (see ``together(_:quorum:step:logger:_:)``).
     func writeChunk(_ chunk: ByteBuffer, to writers: [(zone: String, writer: any BackendWriter)], quorum: Int,
                     logger: Logger) async -> [(zone: String, writer: any BackendWriter)] {
-        if writers.count == 1 {
-            do {
-                try await writers[0].writer.write(chunk)
-                return writers
-            } catch {
-                state.health.recordFailure(writers[0].zone, error)
-                await writers[0].writer.abort()
-                return []
-            }
-        }
         let ok = await together(writers, quorum: quorum, step: "write", logger: logger) { try await $0.write(chunk) }
         return writers.enumerated().filter { ok.contains($0.offset) }.map(\.element)
     }

@@ -72,6 +72,7 @@ enum GatewayApp {
                                                 bucket: d.bucket ?? configuration.physicalBucket, region: d.region,
                                                 accessKey: d.accessKey, secretKey: d.secretKey, clients: clients)
                     backend.metrics = registry.map { BackendRequestMetrics(zone: d.zoneCode, registry: $0) }
+                    backend.stallTimeout = .milliseconds(Int64(configuration.backendStallTimeout * 1000))
                     backends[d.zoneCode] = backend
                 } catch {
                     throw StartupError(description: "backend '\(d.name)': \(error); use http(s)://HOST[:PORT] or file:PATH")

@@ -123,6 +123,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds the zones of a write beyond its quorum may take for a step after the quorum's zones took it (at least as long as those took); a zone still busy then is left to the replication worker (env GATEWAY_STRAGGLER_GRACE).")
     var stragglerGrace: Double = Double(environment["GATEWAY_STRAGGLER_GRACE"] ?? "") ?? 2
 
+    @Option(help: "Seconds a streamed write may wait for an S3 backend to take more of the body before that zone's write fails; below the idle timeout (default: 10, or half the idle timeout if that is less) (env GATEWAY_BACKEND_STALL_TIMEOUT).")
+    var backendStallTimeout: Double? = Double(environment["GATEWAY_BACKEND_STALL_TIMEOUT"] ?? "")
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -210,6 +213,12 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("GATEWAY_STRAGGLER_GRACE must be a number of seconds of at least 0.1; got \(stragglerGrace)")
         }
         configuration.stragglerGrace = stragglerGrace
+        let idle = Double(max(1, configuration.idleTimeout))
+        let stall = backendStallTimeout ?? min(10, idle / 2)
+        guard stall >= 0.1, stall.isFinite, stall < idle else {
+            throw ValidationError("GATEWAY_BACKEND_STALL_TIMEOUT must be a number of seconds of at least 0.1 and below the idle timeout (\(configuration.idleTimeout) s); got \(stall)")
+        }
+        configuration.backendStallTimeout = stall
         configuration.shutdownGrace = max(1, shutdownGrace)
         switch auditReads.lowercased() {
         case "on", "true", "1": configuration.auditReads = true

@@ -49,6 +49,16 @@ struct GatewayCommandTests {
         #expect(set.logSealInterval == 0 && set.logSealKey == "secret" && set.logVerifyInterval == 60)
     }
 
+    @Test func aStalledBackendWriteFailsBeforeTheIdleTimeoutClosesTheClient() throws {
+        // 10 s by default; half the idle timeout when that is shorter.
+        #expect(try Self.configuration([]).backendStallTimeout == 10)
+        #expect(try Self.configuration(["--idle-timeout", "8"]).backendStallTimeout == 4)
+        #expect(try Self.configuration(["--backend-stall-timeout", "2.5"]).backendStallTimeout == 2.5)
+        // Not as long as the idle timeout: the client's connection would be closed first.
+        #expect(throws: ValidationError.self) { try Self.configuration(["--backend-stall-timeout", "30"]) }
+        #expect(throws: ValidationError.self) { try Self.configuration(["--backend-stall-timeout", "0"]) }
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

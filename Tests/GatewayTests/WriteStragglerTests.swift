@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Metadata
 import NIOCore
 import NIOPosix
+import PolicyEngine
 import Prometheus
 import Synchronization
 import Testing
@@ -52,7 +53,9 @@ struct WriteStragglerTests {
         }
     }
 
+    /// `stallTimeout`: that of the silent zone's backend.
     static func withSilentZone(
+        key: String = "docs/straggler.bin", stallTimeout: Duration = .seconds(60),
         _ body: (_ gw: TestGateway, _ silent: S3Backend, _ server: SilentServer) async throws -> Void
     ) async throws {
         let server = try await SilentServer()
@@ -60,11 +63,11 @@ struct WriteStragglerTests {
             try await HTTPClient.withHTTPClient(configuration: S3Backend.clientConfiguration(connectionsPerHost: 4)) { client in
                 let gw = try await TestGateway.make { $0.stragglerGrace = 0.2 }
                 defer { gw.cleanUp() }
-                let key = "docs/straggler.bin"
                 let planned = gw.planned("data", key)
                 try #require(planned.count == 2)
-                let silent = try S3Backend(zone: planned[1], endpoint: server.url, bucket: "2025-datatransfer",
+                var silent = try S3Backend(zone: planned[1], endpoint: server.url, bucket: "2025-datatransfer",
                                            region: "us-east-1", accessKey: "k", secretKey: "s", client: client)
+                silent.stallTimeout = stallTimeout
                 try await body(gw, silent, server)
             }
         } catch {
@@ -185,6 +188,78 @@ struct WriteStragglerTests {
             finishing.cancel()
             let finished = await finishing.value
             #expect(!finished.contains(planned[1]))
+        }
+    }
+}
+
+/// A zone the write quorum needs whose provider stops taking the body: async-http-client has no
+/// write timeout, so the write used to wait until the client's connection went idle for the
+/// gateway's idle timeout and was closed without an answer. Now the zone's write fails after
+/// the backend's stall timeout and the client gets 503.
+@Suite("A write fails with 503 when a zone its quorum needs stops taking the body", .timeLimit(.minutes(1)))
+struct WriteStallTests {
+    typealias Straggler = WriteStragglerTests
+    static let stall = Duration.milliseconds(500)
+    static let limit = Duration.seconds(10)
+
+    /// Chunks of a streamed body: the silent zone takes a few MiB (the sockets' buffers), then
+    /// none; the next chunk waits for it, and fails once it has waited the stall timeout.
+    @Test func theChunksOfABodyFailOnAZoneThatStoppedTakingThem() async throws {
+        try await Straggler.withSilentZone(stallTimeout: Self.stall) { gw, silent, _ in
+            let key = "docs/stall.bin"
+            let planned = gw.planned("data", key)
+            let degraded = gw.replacing([planned[1]: silent])
+            let coordinator = WriteCoordinator(state: degraded.state)
+            let size = 64 << 20
+            var writers: [(zone: String, writer: any BackendWriter)] = [
+                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: key, expectedSize: Int64(size))),
+                (planned[1], try await silent.makeWriter(key: key, expectedSize: Int64(size))),
+            ]
+            let chunk = ByteBuffer(repeating: 0x5a, count: 1 << 20)
+            let started = ContinuousClock.now
+            var sent = 0
+            while writers.count == 2, sent < size {
+                writers = await coordinator.writeChunk(chunk, to: writers, quorum: 2, logger: degraded.state.logger)
+                sent += chunk.readableBytes
+            }
+            let took = ContinuousClock.now - started
+            #expect(writers.map(\.zone) == [planned[0]], "the silent zone took all \(sent) bytes")
+            #expect(sent < size)
+            #expect(took >= Self.stall && took < Self.limit, "\(took)")
+            // A zone the quorum needs that fails is a failure (for the breaker), not a straggler.
+            #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures == 1)
+            let metrics = degraded.state.metricsRegistry.emitToString()
+            #expect(!metrics.contains("gateway_writes_zones_left_behind_total{"), "\(metrics)")
+            for w in writers { await w.writer.abort() }
+        }
+    }
+
+    /// Through the S3 API: a body the silent zone stops taking, of a key whose two copies are
+    /// both needed (`personal/`: copies 2, write quorum 2). The client gets 503, nothing is
+    /// stored, the intent is abandoned and the other zone's partial copy removed.
+    @Test func theClientGets503() async throws {
+        let key = "personal/stall.bin"
+        try await Straggler.withSilentZone(key: key, stallTimeout: Self.stall) { gw, silent, server in
+            let planned = gw.planned("data", key)
+            let degraded = gw.replacing([planned[1]: silent])
+            try #require(degraded.state.policies.plan(for: .init(bucket: "data", key: key, tags: [:])).writeQuorum == 2)
+            let body = [UInt8](repeating: 0x33, count: 24 << 20)
+            let started = ContinuousClock.now
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                let put = try await degraded.put(client, "/data/\(key)", body)
+                #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
+                #expect(String(buffer: put.body).contains("<Code>ServiceUnavailable</Code>"))
+            }
+            let took = ContinuousClock.now - started
+            #expect(took < Self.limit, "the write waited \(took) for a zone that stopped taking its body")
+            #expect(server.connections >= 1)
+            #expect(try await gw.store.latestVersion(bucket: "data", key: key) == nil)
+            #expect(try await gw.store.staleIntents(olderThan: Date().addingTimeInterval(60), limit: 10).isEmpty)
+            let zoneFolder = gw.directory + "/zones/" + planned[0]
+            let left = FileManager.default.enumerator(atPath: zoneFolder)?.allObjects.compactMap { $0 as? String }
+                .filter { $0.contains("stall.bin") } ?? []
+            #expect(left.isEmpty, "\(left)")
         }
     }
 }

@@ -215,10 +215,13 @@ class Gateway:
 
 
 def s3_client(endpoint, retries=1, **config):
+    # urllib3 holds the sending of a request body to the connect timeout too.
+    options = dict(connect_timeout=5, read_timeout=120)
+    options.update(config)
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
                         aws_secret_access_key=SECRET_KEY,
                         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": retries, "mode": "standard"},
-                                      connect_timeout=5, read_timeout=120, **config))
+                                      **options))
 
 
 def error_code(error):

@@ -37,6 +37,10 @@ struct S3Backend: ObjectBackend {
     /// replica asks that one instead of waiting for the client's read timeout (30 s) on a
     /// provider that stopped answering.
     var failoverTimeout: TimeAmount = .seconds(3)
+    /// How long a streamed PUT may leave a buffer of its body untaken (the provider stopped
+    /// reading it) before it fails (``watchingForStalls(of:key:_:)``). Shorter than the
+    /// gateway's idle timeout, which closes a client connection whose body is not read.
+    var stallTimeout: Duration = .seconds(10)
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
@@ -282,8 +286,10 @@ struct S3Backend: ObjectBackend {
             do {
                 // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
                 let length: HTTPClientRequest.Body.Length = expectedSize.map { .known($0) } ?? .unknown
-                let response = try await put(key: key, query: query) { attempt in
-                    attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
+                let response = try await watchingForStalls(of: channel, key: key) {
+                    try await put(key: key, query: query) { attempt in
+                        attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
+                    }
                 }
                 return try await outcome(of: response, key: key, afterwards: afterwards)
             } catch {
@@ -292,6 +298,41 @@ struct S3Backend: ObjectBackend {
             }
         }
         return S3Writer(zone: zone, key: key, channel: channel, upload: task)
+    }
+
+    /// Runs `request` (the PUT reading `channel`) beside a watchdog that fails it with
+    /// `.unavailable` once a writer has waited ``stallTimeout`` for the request to take a buffer.
+    ///
+    /// async-http-client has no write timeout: a provider that stops reading a body (or a
+    /// request that never gets a connection) would hold the writer until the client's
+    /// connection to the gateway went idle for its timeout and was closed, without an answer.
+    /// With a zone the write quorum needs, the write now fails with 503 first; a zone beyond the
+    /// quorum is left behind earlier, after the straggler grace.
+    func watchingForStalls(of channel: UploadChannel, key: String,
+                           _ request: @escaping @Sendable () async throws -> HTTPClientResponse) async throws -> HTTPClientResponse {
+        let limit = stallTimeout
+        let check = max(Duration.milliseconds(50), min(limit / 4, .seconds(1)))
+        return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+            group.addTask { try await request() }
+            group.addTask { [zone] in
+                while true {
+                    try await Task.sleep(for: check)
+                    if channel.stalled(longerThan: limit) {
+                        let error = BackendError(code: .unavailable,
+                                                 message: "\(zone): PUT \(key): the provider took no bytes of the body for \(limit)")
+                        // The writer waiting on the channel gets the error at once.
+                        channel.fail(error)
+                        throw error
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            // The watchdog returns only by throwing; the request's response ends the group.
+            while let first = try await group.next() {
+                if let response = first { return response }
+            }
+            throw CancellationError()
+        }
     }
 
     /// Up to this many bytes of a body that a request has taken can be sent again after a

@@ -19,7 +19,12 @@ final class UploadChannel: Sendable {
         /// deliver again, none pending, not finished).
         var receiver: CheckedContinuation<ByteBuffer?, any Error>?
         var finished = false
+        /// Whether the reader has had the end (since the last rewind).
+        var endDelivered = false
         var failure: (any Error)?
+        /// Since when the reader has had something to take (a buffer, the end) and not come
+        /// for it: the request stopped taking the body. Nil while it has nothing to take.
+        var waitingSince: ContinuousClock.Instant?
         /// Which reader may take buffers: one from before the last rewind gets an error.
         var epoch = 0
         /// The buffers the reader took, while they add up to no more than `keepLimit` bytes;
@@ -37,15 +42,33 @@ final class UploadChannel: Sendable {
             guard epoch == self.epoch else { return .fail(BackendError(code: .io, message: "upload restarted")) }
             if let buffer = replay.popLast() {
                 keep(buffer)
+                tookSomething()
                 return .take(buffer, nil)
             }
             if let buffer = pending {
                 pending = nil
                 keep(buffer)
+                tookSomething()
                 defer { sender = nil }
                 return .take(buffer, sender)
             }
-            return finished ? .end : nil
+            guard finished, !endDelivered else { return finished ? .end : nil }
+            endDelivered = true
+            tookSomething()
+            return .end
+        }
+
+        /// Whether the reader has something to take.
+        var hasReady: Bool { pending != nil || !replay.isEmpty || (finished && !endDelivered) }
+
+        /// The reader took something: what it has to take now waits from now.
+        fileprivate mutating func tookSomething() {
+            waitingSince = hasReady ? .now : nil
+        }
+
+        /// The writer gave the reader something to take.
+        fileprivate mutating func gaveSomething() {
+            if waitingSince == nil, hasReady { waitingSince = .now }
         }
 
         /// Notes a buffer handed to the reader.
@@ -102,6 +125,7 @@ final class UploadChannel: Sendable {
                 }
                 s.pending = buffer
                 s.sender = continuation
+                s.gaveSomething()
                 return .wait
             }
             switch action {
@@ -118,9 +142,13 @@ final class UploadChannel: Sendable {
     func finish() {
         let receiver: CheckedContinuation<ByteBuffer?, any Error>? = state.withLock { s in
             s.finished = true
-            guard s.pending == nil else { return nil }
-            defer { s.receiver = nil }
-            return s.receiver
+            guard s.pending == nil, let receiver = s.receiver else {
+                s.gaveSomething()
+                return nil
+            }
+            s.receiver = nil
+            s.endDelivered = true
+            return receiver
         }
         receiver?.resume(returning: nil)
     }
@@ -136,6 +164,8 @@ final class UploadChannel: Sendable {
             // A rewind while buffers are still being delivered again: the taken ones come first.
             s.replay += taken.reversed()
             (s.taken, s.takenBytes) = ([], 0)
+            s.endDelivered = false
+            s.gaveSomething()
             defer { s.receiver = nil }
             return (true, s.receiver)
         }
@@ -187,6 +217,16 @@ final class UploadChannel: Sendable {
             return buffer
         case .end:
             return nil
+        }
+    }
+
+    /// Whether the request has left something ready for it (a buffer, the end of the body)
+    /// untaken for longer than `limit`: it stopped taking the body (the provider stopped
+    /// reading it, or the request never got a connection).
+    func stalled(longerThan limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { s in
+            guard s.failure == nil, let since = s.waitingSince else { return false }
+            return now - since > limit
         }
     }
 

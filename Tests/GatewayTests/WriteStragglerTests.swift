@@ -77,6 +77,19 @@ struct WriteStragglerTests {
         await server.close()
     }
 
+    /// The gateway `gw` with `silent` in place of its zone, a coordinator of it, and writers of
+    /// `size` bytes of `key` to the other planned zone and to `silent`, in that order.
+    static func writers(_ gw: TestGateway, _ silent: S3Backend, key: String, size: Int) async throws
+        -> (gateway: TestGateway, coordinator: WriteCoordinator, writers: [(zone: String, writer: any BackendWriter)]) {
+        let degraded = gw.replacing([silent.zone: silent])
+        let other = try #require(gw.planned("data", key).first { $0 != silent.zone })
+        let writers: [(zone: String, writer: any BackendWriter)] = [
+            (other, try await degraded.state.backends[other]!.makeWriter(key: key, expectedSize: Int64(size))),
+            (silent.zone, try await silent.makeWriter(key: key, expectedSize: Int64(size))),
+        ]
+        return (degraded, WriteCoordinator(state: degraded.state), writers)
+    }
+
     /// Writes `size` bytes to `data/docs/straggler.bin` with the second planned zone silent;
     /// checks the outcome and returns the gateway the write went through.
     static func expectWriteLeavesTheSilentZoneBehind(size: Int) async throws {
@@ -131,15 +144,10 @@ struct WriteStragglerTests {
     /// buffers are full, and the write goes on with the others.
     @Test func theChunksOfABodyDoNotWaitForTheZone() async throws {
         try await Self.withSilentZone { gw, silent, _ in
-            let key = "docs/straggler.bin"
-            let planned = gw.planned("data", key)
-            let degraded = gw.replacing([planned[1]: silent])
-            let coordinator = WriteCoordinator(state: degraded.state)
+            let planned = gw.planned("data", "docs/straggler.bin")
             let size = 32 << 20
-            var writers: [(zone: String, writer: any BackendWriter)] = [
-                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: "chunks/\(key)", expectedSize: Int64(size))),
-                (planned[1], try await silent.makeWriter(key: "chunks/\(key)", expectedSize: Int64(size))),
-            ]
+            let (degraded, coordinator, opened) = try await Self.writers(gw, silent, key: "chunks/docs/straggler.bin", size: size)
+            var writers = opened
             let chunk = ByteBuffer(repeating: 0x5a, count: 1 << 20)
             let started = ContinuousClock.now
             for _ in 0..<(size >> 20) {
@@ -166,14 +174,8 @@ struct WriteStragglerTests {
     /// checks that it is still waiting well after the grace, then cancels it.)
     @Test func aZoneTheQuorumNeedsIsNotLeftBehind() async throws {
         try await Self.withSilentZone { gw, silent, _ in
-            let key = "docs/straggler.bin"
-            let planned = gw.planned("data", key)
-            let degraded = gw.replacing([planned[1]: silent])
-            let coordinator = WriteCoordinator(state: degraded.state)
-            let writers: [(zone: String, writer: any BackendWriter)] = [
-                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: "q/\(key)", expectedSize: 4)),
-                (planned[1], try await silent.makeWriter(key: "q/\(key)", expectedSize: 4)),
-            ]
+            let planned = gw.planned("data", "docs/straggler.bin")
+            let (degraded, coordinator, writers) = try await Self.writers(gw, silent, key: "q/docs/straggler.bin", size: 4)
             for w in writers { try await w.writer.write(ByteBuffer(bytes: [1, 2, 3, 4])) }
             let done = Flag()
             let finishing = Task {
@@ -206,15 +208,10 @@ struct WriteStallTests {
     /// none; the next chunk waits for it, and fails once it has waited the stall timeout.
     @Test func theChunksOfABodyFailOnAZoneThatStoppedTakingThem() async throws {
         try await Straggler.withSilentZone(stallTimeout: Self.stall) { gw, silent, _ in
-            let key = "docs/stall.bin"
-            let planned = gw.planned("data", key)
-            let degraded = gw.replacing([planned[1]: silent])
-            let coordinator = WriteCoordinator(state: degraded.state)
+            let planned = gw.planned("data", "docs/straggler.bin")
             let size = 64 << 20
-            var writers: [(zone: String, writer: any BackendWriter)] = [
-                (planned[0], try await degraded.state.backends[planned[0]]!.makeWriter(key: key, expectedSize: Int64(size))),
-                (planned[1], try await silent.makeWriter(key: key, expectedSize: Int64(size))),
-            ]
+            let (degraded, coordinator, opened) = try await Straggler.writers(gw, silent, key: "docs/stall.bin", size: size)
+            var writers = opened
             let chunk = ByteBuffer(repeating: 0x5a, count: 1 << 20)
             let started = ContinuousClock.now
             var sent = 0

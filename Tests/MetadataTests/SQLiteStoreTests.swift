@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 @testable import Metadata
@@ -292,6 +294,66 @@ struct SQLiteStoreTests {
             }
         }
         await expectError(.unavailable) { try await store.listBuckets() }
+    }
+
+    /// The messages logged through ``logger``.
+    final class CapturedLog: Sendable {
+        private let messages = Mutex<[String]>([])
+        var all: [String] { messages.withLock { $0 } }
+        var logger: Logger { Logger(label: "captured") { _ in Handler(log: self) } }
+
+        struct Handler: LogHandler {
+            let log: CapturedLog
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                log.messages.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+            }
+        }
+    }
+
+    /// A database that cannot grow (here at its `max_page_count`; a full disk gives SQLite the
+    /// same error) refuses writes as unavailable (the gateway's 503) and changes nothing; what
+    /// was committed stays readable, and writes work again once there is room, without
+    /// reopening the store.
+    @Test func aFullDatabaseRefusesWritesAndRecovers() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = CapturedLog()
+        let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: log.logger)
+        let fixture = Fixture(store)
+        try await fixture.bucket("photos")
+        let before = try await fixture.put(key: "before")
+        let counted = try await store.engine.transaction { db in try await db.first("PRAGMA page_count") }
+        let pages = try #require(try counted?.int("page_count"))
+        _ = try await store.engine.transaction { db in try await db.first(SQL(unsafeRaw: "PRAGMA max_page_count = \(pages)")) }
+
+        var refused: (key: String, error: MetadataError)?
+        for index in 0..<5_000 {
+            let key = "fill/\(index)/" + String(repeating: "x", count: 200)
+            do {
+                try await fixture.put(key: key)
+            } catch let error as MetadataError {
+                refused = (key, error)
+                break
+            }
+        }
+        let (key, error) = try #require(refused, "the database never filled up")
+        #expect(error.code == .unavailable, "\(error.debugDescription)")
+        #expect(error.debugDescription.contains("full"), "\(error.debugDescription)")
+        #expect(try await store.latestVersion(bucket: "photos", key: key) == nil)
+        #expect(try await store.latestVersion(bucket: "photos", key: "before") == before.version)
+        #expect(try await store.staleIntents(olderThan: Date().addingTimeInterval(3600), limit: 10).isEmpty)
+        #expect(!log.all.contains { $0.contains("rollback failed") }, "\(log.all)")
+
+        _ = try await store.engine.transaction { db in try await db.first(SQL(unsafeRaw: "PRAGMA max_page_count = 1073741823")) }
+        let after = try await fixture.put(key: key)
+        #expect(try await store.latestVersion(bucket: "photos", key: key) == after.version)
+        await store.close()
     }
 
     @Test func unopenablePathIsUnavailable() async throws {

@@ -375,7 +375,7 @@ final class SQLiteEngine: SQLEngine {
             return result
         } catch {
             do {
-                _ = try handle.query("ROLLBACK")
+                if handle.inTransaction { _ = try handle.query("ROLLBACK") }
             } catch {
                 logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -418,7 +418,11 @@ final class SQLiteEngine: SQLEngine {
                 }
                 return MetadataError(.conflict, "the change violates a constraint", details: details, violation: .check)
             }
-        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_MISUSE:
+        case SQLITE_FULL:
+            // Said in the message, which the gateway logs: the operator has to make room.
+            return MetadataError(.unavailable, "the metadata database is full (no space left on its disk, or at its size limit)",
+                                 details: details)
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_READONLY, SQLITE_MISUSE:
             return MetadataError(.unavailable, "the metadata database is unavailable", details: details)
         default:
             return MetadataError(.internal, "metadata database error", details: details)

@@ -62,6 +62,13 @@ final class SQLiteHandle: @unchecked Sendable {
         db = nil
     }
 
+    /// Whether a transaction is open. SQLite rolls one back by itself on some errors (a full
+    /// disk, an I/O error, out of memory), after which a ROLLBACK would fail.
+    var inTransaction: Bool {
+        guard let db else { return false }
+        return sqlite_nio_sqlite3_get_autocommit(db) == 0
+    }
+
     /// Runs one statement (the first of `text`) with `binds` for its `?1`, `?2`... parameters
     /// and returns all of its rows.
     func query(_ text: String, _ binds: [SQLValue] = []) throws -> [SQLRow] {

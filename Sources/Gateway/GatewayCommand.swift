@@ -124,7 +124,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var stragglerGrace: Double = Double(environment["GATEWAY_STRAGGLER_GRACE"] ?? "") ?? 2
 
     @Option(help: "Seconds a streamed write may wait for an S3 backend to take more of the body before that zone's write fails; below the idle timeout (default: 10, or half the idle timeout if that is less) (env GATEWAY_BACKEND_STALL_TIMEOUT).")
-    var backendStallTimeout: Double? = Double(environment["GATEWAY_BACKEND_STALL_TIMEOUT"] ?? "")
+    var backendStallTimeout: Double?
 
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
@@ -214,9 +214,10 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         configuration.stragglerGrace = stragglerGrace
         let idle = Double(max(1, configuration.idleTimeout))
-        let stall = backendStallTimeout ?? min(10, idle / 2)
+        let stallText = Self.setting(backendStallTimeout.map { "\($0)" }, "GATEWAY_BACKEND_STALL_TIMEOUT")
+        let stall = stallText.map { Double($0) ?? .nan } ?? min(10, idle / 2)
         guard stall >= 0.1, stall.isFinite, stall < idle else {
-            throw ValidationError("GATEWAY_BACKEND_STALL_TIMEOUT must be a number of seconds of at least 0.1 and below the idle timeout (\(configuration.idleTimeout) s); got \(stall)")
+            throw ValidationError("GATEWAY_BACKEND_STALL_TIMEOUT must be a number of seconds of at least 0.1 and below the idle timeout (\(configuration.idleTimeout) s); got \(stallText ?? "\(stall)")")
         }
         configuration.backendStallTimeout = stall
         configuration.shutdownGrace = max(1, shutdownGrace)

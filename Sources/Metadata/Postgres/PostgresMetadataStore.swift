@@ -12,7 +12,7 @@ import PostgresNIO
 /// // in a task / ServiceGroup:   try await store.run()
 /// try await store.migrate()
 /// ```
-public final class PostgresMetadataStore: Sendable {
+public final class PostgresMetadataStore: SQLMetadataStore, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Connection and pool settings (`options.maximumConnections`, default 20).
         public var client: PostgresClient.Configuration
@@ -51,7 +51,6 @@ public final class PostgresMetadataStore: Sendable {
 
     public let configuration: Configuration
     let client: PostgresClient
-    let core: SQLMetadataCore
 
     /// Creates the store; nothing connects until ``run()`` runs.
     /// Throws `.invalidArgument` for a schema name that is not `[A-Za-z_][A-Za-z0-9_]*`.
@@ -64,12 +63,13 @@ public final class PostgresMetadataStore: Sendable {
             clientConfiguration.options.additionalStartupParameters.append(("search_path", schema))
         }
         self.configuration = configuration
-        self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
-        self.core = SQLMetadataCore(
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        self.client = client
+        super.init(core: SQLMetadataCore(
             engine: PostgresEngine(
                 client: client, logger: logger, connectionWaitTimeout: configuration.connectionWaitTimeout,
                 statements: configuration.preparedStatements ? PreparedStatements() : nil),
-            logger: logger)
+            logger: logger))
     }
 
     static func isIdentifier(_ name: String) -> Bool {

@@ -8,7 +8,7 @@ import Logging
 /// let store = try await SQLiteMetadataStore.open(
 ///     configuration: .init(directory: "/var/lib/gateway"), logger: logger)
 /// ```
-public final class SQLiteMetadataStore: Sendable {
+public final class SQLiteMetadataStore: SQLMetadataStore, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// `PRAGMA synchronous`: `normal` is durable across application crashes and, in WAL
         /// mode, loses at most the last transactions on power loss; `full` syncs every commit.
@@ -45,12 +45,11 @@ public final class SQLiteMetadataStore: Sendable {
 
     public let configuration: Configuration
     let engine: SQLiteEngine
-    let core: SQLMetadataCore
 
     private init(configuration: Configuration, engine: SQLiteEngine, logger: Logger) {
         self.configuration = configuration
         self.engine = engine
-        self.core = SQLMetadataCore(engine: engine, logger: logger, bucketCacheLifetime: configuration.bucketCacheLifetime)
+        super.init(core: SQLMetadataCore(engine: engine, logger: logger, bucketCacheLifetime: configuration.bucketCacheLifetime))
     }
 
     /// Opens (creating if needed) the database and applies the migrations.

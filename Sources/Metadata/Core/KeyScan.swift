@@ -17,6 +17,39 @@ struct KeyScan<Item, Cursor>: Sendable {
         case prefix(String)
     }
 
+    /// A scan's entries as one page of a listing.
+    struct Page {
+        var items: [Item] = []
+        var commonPrefixes: [String] = []
+        /// Of a truncated page: the key the next page starts after (its last entry's key or
+        /// prefix), and its last entry when that is an item (whose version or upload id the
+        /// next page's marker names too).
+        var nextKeyMarker: String?
+        var lastItem: Item?
+    }
+
+    /// `entries` (from ``run(from:maxEntries:fetch:)``) as a page, truncated or not.
+    func page(_ entries: [Entry], isTruncated: Bool) -> Page {
+        var page = Page()
+        for entry in entries {
+            switch entry {
+            case .item(let item): page.items.append(item)
+            case .prefix(let prefix): page.commonPrefixes.append(prefix)
+            }
+        }
+        if isTruncated {
+            switch entries.last {
+            case .item(let item)?:
+                page.nextKeyMarker = key(item)
+                page.lastItem = item
+            case .prefix(let prefix)?:
+                page.nextKeyMarker = prefix
+            case nil: break
+            }
+        }
+        return page
+    }
+
     let prefix: String
     let delimiter: String?
     let key: @Sendable (Item) -> String

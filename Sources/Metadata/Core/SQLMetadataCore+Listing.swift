@@ -25,21 +25,9 @@ extension SQLMetadataCore {
                     """).map(Rows.version)
             }
         }
-        var listing = ObjectListing(objects: [], commonPrefixes: [], isTruncated: isTruncated, nextMarker: nil)
-        for entry in entries {
-            switch entry {
-            case .item(let version): listing.objects.append(version)
-            case .prefix(let prefix): listing.commonPrefixes.append(prefix)
-            }
-        }
-        if isTruncated {
-            switch entries.last {
-            case .item(let version)?: listing.nextMarker = version.key
-            case .prefix(let prefix)?: listing.nextMarker = prefix
-            case nil: break
-            }
-        }
-        return listing
+        let page = scan.page(entries, isTruncated: isTruncated)
+        return ObjectListing(objects: page.items, commonPrefixes: page.commonPrefixes, isTruncated: isTruncated,
+                             nextMarker: page.nextKeyMarker)
     }
 
     func listVersions(_ request: ListVersionsRequest) async throws -> VersionListing {
@@ -92,26 +80,9 @@ extension SQLMetadataCore {
                 return rows
             }
         }
-        var listing = VersionListing(
-            versions: [], commonPrefixes: [], isTruncated: isTruncated, nextKeyMarker: nil, nextVersionIdMarker: nil
-        )
-        for entry in entries {
-            switch entry {
-            case .item(let version): listing.versions.append(version)
-            case .prefix(let prefix): listing.commonPrefixes.append(prefix)
-            }
-        }
-        if isTruncated {
-            switch entries.last {
-            case .item(let version)?:
-                listing.nextKeyMarker = version.key
-                listing.nextVersionIdMarker = version.versionId
-            case .prefix(let prefix)?:
-                listing.nextKeyMarker = prefix
-            case nil: break
-            }
-        }
-        return listing
+        let page = scan.page(entries, isTruncated: isTruncated)
+        return VersionListing(versions: page.items, commonPrefixes: page.commonPrefixes, isTruncated: isTruncated,
+                              nextKeyMarker: page.nextKeyMarker, nextVersionIdMarker: page.lastItem?.versionId)
     }
 
     func listUploads(_ request: ListUploadsRequest) async throws -> UploadListing {
@@ -164,26 +135,9 @@ extension SQLMetadataCore {
                 return rows
             }
         }
-        var listing = UploadListing(
-            uploads: [], commonPrefixes: [], isTruncated: isTruncated, nextKeyMarker: nil, nextUploadIdMarker: nil
-        )
-        for entry in entries {
-            switch entry {
-            case .item(let upload): listing.uploads.append(upload)
-            case .prefix(let prefix): listing.commonPrefixes.append(prefix)
-            }
-        }
-        if isTruncated {
-            switch entries.last {
-            case .item(let upload)?:
-                listing.nextKeyMarker = upload.key
-                listing.nextUploadIdMarker = upload.uploadId
-            case .prefix(let prefix)?:
-                listing.nextKeyMarker = prefix
-            case nil: break
-            }
-        }
-        return listing
+        let page = scan.page(entries, isTruncated: isTruncated)
+        return UploadListing(uploads: page.items, commonPrefixes: page.commonPrefixes, isTruncated: isTruncated,
+                             nextKeyMarker: page.nextKeyMarker, nextUploadIdMarker: page.lastItem?.uploadId)
     }
 }
 

@@ -80,5 +80,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // `wan-proxy`: a TCP proxy with a one-way delay and a bandwidth per direction, put in
+        // front of the backends to make them behave like providers elsewhere (see
+        // scripts/bench-gateway.sh, WAN_DELAY_MS).
+        .executableTarget(
+            name: "wan-proxy",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )

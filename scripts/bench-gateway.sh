@@ -28,6 +28,10 @@
 # GATEWAY_LOG_LEVEL (notice), GATEWAY_DATA_ROOT (where the gateways under test, not the
 # gateway-disk backends, keep their metadata: e.g. /dev/shm, to take them off a disk they would
 # share with the backends).
+# WAN_DELAY_MS and WAN_RATE_MIB put a wide-area link in front of every backend (Benchmarks'
+# wan-proxy: a one-way delay in each direction and a bandwidth per direction and connection),
+# for the direct baseline as for the gateways: backends then behave like providers in other
+# data centres instead of processes that share the gateway's cores. Unset or 0: loopback.
 # --quick shortens every run (DURATION=3s, ROUNDS=1) to check the set-up.
 # After each load it prints the CPU seconds every server process (gateways, backend instances,
 # moto) used during it: with everything on one machine, that says which one is the bottleneck.
@@ -40,7 +44,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,36p' "$0"; exit 2; }
+usage() { sed -n '2,40p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -117,7 +121,9 @@ build() {
     # SwiftPM does not notice files added to the root package (a path dependency here) and
     # would reuse an old build plan without them: drop the plan so it is made again.
     rm -f Benchmarks/.build/release.yaml Benchmarks/.build/release/description.json
-    for product in gateway s3-load; do
+    local products=(gateway s3-load)
+    wan && products+=(wan-proxy)
+    for product in "${products[@]}"; do
         if ! swift build -c release --package-path Benchmarks --product "$product" >"$log" 2>&1; then
             cat "$log" >&2
             die "release build of $product failed"
@@ -281,13 +287,42 @@ start_disk_backends() {
     done
 }
 
-# start_backends N: N S3 servers of the kind BACKEND names; sets BACKEND_URLS.
+# wan: whether backends are reached over a simulated wide-area link (WAN_DELAY_MS, WAN_RATE_MIB).
+wan() { [[ "${WAN_DELAY_MS:-0}" != 0 || "${WAN_RATE_MIB:-0}" != 0 ]]; }
+
+# behind_wan URL...: a wan-proxy in front of each URL; sets BACKEND_URLS to the proxies' URLs.
+behind_wan() {
+    local urls=("$@") i=0 url port pid
+    BACKEND_URLS=()
+    for url in "${urls[@]}"; do
+        port="$(free_port)"
+        "$BIN/wan-proxy" --listen "$port" --target "${url#http://}" \
+            --delay-ms "${WAN_DELAY_MS:-0}" --rate-mib "${WAN_RATE_MIB:-0}" >"$WORK/wan-proxy-$i.log" 2>&1 </dev/null &
+        pid=$!
+        GATEWAY_PIDS+=("$pid")
+        CPU_WATCH+=("wan-proxy-$i=$pid")
+        for _ in $(seq 1 100); do
+            grep -q "listening on" "$WORK/wan-proxy-$i.log" 2>/dev/null && break
+            kill -0 "$pid" 2>/dev/null || { cat "$WORK/wan-proxy-$i.log" >&2; die "wan-proxy exited"; }
+            sleep 0.1
+        done
+        BACKEND_URLS+=("http://127.0.0.1:$port")
+        i=$((i + 1))
+    done
+}
+
+# start_backends N: N S3 servers of the kind BACKEND names; sets BACKEND_URLS (behind
+# wan-proxies with WAN_DELAY_MS or WAN_RATE_MIB).
 start_backends() {
     case "$BACKEND_KIND" in
         moto) start_moto "moto-$RANDOM" "$1"; BACKEND_URLS=("${MOTO_URLS[@]}") ;;
         gateway-disk) start_disk_backends "$1" ;;
         *) die "BACKEND must be moto or gateway-disk" ;;
     esac
+    if wan; then
+        behind_wan "${BACKEND_URLS[@]}"
+        echo "backends behind a simulated wide-area link: ${WAN_DELAY_MS:-0} ms one way, ${WAN_RATE_MIB:-0} MiB/s per direction and connection (0: unlimited)"
+    fi
 }
 
 # load NAME ARGS...: one s3-load run; the table goes to the terminal and OUT/NAME.txt, the

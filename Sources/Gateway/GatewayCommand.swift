@@ -123,7 +123,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds the zones of a write beyond its quorum may take for a step after the quorum's zones took it (at least as long as those took); a zone still busy then is left to the replication worker (env GATEWAY_STRAGGLER_GRACE).")
     var stragglerGrace: Double = Double(environment["GATEWAY_STRAGGLER_GRACE"] ?? "") ?? 2
 
-    @Option(help: "Seconds a streamed write may wait for an S3 backend to take more of the body before that zone's write fails; below the idle timeout (default: 10, or half the idle timeout if that is less) (env GATEWAY_BACKEND_STALL_TIMEOUT).")
+    @Option(help: "Seconds a streamed write may wait for an S3 backend to take more of the body, and a small write for its answer, before that zone's write fails; below the idle timeout (default: 10, or half the idle timeout if that is less) (env GATEWAY_BACKEND_STALL_TIMEOUT).")
     var backendStallTimeout: Double?
 
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")

@@ -231,6 +231,26 @@ struct WriteStallTests {
         }
     }
 
+    /// A small body is sent whole at the end; a zone the quorum needs that does not answer it
+    /// fails the write after the stall timeout too (it waited for the HTTP client's 30 s read
+    /// timeout before).
+    @Test func aSmallWriteFailsOnAZoneThatDoesNotAnswer() async throws {
+        let key = "personal/small.bin"
+        try await Straggler.withSilentZone(key: key, stallTimeout: Self.stall) { gw, silent, _ in
+            let degraded = gw.replacing([silent.zone: silent])
+            let started = ContinuousClock.now
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                let put = try await degraded.put(client, "/data/\(key)", Array(repeating: 0x44, count: 4096))
+                #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
+            }
+            let took = ContinuousClock.now - started
+            #expect(took >= Self.stall && took < Self.limit, "\(took)")
+            #expect(try await gw.store.latestVersion(bucket: "data", key: key) == nil)
+            #expect(degraded.state.health.snapshot[silent.zone]?.consecutiveFailures == 1)
+        }
+    }
+
     /// Through the S3 API: a body the silent zone stops taking, of a key whose two copies are
     /// both needed (`personal/`: copies 2, write quorum 2). The client gets 503, nothing is
     /// stored, the intent is abandoned and the other zone's partial copy removed.

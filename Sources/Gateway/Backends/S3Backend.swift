@@ -38,9 +38,15 @@ struct S3Backend: ObjectBackend {
     /// provider that stopped answering.
     var failoverTimeout: TimeAmount = .seconds(3)
     /// How long a streamed PUT may leave a buffer of its body untaken (the provider stopped
-    /// reading it) before it fails (``watchingForStalls(of:key:_:)``). Shorter than the
-    /// gateway's idle timeout, which closes a client connection whose body is not read.
+    /// reading it) before it fails (``watchingForStalls(of:key:_:)``), and how long a small PUT
+    /// sent whole (``S3GatheredWriter``) may wait for its answer. Shorter than the gateway's
+    /// idle timeout, which closes a client connection whose body is not read.
     var stallTimeout: Duration = .seconds(10)
+    /// ``stallTimeout`` as async-http-client's deadlines take it.
+    var stallTimeoutAmount: TimeAmount {
+        let (seconds, attoseconds) = stallTimeout.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
@@ -243,7 +249,8 @@ struct S3Backend: ObjectBackend {
     /// been idle too long, just as the client took it), at most ``attempts`` times in all.
     /// `body` gives the body of each attempt (numbered from 1), or nil when it cannot be sent
     /// again.
-    func put(key: String, query: [(name: String, value: String)] = [],
+    /// `timeout`: the deadline of each attempt (default ``transferTimeout``).
+    func put(key: String, query: [(name: String, value: String)] = [], timeout: TimeAmount? = nil,
              body: (_ attempt: Int) -> HTTPClientRequest.Body?) async throws -> HTTPClientResponse {
         var attempt = 1
         var next = body(attempt)
@@ -252,7 +259,7 @@ struct S3Backend: ObjectBackend {
                                   payload: .unsigned)
             request.body = next
             do {
-                return try await send(request, timeout: transferTimeout, closedConnection: true)
+                return try await send(request, timeout: timeout ?? transferTimeout, closedConnection: true)
             } catch let closed as ClosedConnection {
                 attempt += 1
                 guard attempt <= attempts, let again = body(attempt) else { throw closed.error }
@@ -626,7 +633,9 @@ final class S3GatheredWriter: S3ObjectWriter, Sendable {
             for part in parts { whole.writeImmutableBuffer(part) }
             return whole
         }
-        let response = try await backend.put(key: key) { _ in .bytes(body) }
+        // A body this small is sent at once: a provider that has not answered within the stall
+        // timeout has stopped answering (as one that stops taking a streamed body).
+        let response = try await backend.put(key: key, timeout: backend.stallTimeoutAmount) { _ in .bytes(body) }
         return try await backend.outcome(of: response, key: key, afterwards: afterwards)
     }
 

@@ -65,8 +65,8 @@ struct GatewayConfiguration: Sendable {
     /// provider that stopped answering.
     var stragglerGrace: Double = 2
     /// Seconds a streamed write to an S3 backend may wait for the provider to take the next
-    /// piece of the body before that zone's write fails (a zone the quorum needs: the write
-    /// fails with 503). Below ``idleTimeout``, which closes the client's connection when its
+    /// piece of the body, and a small write sent whole for the provider's answer, before that
+    /// zone's write fails (a zone the quorum needs: the write fails with 503). Below ``idleTimeout``, which closes the client's connection when its
     /// body is not read for that long, so the client gets an answer first.
     var backendStallTimeout: Double = 10
     /// Seconds from the end of one drift remediation pass (on any instance sharing the store)

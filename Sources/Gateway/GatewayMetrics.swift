@@ -51,6 +51,7 @@ final class GatewayMetrics: Sendable {
     private let logChainIntact = Mutex<Gauge?>(nil)
     private let remediated: LabeledCounters
     private let zonesLeftBehind: LabeledCounters
+    private let readsResumed: LabeledCounters
     /// Made at the end of the first pass, so that no pass yet is no series (not the epoch).
     private let lastVerification = Mutex<Gauge?>(nil)
 
@@ -89,6 +90,9 @@ final class GatewayMetrics: Sendable {
         zonesLeftBehind = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
             namespace: "gateway", subsystem: "writes", metricName: "zones_left_behind", unitName: "total",
             helpText: "Zones a write went on without once its quorum had its bytes and they took longer than the straggler grace"))
+        readsResumed = LabeledCounters(registry: registry, label: "zone", descriptor: MetricNameDescriptor(
+            namespace: "gateway", subsystem: "reads", metricName: "resumed", unitName: "total",
+            helpText: "Reads that broke off part-way and went on from another replica, by the zone that took over"))
         let jobsDescriptor = MetricNameDescriptor(namespace: "gateway", subsystem: "replication", metricName: "jobs",
                                                   unitName: "", helpText: "Sync jobs by status")
         jobs = (registry.makeGauge(descriptor: jobsDescriptor, labels: [("status", "queued")]),
@@ -101,6 +105,9 @@ final class GatewayMetrics: Sendable {
 
     /// Counts a zone that a write left behind (``WriteCoordinator``): the replication worker makes its copy.
     func recordZoneLeftBehind(zone: String) { zonesLeftBehind.increment(zone) }
+
+    /// Counts a read that broke off part-way and went on from `zone` (``ResumingRead``).
+    func recordReadResumed(zone: String) { readsResumed.increment(zone) }
 
     /// Counts an S3 request answered 503 because the metadata store was unavailable.
     func recordMetadataUnavailable() { metadataUnavailable.increment() }

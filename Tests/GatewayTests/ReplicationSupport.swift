@@ -36,10 +36,45 @@ final class FlakyBackend: ObjectBackend {
         return try await base.makeWriter(key: key, expectedSize: expectedSize, lock: lock)
     }
 
+    /// How a read breaks off part-way: after how many bytes, and whether it then fails (as on
+    /// a reset connection) or ends (a body cut short).
+    enum BreakOff: Sendable { case fail(after: Int), end(after: Int) }
+    let breakOff = Mutex<BreakOff?>(nil)
+
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
         let fail = flags.withLock { $0.reads += 1; return $0.failReads }
         if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
-        return try await base.read(key: key, range: range)
+        let stream = try await base.read(key: key, range: range)
+        guard let breakOff = breakOff.withLock({ $0 }) else { return stream }
+        let cut = Cut(stream, breakOff, zone: zone)
+        return BackendReadStream { try await cut.next() }
+    }
+
+    /// The bytes of a stream up to its break-off.
+    final class Cut: @unchecked Sendable {
+        private var iterator: BackendReadStream.AsyncIterator
+        private var left: Int
+        private let fails: Bool
+        private let zone: String
+
+        init(_ stream: BackendReadStream, _ breakOff: BreakOff, zone: String) {
+            iterator = stream.makeAsyncIterator()
+            switch breakOff {
+            case .fail(let after): (left, fails) = (after, true)
+            case .end(let after): (left, fails) = (after, false)
+            }
+            self.zone = zone
+        }
+
+        func next() async throws -> ByteBuffer? {
+            guard left > 0, var chunk = try await iterator.next() else {
+                if fails { throw BackendError(code: .unavailable, message: "\(zone): connection reset by peer (test)") }
+                return nil
+            }
+            if chunk.readableBytes > left { chunk = chunk.getSlice(at: chunk.readerIndex, length: left)! }
+            left -= chunk.readableBytes
+            return chunk
+        }
     }
 
     func size(of key: String) async throws -> Int64? { try await base.size(of: key) }

@@ -4,7 +4,8 @@ import NIOCore
 import S3Protocol
 
 /// Reads a version from the first healthy complete replica in plan order, failing over to the
-/// next before the response starts.
+/// next before the response starts, and going on from another replica when a read breaks off
+/// part-way (``ResumingRead``).
 struct ReadPath {
     let state: GatewayState
 
@@ -33,7 +34,7 @@ struct ReadPath {
                 let stream = alone ? try await backend.read(key: replica.backendKey, range: range)
                     : try await backend.readOnce(key: replica.backendKey, range: range)
                 state.health.recordSuccess(replica.zone)
-                return (stream, replica.zone)
+                return (resuming(stream, from: replica, of: version, range: range, others: order, logger: logger), replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
@@ -44,13 +45,23 @@ struct ReadPath {
             do {
                 let stream = try await backend.read(key: replica.backendKey, range: range)
                 state.health.recordSuccess(replica.zone)
-                return (stream, replica.zone)
+                return (resuming(stream, from: replica, of: version, range: range, others: order, logger: logger), replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed again", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
             }
         }
         throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
+    }
+
+    /// `stream` (`range` of `version`, from `replica`), or, when the version has other complete
+    /// replicas, a ``ResumingRead`` of it that goes on from them if it breaks off.
+    func resuming(_ stream: BackendReadStream, from replica: Replica, of version: ObjectVersion, range: ClosedRange<Int64>?,
+                  others: [Replica], logger: Logger) -> BackendReadStream {
+        let others = others.filter { $0.zone != replica.zone }
+        guard !others.isEmpty, let bounds = range ?? (version.size > 0 ? 0...(version.size - 1) : nil) else { return stream }
+        let read = ResumingRead(state: state, stream: stream, zone: replica.zone, bounds: bounds, others: others, logger: logger)
+        return BackendReadStream { try await read.next() }
     }
 
     /// Complete replicas in plan order, those whose zone's breaker is closed first; zones with
@@ -61,5 +72,85 @@ struct ReadPath {
             .sorted { (rank($0.zone), $0.zone) < (rank($1.zone), $1.zone) }
         let healthy = complete.filter { isHealthy($0.zone) }
         return healthy + complete.filter { replica in !healthy.contains { $0.zone == replica.zone } }
+    }
+}
+
+/// A read that goes on from the version's other replicas when the one it reads breaks off
+/// part-way (the provider went away, reset the connection, or ended the body early): the next
+/// replica, in read order, is asked for the rest (a ranged read from the first byte not yet
+/// delivered), each once. The copies hold the same bytes (one version, each copy checked by size
+/// and MD5 when it was made), so the client gets the whole body, only later; before, it got a
+/// body cut short under a response that had promised all of it.
+///
+/// Pulled by one consumer at a time (an iterator's `next` is never called concurrently), which
+/// is what makes the unsynchronised state safe.
+final class ResumingRead: @unchecked Sendable {
+    private let state: GatewayState
+    private let logger: Logger
+    /// The bytes of the version read, inclusive.
+    private let bounds: ClosedRange<Int64>
+    private var current: BackendReadStream.AsyncIterator
+    private var zone: String
+    /// The replicas not asked yet, in read order.
+    private var others: [Replica]
+    private var delivered: Int64 = 0
+
+    init(state: GatewayState, stream: BackendReadStream, zone: String, bounds: ClosedRange<Int64>, others: [Replica],
+         logger: Logger) {
+        self.state = state
+        self.current = stream.makeAsyncIterator()
+        self.zone = zone
+        self.bounds = bounds
+        self.others = others
+        self.logger = logger
+    }
+
+    private var length: Int64 { bounds.upperBound - bounds.lowerBound + 1 }
+
+    func next() async throws -> ByteBuffer? {
+        while true {
+            let failure: any Error
+            do {
+                if let chunk = try await current.next() {
+                    delivered += Int64(chunk.readableBytes)
+                    return chunk
+                }
+                if delivered >= length { return nil }
+                failure = BackendError(code: .io, message: "\(zone): the body ended after \(delivered) of \(length) bytes")
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // All of it delivered: the end is all that was missing.
+                if delivered >= length { return nil }
+                failure = error
+            }
+            try await goOn(after: failure)
+        }
+    }
+
+    /// Makes the next replica that answers the current one, reading from the first byte not yet
+    /// delivered; throws `failure` when none does.
+    private func goOn(after failure: any Error) async throws {
+        state.health.recordFailure(zone, failure)
+        let from = bounds.lowerBound + delivered
+        logger.warning("replica read broke off; going on from the next replica",
+                       metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])
+        while !others.isEmpty {
+            let replica = others.removeFirst()
+            guard let backend = state.backends[replica.zone] else { continue }
+            do {
+                let stream = try await backend.readOnce(key: replica.backendKey, range: from...bounds.upperBound)
+                state.health.recordSuccess(replica.zone)
+                (current, zone) = (stream.makeAsyncIterator(), replica.zone)
+                state.metrics.recordReadResumed(zone: replica.zone)
+                return
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                state.health.recordFailure(replica.zone, error)
+                logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
+            }
+        }
+        throw failure
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Metadata
+import NIOCore
+import Prometheus
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// A read whose replica breaks off part-way goes on from another replica: the client gets the
+/// whole body (or range), byte for byte, instead of a body cut short.
+@Suite("Reads go on from another replica when one breaks off")
+struct ReadResumeTests {
+    static let breakOffs: [FlakyBackend.BreakOff] = [.fail(after: 1_000_000), .end(after: 1_000_000), .fail(after: 0)]
+
+    @Test(arguments: breakOffs)
+    func aReadThatBreaksOffGoesOnFromTheNextReplica(_ breakOff: FlakyBackend.BreakOff) async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/resume.bin"
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let flaky = FlakyBackend(gw.state.backends[planned[0]]!)
+        let degraded = gw.replacing([planned[0]: flaky])
+        let body = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+
+        flaky.breakOff.withLock { $0 = breakOff }
+        try await degraded.withClient { client in
+            let whole = try await degraded.get(client, "/data/\(key)")
+            #expect(whole.status == .ok)
+            #expect(Array(buffer: whole.body) == body, "the body differs from what was written (\(whole.body.readableBytes) bytes)")
+            let range = try await degraded.get(client, "/data/\(key)", range: "bytes=500000-2500000")
+            #expect(range.status == .partialContent)
+            #expect(Array(buffer: range.body) == Array(body[500_000...2_500_000]))
+        }
+        #expect(flaky.readsStarted == 2, "the first planned zone was not read first")
+        let metrics = degraded.state.metricsRegistry.emitToString()
+        #expect(metrics.contains(#"gateway_reads_resumed_total{zone="\#(planned[1])"} 2"#), "\(metrics)")
+        // The break is the zone's failure (its opening, a success, came before it).
+        #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
+    }
+
+    /// With nothing to go on from (the other replica gone too), the read fails as before: the
+    /// breaker counts both zones' failures.
+    @Test func aReadWithNoReplicaLeftToGoOnFromFails() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/resume.bin"
+        let planned = gw.planned("data", key)
+        let (first, second) = (FlakyBackend(gw.state.backends[planned[0]]!), FlakyBackend(gw.state.backends[planned[1]]!))
+        let degraded = gw.replacing([planned[0]: first, planned[1]: second])
+        let body = [UInt8](repeating: 7, count: 2 << 20)
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        first.breakOff.withLock { $0 = .fail(after: 100_000) }
+        second.set(failReads: true)
+        let stream = try await ReadPath(state: degraded.state).open(version, range: nil, logger: degraded.state.logger)
+        var read = 0
+        await #expect(throws: BackendError.self) {
+            for try await chunk in stream { read += chunk.readableBytes }
+        }
+        #expect(read == 100_000)
+        #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures == 1)
+    }
+}

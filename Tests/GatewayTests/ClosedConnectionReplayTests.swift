@@ -11,7 +11,7 @@ import Testing
 /// soon as the head of a second request arrives on it: what a kept-alive connection looks like
 /// when the provider closed it (its idle timeout) just as the client took it for a new request.
 /// With `closeAfter`, it closes the connection once that many bytes of the second request's
-/// body have arrived instead.
+/// body have arrived instead; with `closes: false`, it answers every request.
 final class ClosingKeepAliveServer: Sendable {
     struct Received: Sendable {
         var connection: Int
@@ -36,7 +36,7 @@ final class ClosingKeepAliveServer: Sendable {
     /// Connections closed under a request.
     var closed: Int { state.withLockedValue { $0.closed } }
 
-    init(closeAfter: Int? = nil) throws {
+    init(closeAfter: Int? = nil, closes: Bool = true) throws {
         let state = self.state
         channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,7 +46,8 @@ final class ClosingKeepAliveServer: Sendable {
                     return s.connections
                 }
                 return channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(Handler(connection: number, closeAfter: closeAfter, state: state))
+                    try channel.pipeline.syncOperations.addHandler(Handler(connection: number, closeAfter: closeAfter,
+                                                                           closes: closes, state: state))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -63,14 +64,16 @@ final class ClosingKeepAliveServer: Sendable {
 
         let connection: Int
         let closeAfter: Int?
+        let closes: Bool
         let state: NIOLockedValueBox<State>
         var requests = 0
         var path = ""
         var body: [UInt8] = []
 
-        init(connection: Int, closeAfter: Int?, state: NIOLockedValueBox<State>) {
+        init(connection: Int, closeAfter: Int?, closes: Bool, state: NIOLockedValueBox<State>) {
             self.connection = connection
             self.closeAfter = closeAfter
+            self.closes = closes
             self.state = state
         }
 
@@ -86,10 +89,10 @@ final class ClosingKeepAliveServer: Sendable {
                 requests += 1
                 path = head.uri
                 body = []
-                if requests == 2 && closeAfter == nil { close(context: context) }
+                if requests == 2 && closeAfter == nil && closes { close(context: context) }
             case .body(var buffer):
                 body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                if requests == 2, let closeAfter, body.count >= closeAfter { close(context: context) }
+                if requests == 2, closes, let closeAfter, body.count >= closeAfter { close(context: context) }
             case .end:
                 guard context.channel.isActive else { return }
                 let received = Received(connection: connection, path: path, body: body)

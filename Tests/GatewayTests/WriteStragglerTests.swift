@@ -24,7 +24,8 @@ import Testing
 struct WriteStragglerTests {
     static let limit = Duration.seconds(10)
 
-    /// A TCP server that accepts connections and never reads from them or answers.
+    /// A TCP server that accepts connections and never reads from them or answers; with
+    /// `reads`, it reads (and drops) what comes and never answers.
     final class SilentServer: Sendable {
         final class Accepted: Sendable {
             let channels = Mutex<[any Channel]>([])
@@ -33,10 +34,10 @@ struct WriteStragglerTests {
         let channel: any Channel
         private let accepted = Accepted()
 
-        init() async throws {
+        init(reads: Bool = false) async throws {
             let accepted = self.accepted
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.autoRead, value: reads)
                 .childChannelInitializer { child in
                     accepted.channels.withLock { $0.append(child) }
                     return child.eventLoop.makeSucceededVoidFuture()
@@ -55,10 +56,10 @@ struct WriteStragglerTests {
 
     /// `stallTimeout`: that of the silent zone's backend.
     static func withSilentZone(
-        key: String = "docs/straggler.bin", stallTimeout: Duration = .seconds(60),
+        key: String = "docs/straggler.bin", stallTimeout: Duration = .seconds(60), reads: Bool = false,
         _ body: (_ gw: TestGateway, _ silent: S3Backend, _ server: SilentServer) async throws -> Void
     ) async throws {
-        let server = try await SilentServer()
+        let server = try await SilentServer(reads: reads)
         do {
             try await HTTPClient.withHTTPClient(configuration: S3Backend.clientConfiguration(connectionsPerHost: 4)) { client in
                 let gw = try await TestGateway.make { $0.stragglerGrace = 0.2 }
@@ -249,6 +250,56 @@ struct WriteStallTests {
             #expect(try await gw.store.latestVersion(bucket: "data", key: key) == nil)
             #expect(degraded.state.health.snapshot[silent.zone]?.consecutiveFailures == 1)
         }
+    }
+
+    /// A streamed body the provider reads whole and does not answer: the write fails after the
+    /// stall timeout, not the HTTP client's read timeout (30 s), which it waited for before.
+    @Test func aStreamedWriteFailsOnAZoneThatHasTheBodyAndDoesNotAnswer() async throws {
+        try await Straggler.withSilentZone(stallTimeout: Self.stall, reads: true) { _, silent, server in
+            let size = 1 << 20
+            let writer = silent.streamingPut(key: "docs/unanswered.bin", expectedSize: Int64(size))
+            let started = ContinuousClock.now
+            for _ in 0..<16 { try await writer.write(ByteBuffer(repeating: 0x21, count: size / 16)) }
+            let error = await #expect(throws: BackendError.self) { try await writer.finishReturningETag() }
+            let took = ContinuousClock.now - started
+            #expect(error?.code == .unavailable)
+            #expect(error.map { "\($0)" }?.contains("did not answer") == true, "\(String(describing: error))")
+            #expect(took >= Self.stall && took < Self.limit, "\(took)")
+            #expect(server.connections == 1)
+        }
+    }
+
+    /// A request waiting for a connection (the client's connections to the provider all busy
+    /// with other requests) has taken nothing because it has not started, not because the
+    /// provider stopped: it is not failed as stalled, however long it waits.
+    @Test func aWriteWaitingForAConnectionIsNotStalled() async throws {
+        let server = try ClosingKeepAliveServer(closes: false)
+        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        do {
+            var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
+                                        region: "us-east-1", accessKey: "key", secretKey: "secret", client: client)
+            backend.stallTimeout = .milliseconds(200)
+            let first = backend.streamingPut(key: "first", expectedSize: 2)
+            // Taken: the first request has the one connection.
+            try await first.write(ByteBuffer(bytes: [1]))
+            let second = backend.streamingPut(key: "second", expectedSize: 1)
+            let waiting = Task {
+                try await second.write(ByteBuffer(bytes: [2]))
+                return try await second.finishReturningETag()
+            }
+            try await Task.sleep(for: .seconds(1))
+            try await first.write(ByteBuffer(bytes: [3]))
+            #expect(try await first.finishReturningETag() != nil)
+            #expect(try await waiting.value != nil)
+            #expect(server.received.map(\.path) == ["/b/first", "/b/second"])
+            #expect(server.received.map(\.body) == [[1, 3], [2]])
+        } catch {
+            try? await client.shutdown()
+            try? await server.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await server.stop()
     }
 
     /// Through the S3 API: a body the silent zone stops taking, of a key whose two copies are

@@ -308,13 +308,16 @@ struct S3Backend: ObjectBackend {
     }
 
     /// Runs `request` (the PUT reading `channel`) beside a watchdog that fails it with
-    /// `.unavailable` once a writer has waited ``stallTimeout`` for the request to take a buffer.
+    /// `.unavailable` once a writer has waited ``stallTimeout`` for the request to take a buffer,
+    /// or the request has had the whole body and no answer for that long
+    /// (``UploadChannel/stall(longerThan:now:)``). A request still waiting for a connection,
+    /// behind others to the same provider, is not stalled: it has taken nothing yet.
     ///
-    /// async-http-client has no write timeout: a provider that stops reading a body (or a
-    /// request that never gets a connection) would hold the writer until the client's
-    /// connection to the gateway went idle for its timeout and was closed, without an answer.
-    /// With a zone the write quorum needs, the write now fails with 503 first; a zone beyond the
-    /// quorum is left behind earlier, after the straggler grace.
+    /// async-http-client has no write timeout: a provider that stops reading a body would hold
+    /// the writer until the client's connection to the gateway went idle for its timeout and
+    /// was closed, without an answer; one that has the body and does not answer, until the
+    /// client's read timeout (30 s). With a zone the write quorum needs, the write now fails with
+    /// 503 first; a zone beyond the quorum is left behind earlier, after the straggler grace.
     func watchingForStalls(of channel: UploadChannel, key: String,
                            _ request: @escaping @Sendable () async throws -> HTTPClientResponse) async throws -> HTTPClientResponse {
         let limit = stallTimeout
@@ -324,9 +327,9 @@ struct S3Backend: ObjectBackend {
             group.addTask { [zone] in
                 while true {
                     try await Task.sleep(for: check)
-                    if channel.stalled(longerThan: limit) {
-                        let error = BackendError(code: .unavailable,
-                                                 message: "\(zone): PUT \(key): the provider took no bytes of the body for \(limit)")
+                    if let stall = channel.stall(longerThan: limit) {
+                        let what = stall == .body ? "took no bytes of the body for \(limit)" : "did not answer within \(limit) of the body's end"
+                        let error = BackendError(code: .unavailable, message: "\(zone): PUT \(key): the provider \(what)")
                         // The writer waiting on the channel gets the error at once.
                         channel.fail(error)
                         throw error

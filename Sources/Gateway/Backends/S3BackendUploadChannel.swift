@@ -25,6 +25,13 @@ final class UploadChannel: Sendable {
         /// Since when the reader has had something to take (a buffer, the end) and not come
         /// for it: the request stopped taking the body. Nil while it has nothing to take.
         var waitingSince: ContinuousClock.Instant?
+        /// Whether the reader has come for the body (since the last rewind): the request is on a
+        /// connection. Before, it may be waiting for one behind other requests to the provider,
+        /// which is not a stall.
+        var readerCame = false
+        /// When the reader had the end of the body (since the last rewind): the provider has it
+        /// all and owes the answer.
+        var endDeliveredAt: ContinuousClock.Instant?
         /// Which reader may take buffers: one from before the last rewind gets an error.
         var epoch = 0
         /// The buffers the reader took, while they add up to no more than `keepLimit` bytes;
@@ -40,6 +47,7 @@ final class UploadChannel: Sendable {
         fileprivate mutating func ready(epoch: Int) -> Ready? {
             if let failure { return .fail(failure) }
             guard epoch == self.epoch else { return .fail(BackendError(code: .io, message: "upload restarted")) }
+            readerCame = true
             if let buffer = replay.popLast() {
                 keep(buffer)
                 tookSomething()
@@ -54,6 +62,7 @@ final class UploadChannel: Sendable {
             }
             guard finished, !endDelivered else { return finished ? .end : nil }
             endDelivered = true
+            endDeliveredAt = .now
             tookSomething()
             return .end
         }
@@ -148,6 +157,7 @@ final class UploadChannel: Sendable {
             }
             s.receiver = nil
             s.endDelivered = true
+            s.endDeliveredAt = .now
             return receiver
         }
         receiver?.resume(returning: nil)
@@ -164,7 +174,7 @@ final class UploadChannel: Sendable {
             // A rewind while buffers are still being delivered again: the taken ones come first.
             s.replay += taken.reversed()
             (s.taken, s.takenBytes) = ([], 0)
-            s.endDelivered = false
+            (s.endDelivered, s.endDeliveredAt, s.readerCame) = (false, nil, false)
             s.gaveSomething()
             defer { s.receiver = nil }
             return (true, s.receiver)
@@ -220,13 +230,25 @@ final class UploadChannel: Sendable {
         }
     }
 
-    /// Whether the request has left something ready for it (a buffer, the end of the body)
-    /// untaken for longer than `limit`: it stopped taking the body (the provider stopped
-    /// reading it, or the request never got a connection).
-    func stalled(longerThan limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+    /// How a request stopped making progress (``stall(longerThan:now:)``).
+    enum Stall: Equatable {
+        /// It left something ready for it (a buffer, the end of the body) untaken: the
+        /// provider stopped reading the body.
+        case body
+        /// It took the whole body and has had no answer: the provider stopped answering.
+        case answer
+    }
+
+    /// How the request has made no progress for longer than `limit`, if it has not: see
+    /// ``Stall``. The time a request waits for a connection (behind the other requests to the
+    /// provider, once the client's connections to it are all busy) does not count; connecting
+    /// has the client's own connect timeout.
+    func stall(longerThan limit: Duration, now: ContinuousClock.Instant = .now) -> Stall? {
         state.withLock { s in
-            guard s.failure == nil, let since = s.waitingSince else { return false }
-            return now - since > limit
+            guard s.failure == nil, s.readerCame else { return nil }
+            if let since = s.waitingSince, now - since > limit { return .body }
+            if let end = s.endDeliveredAt, now - end > limit { return .answer }
+            return nil
         }
     }
 

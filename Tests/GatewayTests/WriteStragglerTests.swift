@@ -320,7 +320,9 @@ struct WriteStallTests {
                 #expect(String(buffer: put.body).contains("<Code>ServiceUnavailable</Code>"))
             }
             let took = ContinuousClock.now - started
-            #expect(took < Self.limit, "the write waited \(took) for a zone that stopped taking its body")
+            // Before, the idle timeout (30 s) closed the connection; the 24 MiB through a debug
+            // build take seconds of their own on a loaded machine.
+            #expect(took < .seconds(20), "the write waited \(took) for a zone that stopped taking its body")
             #expect(server.connections >= 1)
             #expect(try await gw.store.latestVersion(bucket: "data", key: key) == nil)
             #expect(try await gw.store.staleIntents(olderThan: Date().addingTimeInterval(60), limit: 10).isEmpty)

@@ -25,6 +25,8 @@ struct S3Backend: ObjectBackend {
     let locationConstraint: String?
     let signer: SigV4Signer
     let clients: BackendHTTPClients
+    /// The requests in flight to this backend's host (those of other backends there too).
+    let load: ConnectionLoad
     /// The client of the event loop this task runs on (see ``BackendHTTPClients``).
     var client: HTTPClient { clients.current }
     /// Deadline of requests without a body worth streaming (HEAD, DELETE, PUT bucket).
@@ -87,6 +89,7 @@ struct S3Backend: ObjectBackend {
         self.signer = SigV4Signer(credentials: SigV4Credentials(accessKeyID: accessKey, secretAccessKey: secretKey),
                                   region: region.name)
         self.clients = clients
+        self.load = clients.load(of: parsed.origin)
     }
 
     /// A client for the S3 backends: connect 5 s, read 30 s. `connectionsPerHost` bounds the
@@ -141,19 +144,33 @@ struct S3Backend: ObjectBackend {
 
     /// Sends a request; connection failures and timeouts become `.unavailable`.
     /// With `closedConnection`, a failure on a connection closed under the request
-    /// (``isClosedConnection(_:)``) is thrown as ``ClosedConnection``.
-    func send(_ request: HTTPClientRequest, timeout: TimeAmount, closedConnection: Bool = false) async throws
-        -> HTTPClientResponse {
+    /// (``isClosedConnection(_:)``) is thrown as ``ClosedConnection``. `queuedTimeout`, when
+    /// given, is the deadline instead of `timeout` for a request that may have to wait for a
+    /// connection (``ConnectionLoad``): `timeout` is then one meant for the provider alone.
+    func send(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
+              closedConnection: Bool = false) async throws -> HTTPClientResponse {
+        let (response, client) = try await sendHeld(request, timeout: timeout, queuedTimeout: queuedTimeout,
+                                                    closedConnection: closedConnection)
+        load.leave(client)
+        return response
+    }
+
+    /// ``send(_:timeout:queuedTimeout:closedConnection:)`` whose request stays counted in flight
+    /// (``load``) on the returned client until the caller leaves it, once the response's body
+    /// is read.
+    func sendHeld(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
+                  closedConnection: Bool = false) async throws -> (HTTPClientResponse, client: Int) {
+        let index = clients.currentIndex
+        let queued = load.enter(index)
         let started = ContinuousClock.now
         do {
-            let response = try await client.execute(request, timeout: timeout)
+            let response = try await clients.client(index).execute(request, timeout: queued ? queuedTimeout ?? timeout : timeout)
             metrics?.record(method: request.method, status: response.status.code, duration: ContinuousClock.now - started)
-            return response
-        } catch let error as BackendError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
+            return (response, index)
         } catch {
+            load.leave(index)
+            if error is BackendError { throw error }
+            if error is CancellationError { throw CancellationError() }
             metrics?.record(method: request.method, status: nil, duration: ContinuousClock.now - started)
             let failure = BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
             if closedConnection, Self.isClosedConnection(error) { throw ClosedConnection(error: failure) }
@@ -249,8 +266,10 @@ struct S3Backend: ObjectBackend {
     /// been idle too long, just as the client took it), at most ``attempts`` times in all.
     /// `body` gives the body of each attempt (numbered from 1), or nil when it cannot be sent
     /// again.
-    /// `timeout`: the deadline of each attempt (default ``transferTimeout``).
+    /// `timeout`: the deadline of each attempt (default ``transferTimeout``); `queuedTimeout`:
+    /// that of an attempt that may wait for a connection (see ``send(_:timeout:queuedTimeout:closedConnection:)``).
     func put(key: String, query: [(name: String, value: String)] = [], timeout: TimeAmount? = nil,
+             queuedTimeout: TimeAmount? = nil,
              body: (_ attempt: Int) -> HTTPClientRequest.Body?) async throws -> HTTPClientResponse {
         var attempt = 1
         var next = body(attempt)
@@ -259,7 +278,8 @@ struct S3Backend: ObjectBackend {
                                   payload: .unsigned)
             request.body = next
             do {
-                return try await send(request, timeout: timeout ?? transferTimeout, closedConnection: true)
+                return try await send(request, timeout: timeout ?? transferTimeout, queuedTimeout: queuedTimeout,
+                                      closedConnection: true)
             } catch let closed as ClosedConnection {
                 attempt += 1
                 guard attempt <= attempts, let again = body(attempt) else { throw closed.error }
@@ -383,25 +403,27 @@ struct S3Backend: ObjectBackend {
     }
 
     /// One attempt, whose response head must come within ``failoverTimeout`` (the body may
-    /// take as long as it takes).
+    /// take as long as it takes), unless it may have to wait for a connection first.
     func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
-        try await read(key: key, range: range, attempts: 1, timeout: failoverTimeout)
+        try await read(key: key, range: range, attempts: 1, timeout: failoverTimeout, queuedTimeout: transferTimeout)
     }
 
     /// `timeout` bounds the wait for the response's head (async-http-client's deadline ends
-    /// when the head arrives).
-    private func read(key: String, range: ClosedRange<Int64>?, attempts: Int, timeout: TimeAmount) async throws
-        -> BackendReadStream {
-        let response = try await retrying(attempts: attempts) { () throws -> HTTPClientResponse in
+    /// when the head arrives). The request stays counted in flight until its body is read.
+    private func read(key: String, range: ClosedRange<Int64>?, attempts: Int, timeout: TimeAmount,
+                      queuedTimeout: TimeAmount? = nil) async throws -> BackendReadStream {
+        let (response, client) = try await retrying(attempts: attempts) { () throws -> (HTTPClientResponse, Int) in
             var headers: [(name: String, value: String)] = []
             if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-            let response = try await send(request(.GET, key: key, headers: headers), timeout: timeout)
+            let (response, client) = try await sendHeld(request(.GET, key: key, headers: headers), timeout: timeout,
+                                                        queuedTimeout: queuedTimeout)
             guard response.status.code == 200 || response.status.code == 206 else {
+                defer { load.leave(client) }
                 throw await failure(response, "GET \(key)")
             }
-            return response
+            return (response, client)
         }
-        let reader = S3BodyReader(zone: zone, iterator: response.body.makeAsyncIterator())
+        let reader = S3BodyReader(zone: zone, iterator: response.body.makeAsyncIterator(), load: load, client: client)
         return BackendReadStream { try await reader.next() }
     }
 
@@ -583,20 +605,40 @@ final class S3BodyReader: @unchecked Sendable {
     // Used by one consumer at a time (the response writer awaits each chunk).
     private var iterator: HTTPClientResponse.Body.AsyncIterator
     private let zone: String
+    /// Where the request is counted in flight until its body has been read, failed or dropped.
+    private let load: ConnectionLoad
+    private let client: Int
+    private var done = false
 
-    init(zone: String, iterator: HTTPClientResponse.Body.AsyncIterator) {
+    init(zone: String, iterator: HTTPClientResponse.Body.AsyncIterator, load: ConnectionLoad, client: Int) {
         self.zone = zone
         self.iterator = iterator
+        self.load = load
+        self.client = client
+    }
+
+    deinit {
+        if !done { load.leave(client) }
     }
 
     func next() async throws -> ByteBuffer? {
         do {
-            return try await iterator.next()
+            if let chunk = try await iterator.next() { return chunk }
+            end()
+            return nil
         } catch is CancellationError {
+            end()
             throw CancellationError()
         } catch {
+            end()
             throw BackendError(code: .unavailable, message: "\(zone): reading the body failed: \(error)")
         }
+    }
+
+    private func end() {
+        guard !done else { return }
+        done = true
+        load.leave(client)
     }
 }
 
@@ -638,7 +680,9 @@ final class S3GatheredWriter: S3ObjectWriter, Sendable {
         }
         // A body this small is sent at once: a provider that has not answered within the stall
         // timeout has stopped answering (as one that stops taking a streamed body).
-        let response = try await backend.put(key: key, timeout: backend.stallTimeoutAmount) { _ in .bytes(body) }
+        // (Waiting for a connection behind other requests to the provider is not its silence.)
+        let response = try await backend.put(key: key, timeout: backend.stallTimeoutAmount,
+                                             queuedTimeout: backend.transferTimeout) { _ in .bytes(body) }
         return try await backend.outcome(of: response, key: key, afterwards: afterwards)
     }
 

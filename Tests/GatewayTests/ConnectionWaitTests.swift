@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import NIOCore
+import Testing
+
+@testable import Gateway
+
+/// A request that waits for a connection because the client's connections to the provider are
+/// all busy with other requests says nothing of the provider: the deadlines meant to catch a
+/// provider that stopped answering (a small write's stall timeout, a read's failover timeout)
+/// do not fail it, and the provider's circuit breaker does not hear of it.
+@Suite("Requests waiting for a connection are not a provider's silence", .timeLimit(.minutes(1)))
+struct ConnectionWaitTests {
+    /// A backend on a server that answers every request, through a client of one connection per
+    /// host, with short stall and failover timeouts.
+    func withBusyableBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
+        let server = try ClosingKeepAliveServer(closes: false)
+        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        do {
+            var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
+                                        region: "us-east-1", accessKey: "key", secretKey: "secret",
+                                        clients: BackendHTTPClients(client, connectionsPerHost: 1))
+            backend.stallTimeout = .milliseconds(200)
+            backend.failoverTimeout = .milliseconds(200)
+            try await body(backend, server)
+        } catch {
+            try? await client.shutdown()
+            try? await server.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await server.stop()
+    }
+
+    /// Holds the backend's one connection with a streamed PUT of `first` for a second while
+    /// `waiting` runs, then ends it; returns what `waiting` returned.
+    func whileTheConnectionIsBusy<T: Sendable>(_ backend: S3Backend,
+                                               _ waiting: @escaping @Sendable () async throws -> T) async throws -> T {
+        let first = backend.streamingPut(key: "first", expectedSize: 2)
+        // Taken: the first request has the one connection.
+        try await first.write(ByteBuffer(bytes: [1]))
+        #expect(backend.load.inFlight(0) == 1)
+        let task = Task { try await waiting() }
+        try await Task.sleep(for: .seconds(1))
+        try await first.write(ByteBuffer(bytes: [3]))
+        #expect(try await first.finishReturningETag() != nil)
+        return try await task.value
+    }
+
+    @Test func aSmallWriteWaitingForAConnectionIsNotTimedOut() async throws {
+        try await withBusyableBackend { backend, server in
+            let etag = try await whileTheConnectionIsBusy(backend) {
+                let small = try await backend.makeWriter(key: "small", expectedSize: 1, lock: nil)
+                #expect(small is S3GatheredWriter)
+                try await small.write(ByteBuffer(bytes: [2]))
+                return try await (small as! S3GatheredWriter).finishReturningETag()
+            }
+            #expect(etag != nil)
+            #expect(server.received.map(\.path) == ["/b/first", "/b/small"])
+            #expect(server.received.map(\.body) == [[1, 3], [2]])
+            #expect(backend.load.inFlight(0) == 0)
+        }
+    }
+
+    @Test func aReadWaitingForAConnectionIsNotFailedOver() async throws {
+        try await withBusyableBackend { backend, server in
+            let read = try await whileTheConnectionIsBusy(backend) {
+                var bytes = 0
+                for try await chunk in try await backend.readOnce(key: "some", range: nil) { bytes += chunk.readableBytes }
+                return bytes
+            }
+            #expect(read == 0)
+            #expect(server.received.map(\.path) == ["/b/first", "/b/some"])
+            #expect(backend.load.inFlight(0) == 0)
+        }
+    }
+
+    /// With a free connection the failover timeout holds as before: a provider that does not
+    /// answer fails the read after it.
+    @Test func aReadOnAFreeConnectionStillFailsOver() async throws {
+        let server = try await WriteStragglerTests.SilentServer()
+        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        do {
+            var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: server.url, bucket: "b", region: "us-east-1",
+                                        accessKey: "key", secretKey: "secret",
+                                        clients: BackendHTTPClients(client, connectionsPerHost: 1))
+            backend.failoverTimeout = .milliseconds(200)
+            let started = ContinuousClock.now
+            await #expect(throws: BackendError.self) { _ = try await backend.readOnce(key: "some", range: nil) }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(backend.load.inFlight(0) == 0)
+        } catch {
+            try? await client.shutdown()
+            await server.close()
+            throw error
+        }
+        try await client.shutdown()
+        await server.close()
+    }
+
+    /// A read counts until its body is read, or its stream dropped unread.
+    @Test func aReadCountsUntilItsBodyIsDone() async throws {
+        try await withBusyableBackend { backend, _ in
+            var stream: BackendReadStream? = try await backend.read(key: "some", range: nil)
+            #expect(backend.load.inFlight(0) == 1)
+            stream = nil
+            #expect(stream == nil && backend.load.inFlight(0) == 0)
+            for try await _ in try await backend.read(key: "some", range: nil) {}
+            #expect(backend.load.inFlight(0) == 0)
+        }
+    }
+}

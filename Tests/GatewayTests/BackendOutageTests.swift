@@ -18,7 +18,7 @@ import Testing
 /// again with back-off until the connect timeout) would make each request take 20 s or more.
 @Suite("A backend that went down")
 struct BackendOutageTests {
-    static let limit = Duration.seconds(10)
+    static let limit = Duration.seconds(15)
 
     static func withGoneBackend(_ body: (_ gw: TestGateway, _ gone: @escaping (String) throws -> S3Backend) async throws -> Void)
         async throws {

@@ -81,6 +81,8 @@ final class FlakyBackend: ObjectBackend {
     func delete(key: String) async throws { try await base.delete(key: key) }
     /// How long each probe takes before it answers.
     let probeDelay = Mutex<Duration>(.zero)
+    /// Awaited by each probe before it answers (after the delay).
+    let probeGate = Mutex<(@Sendable () async -> Void)?>(nil)
 
     func probe() async -> Bool {
         let fail = flags.withLock { flags -> Bool in
@@ -89,6 +91,7 @@ final class FlakyBackend: ObjectBackend {
         }
         let delay = probeDelay.withLock { $0 }
         if delay > .zero { try? await Task.sleep(for: delay) }
+        if let gate = probeGate.withLock({ $0 }) { await gate() }
         return fail ? false : await base.probe()
     }
     func initialize(objectLock: Bool) async throws { try await base.initialize(objectLock: objectLock) }

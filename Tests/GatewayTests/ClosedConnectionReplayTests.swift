@@ -110,13 +110,16 @@ final class ClosingKeepAliveServer: Sendable {
 
 @Suite("Backend PUT after a closed kept-alive connection")
 struct ClosedConnectionReplayTests {
-    /// A backend on a fresh server, with a client of one connection per host.
-    func withBackend(closeAfter: Int? = nil, _ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
-        let server = try ClosingKeepAliveServer(closeAfter: closeAfter)
+    /// A backend on a fresh server (see ``ClosingKeepAliveServer`` for `closeAfter` and
+    /// `closes`), with a client of one connection per host.
+    static func withBackend(closeAfter: Int? = nil, closes: Bool = true,
+                            _ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
+        let server = try ClosingKeepAliveServer(closeAfter: closeAfter, closes: closes)
         let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
         do {
             let backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
-                                        region: "us-east-1", accessKey: "key", secretKey: "secret", client: client)
+                                        region: "us-east-1", accessKey: "key", secretKey: "secret",
+                                        clients: BackendHTTPClients(client, connectionsPerHost: 1))
             try await body(backend, server)
         } catch {
             try? await client.shutdown()
@@ -139,7 +142,7 @@ struct ClosedConnectionReplayTests {
     }
 
     @Test func aSmallBodyIsSentAgainOnANewConnection() async throws {
-        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+        try await Self.withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
             let first = (0..<4096).map { UInt8($0 % 251) }
             let firstTag = try await put(backend, key: "one", body: first)
             #expect(firstTag == "etag-1")
@@ -158,7 +161,7 @@ struct ClosedConnectionReplayTests {
     /// A small body of known length is gathered and goes out in one request at `finish`
     /// (nothing reaches the provider before); after a closed connection it is sent again.
     @Test func aSmallBodyIsGatheredAndSentInOneRequest() async throws {
-        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+        try await Self.withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
             let first = try await backend.makeWriter(key: "one", expectedSize: 3)
             #expect(first is S3GatheredWriter)
             try await first.write(ByteBuffer(bytes: [1, 2]))
@@ -187,7 +190,7 @@ struct ClosedConnectionReplayTests {
     /// A large body: the request on the closed connection took its first buffer; the body
     /// goes out again from the start on a new connection, the writer none the wiser.
     @Test func aLargeBodyIsSentAgainWhenTheClosedRequestTookLittleOfIt() async throws {
-        try await withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+        try await Self.withBackend { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
             #expect(try await put(backend, key: "one", body: [1, 2, 3]) == "etag-1")
             let large = (0..<(4 * S3Backend.replayLimit)).map { UInt8(($0 * 31) % 251) }
             let chunk = 64 * 1024
@@ -212,7 +215,7 @@ struct ClosedConnectionReplayTests {
     /// fails (the client retries it), and nothing incomplete is stored.
     @Test func aBodyTakenBeyondTheLimitIsNotSentAgain() async throws {
         let closeAfter = S3Backend.replayLimit + 64 * 1024
-        try await withBackend(closeAfter: closeAfter) { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
+        try await Self.withBackend(closeAfter: closeAfter) { (backend: S3Backend, server: ClosingKeepAliveServer) async throws in
             #expect(try await put(backend, key: "one", body: [1, 2, 3]) == "etag-1")
             let large = [UInt8](repeating: 7, count: 4 * S3Backend.replayLimit)
             await #expect(throws: (any Error).self) { try await put(backend, key: "big", body: large, chunk: 64 * 1024) }

@@ -13,22 +13,12 @@ struct ConnectionWaitTests {
     /// A backend on a server that answers every request, through a client of one connection per
     /// host, with short stall and failover timeouts.
     func withBusyableBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
-        let server = try ClosingKeepAliveServer(closes: false)
-        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
-        do {
-            var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
-                                        region: "us-east-1", accessKey: "key", secretKey: "secret",
-                                        clients: BackendHTTPClients(client, connectionsPerHost: 1))
+        try await ClosedConnectionReplayTests.withBackend(closes: false) { backend, server in
+            var backend = backend
             backend.stallTimeout = .milliseconds(200)
             backend.failoverTimeout = .milliseconds(200)
             try await body(backend, server)
-        } catch {
-            try? await client.shutdown()
-            try? await server.stop()
-            throw error
         }
-        try await client.shutdown()
-        try await server.stop()
     }
 
     /// Holds the backend's one connection with a streamed PUT of `first` for a second while
@@ -44,6 +34,20 @@ struct ConnectionWaitTests {
         try await first.write(ByteBuffer(bytes: [3]))
         #expect(try await first.finishReturningETag() != nil)
         return try await task.value
+    }
+
+    /// A streamed write's stall clock starts once its request has come for the body.
+    @Test func aStreamedWriteWaitingForAConnectionIsNotStalled() async throws {
+        try await withBusyableBackend { backend, server in
+            let etag = try await whileTheConnectionIsBusy(backend) {
+                let second = backend.streamingPut(key: "second", expectedSize: 1)
+                try await second.write(ByteBuffer(bytes: [2]))
+                return try await second.finishReturningETag()
+            }
+            #expect(etag != nil)
+            #expect(server.received.map(\.path) == ["/b/first", "/b/second"])
+            #expect(server.received.map(\.body) == [[1, 3], [2]])
+        }
     }
 
     @Test func aSmallWriteWaitingForAConnectionIsNotTimedOut() async throws {

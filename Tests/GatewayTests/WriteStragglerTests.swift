@@ -270,39 +270,6 @@ struct WriteStallTests {
         }
     }
 
-    /// A request waiting for a connection (the client's connections to the provider all busy
-    /// with other requests) has taken nothing because it has not started, not because the
-    /// provider stopped: it is not failed as stalled, however long it waits.
-    @Test func aWriteWaitingForAConnectionIsNotStalled() async throws {
-        let server = try ClosingKeepAliveServer(closes: false)
-        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
-        do {
-            var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
-                                        region: "us-east-1", accessKey: "key", secretKey: "secret", client: client)
-            backend.stallTimeout = .milliseconds(200)
-            let first = backend.streamingPut(key: "first", expectedSize: 2)
-            // Taken: the first request has the one connection.
-            try await first.write(ByteBuffer(bytes: [1]))
-            let second = backend.streamingPut(key: "second", expectedSize: 1)
-            let waiting = Task {
-                try await second.write(ByteBuffer(bytes: [2]))
-                return try await second.finishReturningETag()
-            }
-            try await Task.sleep(for: .seconds(1))
-            try await first.write(ByteBuffer(bytes: [3]))
-            #expect(try await first.finishReturningETag() != nil)
-            #expect(try await waiting.value != nil)
-            #expect(server.received.map(\.path) == ["/b/first", "/b/second"])
-            #expect(server.received.map(\.body) == [[1, 3], [2]])
-        } catch {
-            try? await client.shutdown()
-            try? await server.stop()
-            throw error
-        }
-        try await client.shutdown()
-        try await server.stop()
-    }
-
     /// Through the S3 API: a body the silent zone stops taking, of a key whose two copies are
     /// both needed (`personal/`: copies 2, write quorum 2). The client gets 503, nothing is
     /// stored, the intent is abandoned and the other zone's partial copy removed.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import Gateway
@@ -10,36 +11,51 @@ import Testing
 /// do not fail it, and the provider's circuit breaker does not hear of it.
 @Suite("Requests waiting for a connection are not a provider's silence", .timeLimit(.minutes(1)))
 struct ConnectionWaitTests {
+    /// The stall and failover timeouts of the backends here: long enough for a loaded machine
+    /// to hand a request its body in time, shorter than ``busy``.
+    static let timeout = Duration.seconds(1)
+    /// How long the one connection is kept busy while another request waits for it.
+    static let busy = Duration.seconds(3)
+
     /// A backend on a server that answers every request, through a client of one connection per
-    /// host, with short stall and failover timeouts.
+    /// host, with stall and failover timeouts of ``timeout``.
     func withBusyableBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
         try await ClosedConnectionReplayTests.withBackend(closes: false) { backend, server in
             var backend = backend
-            backend.stallTimeout = .milliseconds(200)
-            backend.failoverTimeout = .milliseconds(200)
+            backend.stallTimeout = Self.timeout
+            backend.failoverTimeout = .seconds(Self.timeout.components.seconds)
             try await body(backend, server)
         }
     }
 
-    /// Holds the backend's one connection with a streamed PUT of `first` for a second while
-    /// `waiting` runs, then ends it; returns what `waiting` returned.
-    func whileTheConnectionIsBusy<T: Sendable>(_ backend: S3Backend,
+    /// Holds the backend's one connection with a PUT of `first` whose body comes only after
+    /// ``busy`` (sent without the stall watchdog, which a loaded machine must not trip here)
+    /// while `waiting` runs; returns what `waiting` returned.
+    func whileTheConnectionIsBusy<T: Sendable>(_ backend: S3Backend, _ server: ClosingKeepAliveServer,
                                                _ waiting: @escaping @Sendable () async throws -> T) async throws -> T {
-        let first = backend.streamingPut(key: "first", expectedSize: 2)
-        // Taken: the first request has the one connection.
-        try await first.write(ByteBuffer(bytes: [1]))
+        let (body, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let first = Task {
+            let response = try await backend.put(key: "first") { _ in .stream(body, length: .known(2)) }
+            _ = try await response.body.collect(upTo: 1024)
+            return response.status.code
+        }
+        feed.yield(ByteBuffer(bytes: [1]))
+        // Connected: the first request has the one connection.
+        for _ in 0..<2000 where server.connections == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.connections == 1)
         #expect(backend.load.inFlight(0) == 1)
         let task = Task { try await waiting() }
-        try await Task.sleep(for: .seconds(1))
-        try await first.write(ByteBuffer(bytes: [3]))
-        #expect(try await first.finishReturningETag() != nil)
+        try await Task.sleep(for: Self.busy)
+        feed.yield(ByteBuffer(bytes: [3]))
+        feed.finish()
+        #expect(try await first.value == 200)
         return try await task.value
     }
 
     /// A streamed write's stall clock starts once its request has come for the body.
     @Test func aStreamedWriteWaitingForAConnectionIsNotStalled() async throws {
         try await withBusyableBackend { backend, server in
-            let etag = try await whileTheConnectionIsBusy(backend) {
+            let etag = try await whileTheConnectionIsBusy(backend, server) {
                 let second = backend.streamingPut(key: "second", expectedSize: 1)
                 try await second.write(ByteBuffer(bytes: [2]))
                 return try await second.finishReturningETag()
@@ -52,7 +68,7 @@ struct ConnectionWaitTests {
 
     @Test func aSmallWriteWaitingForAConnectionIsNotTimedOut() async throws {
         try await withBusyableBackend { backend, server in
-            let etag = try await whileTheConnectionIsBusy(backend) {
+            let etag = try await whileTheConnectionIsBusy(backend, server) {
                 let small = try await backend.makeWriter(key: "small", expectedSize: 1, lock: nil)
                 #expect(small is S3GatheredWriter)
                 try await small.write(ByteBuffer(bytes: [2]))
@@ -67,7 +83,7 @@ struct ConnectionWaitTests {
 
     @Test func aReadWaitingForAConnectionIsNotFailedOver() async throws {
         try await withBusyableBackend { backend, server in
-            let read = try await whileTheConnectionIsBusy(backend) {
+            let read = try await whileTheConnectionIsBusy(backend, server) {
                 var bytes = 0
                 for try await chunk in try await backend.readOnce(key: "some", range: nil) { bytes += chunk.readableBytes }
                 return bytes
@@ -87,7 +103,7 @@ struct ConnectionWaitTests {
             var backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: server.url, bucket: "b", region: "us-east-1",
                                         accessKey: "key", secretKey: "secret",
                                         clients: BackendHTTPClients(client, connectionsPerHost: 1))
-            backend.failoverTimeout = .milliseconds(200)
+            backend.failoverTimeout = .seconds(1)
             let started = ContinuousClock.now
             await #expect(throws: BackendError.self) { _ = try await backend.readOnce(key: "some", range: nil) }
             #expect(ContinuousClock.now - started < .seconds(5))

@@ -54,12 +54,13 @@ struct ReadPath {
         throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
     }
 
-    /// `stream` (`range` of `version`, from `replica`), or, when the version has other complete
-    /// replicas, a ``ResumingRead`` of it that goes on from them if it breaks off.
+    /// `stream` (`range` of `version`, from `replica`) as a ``ResumingRead``, which goes on from
+    /// the version's other complete replicas if it breaks off, and otherwise fails rather than
+    /// end short of its length.
     func resuming(_ stream: BackendReadStream, from replica: Replica, of version: ObjectVersion, range: ClosedRange<Int64>?,
                   others: [Replica], logger: Logger) -> BackendReadStream {
         let others = others.filter { $0.zone != replica.zone }
-        guard !others.isEmpty, let bounds = range ?? (version.size > 0 ? 0...(version.size - 1) : nil) else { return stream }
+        guard let bounds = range ?? (version.size > 0 ? 0...(version.size - 1) : nil) else { return stream }
         let read = ResumingRead(state: state, stream: stream, zone: replica.zone, bounds: bounds, others: others, logger: logger)
         return BackendReadStream { try await read.next() }
     }
@@ -79,8 +80,10 @@ struct ReadPath {
 /// part-way (the provider went away, reset the connection, or ended the body early): the next
 /// replica, in read order, is asked for the rest (a ranged read from the first byte not yet
 /// delivered), each once. The copies hold the same bytes (one version, each copy checked by size
-/// and MD5 when it was made), so the client gets the whole body, only later; before, it got a
-/// body cut short under a response that had promised all of it.
+/// and MD5 when it was made), so the client gets the whole body, only later. With no replica
+/// left to ask, the read fails (a body that ended early too): the response breaks off and the
+/// client sees its connection closed. Before, it got a body cut short under a response that had
+/// promised all of it.
 ///
 /// Pulled by one consumer at a time (an iterator's `next` is never called concurrently), which
 /// is what makes the unsynchronised state safe.
@@ -133,7 +136,8 @@ final class ResumingRead: @unchecked Sendable {
     private func goOn(after failure: any Error) async throws {
         state.health.recordFailure(zone, failure)
         let from = bounds.lowerBound + delivered
-        logger.warning("replica read broke off; going on from the next replica",
+        logger.warning(others.isEmpty ? "replica read broke off, and no other replica is left to go on from"
+                                      : "replica read broke off; going on from the next replica",
                        metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])
         while !others.isEmpty {
             let replica = others.removeFirst()

@@ -111,11 +111,15 @@ final class ClosingKeepAliveServer: Sendable {
 @Suite("Backend PUT after a closed kept-alive connection")
 struct ClosedConnectionReplayTests {
     /// A backend on a fresh server (see ``ClosingKeepAliveServer`` for `closeAfter` and
-    /// `closes`), with a client of one connection per host.
-    static func withBackend(closeAfter: Int? = nil, closes: Bool = true,
+    /// `closes`), with a client of one connection per host. `connectTimeout` (the gateway's
+    /// client's unless given) also bounds how long async-http-client lets a request wait for a
+    /// connection.
+    static func withBackend(closeAfter: Int? = nil, closes: Bool = true, connectTimeout: TimeAmount? = nil,
                             _ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
         let server = try ClosingKeepAliveServer(closeAfter: closeAfter, closes: closes)
-        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        var configuration = S3Backend.clientConfiguration(connectionsPerHost: 1)
+        if let connectTimeout { configuration.timeout.connect = connectTimeout }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             let backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
                                         region: "us-east-1", accessKey: "key", secretKey: "secret",

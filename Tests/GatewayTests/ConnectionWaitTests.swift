@@ -20,7 +20,10 @@ struct ConnectionWaitTests {
     /// A backend on a server that answers every request, through a client of one connection per
     /// host, with stall and failover timeouts of ``timeout``.
     func withBusyableBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
-        try await ClosedConnectionReplayTests.withBackend(closes: false) { backend, server in
+        // async-http-client fails a request that waited for a connection for its connect
+        // timeout (the gateway's: 5 s); a long one here keeps a loaded machine's delays from
+        // reaching it, so that what is tested is the gateway's own deadlines.
+        try await ClosedConnectionReplayTests.withBackend(closes: false, connectTimeout: .seconds(60)) { backend, server in
             var backend = backend
             backend.stallTimeout = Self.timeout
             backend.failoverTimeout = .seconds(Self.timeout.components.seconds)

@@ -316,8 +316,15 @@ def stop_zone(zone):
     pid = int(_pids()[moto_index(zone)])
     os.kill(pid, signal.SIGKILL)
     wait_until(f"the {zone} server to die", lambda: not _pid_alive(pid), 10, interval=0.1)
+    port = int(ZONE_URLS[zone].rsplit(":", 1)[1])
+    # Asked a few times: the port is in the ephemeral range, and a connection to it with nothing
+    # listening can, rarely, be given that same port as its own and connect to itself.
+    wait_until(f"{zone}'s port to refuse connections", lambda: _refuses(port), 5, interval=0.1)
+
+
+def _refuses(port):
     with socket.socket() as s:
-        assert s.connect_ex(("127.0.0.1", int(ZONE_URLS[zone].rsplit(":", 1)[1]))) != 0, f"{zone} still answers"
+        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 def pause_zone(zone):

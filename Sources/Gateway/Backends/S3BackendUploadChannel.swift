@@ -19,8 +19,6 @@ final class UploadChannel: Sendable {
         /// deliver again, none pending, not finished).
         var receiver: CheckedContinuation<ByteBuffer?, any Error>?
         var finished = false
-        /// Whether the reader has had the end (since the last rewind).
-        var endDelivered = false
         var failure: (any Error)?
         /// Since when the reader has had something to take (a buffer, the end) and not come
         /// for it: the request stopped taking the body. Nil while it has nothing to take.
@@ -30,8 +28,9 @@ final class UploadChannel: Sendable {
         /// which is not a stall.
         var readerCame = false
         /// When the reader had the end of the body (since the last rewind): the provider has it
-        /// all and owes the answer.
+        /// all and owes the answer. Nil while the reader has not had it.
         var endDeliveredAt: ContinuousClock.Instant?
+        var endDelivered: Bool { endDeliveredAt != nil }
         /// Which reader may take buffers: one from before the last rewind gets an error.
         var epoch = 0
         /// The buffers the reader took, while they add up to no more than `keepLimit` bytes;
@@ -61,7 +60,6 @@ final class UploadChannel: Sendable {
                 return .take(buffer, sender)
             }
             guard finished, !endDelivered else { return finished ? .end : nil }
-            endDelivered = true
             endDeliveredAt = .now
             tookSomething()
             return .end
@@ -156,7 +154,6 @@ final class UploadChannel: Sendable {
                 return nil
             }
             s.receiver = nil
-            s.endDelivered = true
             s.endDeliveredAt = .now
             return receiver
         }
@@ -174,7 +171,7 @@ final class UploadChannel: Sendable {
             // A rewind while buffers are still being delivered again: the taken ones come first.
             s.replay += taken.reversed()
             (s.taken, s.takenBytes) = ([], 0)
-            (s.endDelivered, s.endDeliveredAt, s.readerCame) = (false, nil, false)
+            (s.endDeliveredAt, s.readerCame) = (nil, false)
             s.gaveSomething()
             defer { s.receiver = nil }
             return (true, s.receiver)

@@ -22,7 +22,7 @@ struct PostgresAnnouncementTests {
 
         /// Polls until `condition` holds or 10 s have passed.
         func wait(until condition: (Inbox) -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !condition(self), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -44,7 +44,7 @@ struct SQLiteStoreTests {
         // the WAL in use, so the copy is taken again until it holds the bucket (10 s at most).
         let copy = directory.appendingPathComponent("copy.sqlite").path
         var names: [String] = []
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while names.isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: configuration.checkpointInterval)
             try? FileManager.default.removeItem(atPath: copy)

@@ -117,5 +117,9 @@ struct BackendError: Error, CustomStringConvertible {
     enum Code: Sendable { case notFound, alreadyExists, unavailable, io }
     let code: Code
     let message: String
+    /// A read that failed because its reader stopped reading for longer than the provider's
+    /// connection may stay silent, not because of the provider (``S3BodyReader``): reading
+    /// on from the same provider is as good as from any other.
+    var pausedByReader = false
     var description: String { message }
 }

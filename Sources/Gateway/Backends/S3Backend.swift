@@ -49,6 +49,10 @@ struct S3Backend: ObjectBackend {
         let (seconds, attoseconds) = stallTimeout.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+    /// The read timeout of the backend's HTTP client (``clientReadTimeout`` unless the client
+    /// was made otherwise), which ``S3BodyReader`` uses to tell a provider that went silent
+    /// from a reader that stopped reading.
+    var readTimeout: TimeAmount = S3Backend.clientReadTimeout
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
@@ -92,7 +96,12 @@ struct S3Backend: ObjectBackend {
         self.load = clients.load(of: parsed.origin)
     }
 
-    /// A client for the S3 backends: connect 5 s, read 30 s. `connectionsPerHost` bounds the
+    /// How long a backend connection may receive nothing, while a response is awaited or read,
+    /// before async-http-client fails its request. It also runs while the reader of a body
+    /// applies backpressure (async-http-client then stops reading the socket).
+    static let clientReadTimeout: TimeAmount = .seconds(30)
+
+    /// A client for the S3 backends: connect 5 s, read ``clientReadTimeout``. `connectionsPerHost` bounds the
     /// requests in flight to one backend: with a provider tens of milliseconds away, async-http-client's default of 8
     /// would cap a zone at a few hundred requests per second however many clients wait.
     /// `tlsConfiguration` is that of HTTPS backends (``GatewayApp/backendTLSConfiguration(_:)``);
@@ -108,7 +117,7 @@ struct S3Backend: ObjectBackend {
         var tls = tlsConfiguration ?? .makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls,
-                                                     timeout: .init(connect: .seconds(5), read: .seconds(30)))
+                                                     timeout: .init(connect: .seconds(5), read: clientReadTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
         // A connection that cannot be made fails its requests at once (refused, unreachable, a
@@ -423,7 +432,8 @@ struct S3Backend: ObjectBackend {
             }
             return (response, client)
         }
-        let reader = S3BodyReader(zone: zone, iterator: response.body.makeAsyncIterator(), load: load, client: client)
+        let reader = S3BodyReader(zone: zone, iterator: response.body.makeAsyncIterator(), load: load, client: client,
+                                  readTimeout: readTimeout)
         return BackendReadStream { try await reader.next() }
     }
 
@@ -601,6 +611,13 @@ enum S3ErrorBody {
 }
 
 /// Pulls a GET body on demand for `BackendReadStream`.
+///
+/// async-http-client's read timeout also runs while the body is not being read: backpressure
+/// stops it reading the socket, so a reader that pauses longer than the timeout (the gateway's
+/// client paused its download) finds the request failed when it asks for more. That failure
+/// is told apart from a provider that went silent by how long the failing `next` waited: a
+/// silent provider makes it wait about the whole timeout, a pause makes the error come at
+/// once. It is thrown with ``BackendError/pausedByReader`` set.
 final class S3BodyReader: @unchecked Sendable {
     // Used by one consumer at a time (the response writer awaits each chunk).
     private var iterator: HTTPClientResponse.Body.AsyncIterator
@@ -608,13 +625,16 @@ final class S3BodyReader: @unchecked Sendable {
     /// Where the request is counted in flight until its body has been read, failed or dropped.
     private let load: ConnectionLoad
     private let client: Int
+    private let readTimeout: TimeAmount
     private var done = false
 
-    init(zone: String, iterator: HTTPClientResponse.Body.AsyncIterator, load: ConnectionLoad, client: Int) {
+    init(zone: String, iterator: HTTPClientResponse.Body.AsyncIterator, load: ConnectionLoad, client: Int,
+         readTimeout: TimeAmount) {
         self.zone = zone
         self.iterator = iterator
         self.load = load
         self.client = client
+        self.readTimeout = readTimeout
     }
 
     deinit {
@@ -622,6 +642,7 @@ final class S3BodyReader: @unchecked Sendable {
     }
 
     func next() async throws -> ByteBuffer? {
+        let asked = NIODeadline.now()
         do {
             if let chunk = try await iterator.next() { return chunk }
             end()
@@ -631,6 +652,13 @@ final class S3BodyReader: @unchecked Sendable {
             throw CancellationError()
         } catch {
             end()
+            // Half the timeout: a silent provider fails a `next` that was asked right after
+            // the last bytes came, so it waits nearly the whole timeout.
+            if let timeout = error as? HTTPClientError, timeout == .readTimeout, NIODeadline.now() - asked < .nanoseconds(readTimeout.nanoseconds / 2) {
+                throw BackendError(code: .unavailable,
+                                   message: "\(zone): the body's connection timed out while it was not being read (\(error))",
+                                   pausedByReader: true)
+            }
             throw BackendError(code: .unavailable, message: "\(zone): reading the body failed: \(error)")
         }
     }

@@ -61,7 +61,7 @@ struct ReadPath {
                   others: [Replica], logger: Logger) -> BackendReadStream {
         let others = others.filter { $0.zone != replica.zone }
         guard let bounds = range ?? (version.size > 0 ? 0...(version.size - 1) : nil) else { return stream }
-        let read = ResumingRead(state: state, stream: stream, zone: replica.zone, bounds: bounds, others: others, logger: logger)
+        let read = ResumingRead(state: state, stream: stream, replica: replica, bounds: bounds, others: others, logger: logger)
         return BackendReadStream { try await read.next() }
     }
 
@@ -85,6 +85,11 @@ struct ReadPath {
 /// client sees its connection closed. Before, it got a body cut short under a response that had
 /// promised all of it.
 ///
+/// A read that failed because the client stopped reading for longer than the provider's
+/// connection may stay silent (``BackendError/pausedByReader``) is not the zone's failure: it
+/// goes on from the same replica first, then from the others, and single-copy objects resume
+/// too.
+///
 /// Pulled by one consumer at a time (an iterator's `next` is never called concurrently), which
 /// is what makes the unsynchronised state safe.
 final class ResumingRead: @unchecked Sendable {
@@ -93,16 +98,18 @@ final class ResumingRead: @unchecked Sendable {
     /// The bytes of the version read, inclusive.
     private let bounds: ClosedRange<Int64>
     private var current: BackendReadStream.AsyncIterator
-    private var zone: String
+    /// The replica `current` reads.
+    private var replica: Replica
+    private var zone: String { replica.zone }
     /// The replicas not asked yet, in read order.
     private var others: [Replica]
     private var delivered: Int64 = 0
 
-    init(state: GatewayState, stream: BackendReadStream, zone: String, bounds: ClosedRange<Int64>, others: [Replica],
+    init(state: GatewayState, stream: BackendReadStream, replica: Replica, bounds: ClosedRange<Int64>, others: [Replica],
          logger: Logger) {
         self.state = state
         self.current = stream.makeAsyncIterator()
-        self.zone = zone
+        self.replica = replica
         self.bounds = bounds
         self.others = others
         self.logger = logger
@@ -132,20 +139,27 @@ final class ResumingRead: @unchecked Sendable {
     }
 
     /// Makes the next replica that answers the current one, reading from the first byte not yet
-    /// delivered; throws `failure` when none does.
+    /// delivered; throws `failure` when none does. After a pause of the reader, the current
+    /// replica is asked again first.
     private func goOn(after failure: any Error) async throws {
-        state.health.recordFailure(zone, failure)
         let from = bounds.lowerBound + delivered
-        logger.warning(others.isEmpty ? "replica read broke off, and no other replica is left to go on from"
-                                      : "replica read broke off; going on from the next replica",
-                       metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])
+        if (failure as? BackendError)?.pausedByReader == true {
+            logger.info("replica read timed out while the client was not reading; going on from the same replica",
+                        metadata: ["zone": "\(zone)", "offset": "\(from)"])
+            others.insert(replica, at: 0)
+        } else {
+            state.health.recordFailure(zone, failure)
+            logger.warning(others.isEmpty ? "replica read broke off, and no other replica is left to go on from"
+                                          : "replica read broke off; going on from the next replica",
+                           metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])
+        }
         while !others.isEmpty {
             let replica = others.removeFirst()
             guard let backend = state.backends[replica.zone] else { continue }
             do {
                 let stream = try await backend.readOnce(key: replica.backendKey, range: from...bounds.upperBound)
                 state.health.recordSuccess(replica.zone)
-                (current, zone) = (stream.makeAsyncIterator(), replica.zone)
+                (current, self.replica) = (stream.makeAsyncIterator(), replica)
                 state.metrics.recordReadResumed(zone: replica.zone)
                 return
             } catch is CancellationError {

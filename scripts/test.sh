@@ -44,7 +44,7 @@ swift_test() {
     if [ "$status" -ne 0 ]; then
         echo "== swift test $* failed (exit $status); the issues it recorded:"
         grep -a -E -A4 "recorded an issue|error: |Fatal error|✘ Test [^ ]+ failed|✘ Suite" "$work/swift-test.log" \
-            | grep -a -v -E "^(20[0-9]{2}-|\[)" | tail -n 120 || true
+            | grep -a -v -E "^(20[0-9]{2}-|\[|✔)" | tail -n 120 || true
         exit "$status"
     fi
 }

@@ -106,7 +106,8 @@ final class GatewayMetrics: Sendable {
     /// Counts a zone that a write left behind (``WriteCoordinator``): the replication worker makes its copy.
     func recordZoneLeftBehind(zone: String) { zonesLeftBehind.increment(zone) }
 
-    /// Counts a read that broke off part-way and went on from `zone` (``ResumingRead``).
+    /// Counts a read that broke off part-way and went on from `zone` (``ResumingRead``): another
+    /// replica's, or the same one after the client paused its download.
     func recordReadResumed(zone: String) { readsResumed.increment(zone) }
 
     /// Counts an S3 request answered 503 because the metadata store was unavailable.

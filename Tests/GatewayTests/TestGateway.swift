@@ -66,12 +66,12 @@ struct TestGateway {
 
     /// Runs `body` with a router-level test client of the S3 port.
     func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(responder: S3Responder(state: state, prefix: ""))
+        let app = Application(responder: S3Responder(state: state, prefix: ""), logger: state.logger)
         try await app.test(.router) { client in try await body(client) }
     }
 
     func withManagementClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(responder: ManagementResponder(state: state))
+        let app = Application(responder: ManagementResponder(state: state), logger: state.logger)
         try await app.test(.router) { client in try await body(client) }
     }
 

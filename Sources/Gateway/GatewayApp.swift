@@ -130,7 +130,8 @@ enum GatewayApp {
         let backendTLS = try backendTLSConfiguration(configuration)
         let store = try await makeStore(configuration, logger: logger)
         let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost,
-                                            tlsConfiguration: backendTLS)
+                                            tlsConfiguration: backendTLS,
+                                            readTimeout: .milliseconds(Int64(configuration.backendReadTimeout * 1000)))
         let state: GatewayState
         do {
             state = try makeState(configuration, store: store, logger: logger, httpClients: httpClient)

@@ -126,6 +126,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a streamed write may wait for an S3 backend to take more of the body, and a small write for its answer, before that zone's write fails; below the idle timeout (default: 10, or half the idle timeout if that is less) (env GATEWAY_BACKEND_STALL_TIMEOUT).")
     var backendStallTimeout: Double?
 
+    @Option(help: "Seconds an S3 backend's connection may receive nothing while a response is awaited or read before the request fails; a provider silent mid-body is given up after it (env GATEWAY_BACKEND_READ_TIMEOUT).")
+    var backendReadTimeout: Double = Double(environment["GATEWAY_BACKEND_READ_TIMEOUT"] ?? "") ?? 30
+
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
@@ -220,6 +223,10 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("GATEWAY_BACKEND_STALL_TIMEOUT must be a number of seconds of at least 0.1 and below the idle timeout (\(configuration.idleTimeout) s); got \(stallText ?? "\(stall)")")
         }
         configuration.backendStallTimeout = stall
+        guard backendReadTimeout >= 1, backendReadTimeout.isFinite else {
+            throw ValidationError("GATEWAY_BACKEND_READ_TIMEOUT must be a number of seconds of at least 1; got \(backendReadTimeout)")
+        }
+        configuration.backendReadTimeout = backendReadTimeout
         configuration.shutdownGrace = max(1, shutdownGrace)
         switch auditReads.lowercased() {
         case "on", "true", "1": configuration.auditReads = true

@@ -59,6 +59,12 @@ struct GatewayCommandTests {
         #expect(throws: ValidationError.self) { try Self.configuration(["--backend-stall-timeout", "0"]) }
     }
 
+    @Test func theBackendReadTimeoutIsThirtySecondsByDefault() throws {
+        #expect(try Self.configuration([]).backendReadTimeout == 30)
+        #expect(try Self.configuration(["--backend-read-timeout", "4.5"]).backendReadTimeout == 4.5)
+        #expect(throws: ValidationError.self) { try Self.configuration(["--backend-read-timeout", "0.5"]) }
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

@@ -115,13 +115,12 @@ struct ReadPauseTests {
     /// A backend on `server` whose client has a read timeout of ``readTimeout``.
     static func withBackend(_ server: PatternServer, zone: String,
                             _ body: (S3Backend) async throws -> Void) async throws {
-        var configuration = S3Backend.clientConfiguration(connectionsPerHost: 4)
-        configuration.timeout.read = readTimeout
+        let configuration = S3Backend.clientConfiguration(connectionsPerHost: 4, readTimeout: readTimeout)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
-            var backend = try S3Backend(zone: zone, endpoint: server.url, bucket: "b", region: "us-east-1",
-                                        accessKey: "key", secretKey: "secret", clients: BackendHTTPClients(client))
-            backend.readTimeout = readTimeout
+            let backend = try S3Backend(zone: zone, endpoint: server.url, bucket: "b", region: "us-east-1",
+                                        accessKey: "key", secretKey: "secret",
+                                        clients: BackendHTTPClients(client, readTimeout: readTimeout))
             try await body(backend)
         } catch {
             try? await client.shutdown()

@@ -24,6 +24,8 @@ from harness import (ADMIN_TOKEN, ALLOWED_ZONES, FORBIDDEN_ZONE, PHYSICAL_BUCKET
 
 gateway = None
 s3 = None
+# The gateway's GATEWAY_BACKEND_READ_TIMEOUT in this run (seconds).
+BACKEND_READ_TIMEOUT = 8
 # Client files live in the run's scratch folder, which the calling script removes.
 scratch = tempfile.mkdtemp(prefix="clients-", dir=WORK_DIR)
 # The gateway's policies: a copy of the live set, which a test changes and reloads.
@@ -287,12 +289,45 @@ def test_copy_removed_behind_the_gateway_is_found_and_made_again():
     assert lost and float(lost[0].split()[-1]) >= 1, lost
 
 
+def metric(name, zone):
+    """The value of a counter of the gateway's /metrics for `zone` (0 when it has none yet)."""
+    metrics = urllib.request.urlopen(urllib.request.Request(
+        gateway.management + "/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}), timeout=30).read().decode()
+    lines = [line for line in metrics.splitlines() if line.startswith(f'{name}{{zone="{zone}"}}')]
+    return float(lines[0].split()[-1]) if lines else 0
+
+
+# MARK: a client that pauses its download
+
+def test_download_paused_longer_than_the_backend_read_timeout_completes():
+    # The gateway's backend read timeout is BACKEND_READ_TIMEOUT here (main()). A client that
+    # stops reading a download for longer than that makes the gateway's read of the provider
+    # time out too, as it stops reading the provider while its client does not read. The read
+    # goes on from the same replica with a ranged GET; the zone is not counted as failing.
+    b = unique("paused-")
+    s3.create_bucket(Bucket=b)
+    served = gateway.plan(b, "big.bin")[0]
+    # More than the sockets and the HTTP clients buffer between the provider and the client.
+    body = os.urandom(64 * 1024 * 1024)
+    s3.put_object(Bucket=b, Key="big.bin", Body=body)
+    resumed_before = metric("gateway_reads_resumed_total", served)
+    stream = gateway.client(read_timeout=120).get_object(Bucket=b, Key="big.bin")["Body"]
+    got = stream.read(1024 * 1024)
+    time.sleep(2.5 * BACKEND_READ_TIMEOUT)
+    got += stream.read()
+    assert len(got) == len(body) and sha256(got) == sha256(body), f"{len(got)} of {len(body)} bytes, or other bytes"
+    assert metric("gateway_reads_resumed_total", served) == resumed_before + 1, "the read did not go on from the same zone"
+    status, backends = gateway.get_json("/backends")
+    failures = {d["zone_code"]: d["consecutive_failures"] for d in backends["backends"]}
+    assert status == 200 and failures[served] == 0, failures
+
+
 # MARK: a zone that stops answering
 
 def test_zone_that_stops_answering_holds_up_neither_writes_nor_reads():
     # The first zone of the fin-* plan hangs (SIGSTOP: connections are accepted, nothing is
     # answered). Writes need two of three copies: they go on without it after the straggler
-    # grace (2 s), not the HTTP client's 30 s timeout; reads of objects it holds go to the next
+    # grace (2 s), not the HTTP client's read timeout; reads of objects it holds go to the next
     # replica after 3 s. Once it answers again, the replication worker completes the copies.
     b = unique("fin-hang-")
     s3.create_bucket(Bucket=b)
@@ -424,6 +459,7 @@ TESTS = [
     test_forbidden_zone_never_held_fin_data,
     test_copies_move_out_of_a_zone_a_policy_change_forbids,
     test_copy_removed_behind_the_gateway_is_found_and_made_again,
+    test_download_paused_longer_than_the_backend_read_timeout_completes,
     test_zone_that_stops_answering_holds_up_neither_writes_nor_reads,
     test_write_whose_quorum_zones_stop_taking_the_body_gets_503,
     test_zone_stopped_during_writes_is_repaired,
@@ -432,9 +468,11 @@ TESTS = [
 
 def main():
     global gateway, s3
-    # Verification every 2 s, fast, so that a copy removed behind the gateway's back is seen.
+    # Verification every 2 s, fast, so that a copy removed behind the gateway's back is seen;
+    # a backend read timeout of BACKEND_READ_TIMEOUT, so that a paused download outlasts it.
     shutil.copytree(POLICIES_DIR, policies)
-    gateway = Gateway("moto", POLICIES_DIR=policies, GATEWAY_VERIFY_INTERVAL="2", GATEWAY_VERIFY_RATE="500").start()
+    gateway = Gateway("moto", POLICIES_DIR=policies, GATEWAY_VERIFY_INTERVAL="2", GATEWAY_VERIFY_RATE="500",
+                      GATEWAY_BACKEND_READ_TIMEOUT=str(BACKEND_READ_TIMEOUT)).start()
     s3 = gateway.client()
     try:
         # LIVE_TESTS=name,name runs only the tests whose names contain one of them.

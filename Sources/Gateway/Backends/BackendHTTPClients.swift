@@ -15,34 +15,39 @@ final class BackendHTTPClients: Sendable {
     private let byLoop: [ObjectIdentifier: Int]
     /// Connections per provider host of each client; nil when not known (a client given whole).
     let connectionsPerClient: Int?
+    /// The clients' read timeout (``S3Backend/clientReadTimeout`` for a client given whole
+    /// unless said otherwise).
+    let readTimeout: TimeAmount
     private let loads = Mutex<[String: ConnectionLoad]>([:])
 
     /// One client per event loop of `MultiThreadedEventLoopGroup.singleton`; `connectionsPerHost`
     /// is shared out among them (a backend host gets up to that many connections in all,
     /// at least one per loop). `tlsConfiguration` is that of HTTPS backends (nil: the
-    /// client's default, see ``S3Backend/makeHTTPClient(connectionsPerHost:eventLoopGroup:tlsConfiguration:)``).
-    init(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil) {
+    /// client's default, see ``S3Backend/makeHTTPClient(connectionsPerHost:eventLoopGroup:tlsConfiguration:readTimeout:)``).
+    init(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout) {
         var clients: [HTTPClient] = []
         var byLoop: [ObjectIdentifier: Int] = [:]
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         let perLoop = max(1, (connectionsPerHost + loops.count - 1) / max(1, loops.count))
         for loop in loops {
             let client = S3Backend.makeHTTPClient(connectionsPerHost: perLoop, eventLoopGroup: loop,
-                                                  tlsConfiguration: tlsConfiguration)
+                                                  tlsConfiguration: tlsConfiguration, readTimeout: readTimeout)
             byLoop[ObjectIdentifier(loop)] = clients.count
             clients.append(client)
         }
         self.clients = clients
         self.byLoop = byLoop
         connectionsPerClient = perLoop
+        self.readTimeout = readTimeout
     }
 
     /// A single client for every request (tests, `HTTPClient.shared`), with `connectionsPerHost`
     /// connections per provider host if known.
-    init(_ client: HTTPClient, connectionsPerHost: Int? = nil) {
+    init(_ client: HTTPClient, connectionsPerHost: Int? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout) {
         clients = [client]
         byLoop = [:]
         connectionsPerClient = connectionsPerHost
+        self.readTimeout = readTimeout
     }
 
     /// The index of the client of the current event loop (0 off the loops).

@@ -49,10 +49,9 @@ struct S3Backend: ObjectBackend {
         let (seconds, attoseconds) = stallTimeout.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
-    /// The read timeout of the backend's HTTP client (``clientReadTimeout`` unless the client
-    /// was made otherwise), which ``S3BodyReader`` uses to tell a provider that went silent
-    /// from a reader that stopped reading.
-    var readTimeout: TimeAmount = S3Backend.clientReadTimeout
+    /// The read timeout of the backend's HTTP clients, which ``S3BodyReader`` uses to tell a
+    /// provider that went silent from a reader that stopped reading.
+    var readTimeout: TimeAmount { clients.readTimeout }
     /// Attempts of idempotent calls (GET, HEAD, DELETE, PUT bucket).
     var attempts = 3
     /// Whether the physical bucket has Object Lock enabled, once asked.
@@ -99,25 +98,28 @@ struct S3Backend: ObjectBackend {
     /// How long a backend connection may receive nothing, while a response is awaited or read,
     /// before async-http-client fails its request. It also runs while the reader of a body
     /// applies backpressure (async-http-client then stops reading the socket).
+    /// The default; `GATEWAY_BACKEND_READ_TIMEOUT` sets it.
     static let clientReadTimeout: TimeAmount = .seconds(30)
 
-    /// A client for the S3 backends: connect 5 s, read ``clientReadTimeout``. `connectionsPerHost` bounds the
+    /// A client for the S3 backends: connect 5 s, read `readTimeout`. `connectionsPerHost` bounds the
     /// requests in flight to one backend: with a provider tens of milliseconds away, async-http-client's default of 8
     /// would cap a zone at a few hundred requests per second however many clients wait.
     /// `tlsConfiguration` is that of HTTPS backends (``GatewayApp/backendTLSConfiguration(_:)``);
     /// nil is the client's default, which trusts the system's roots.
     static func makeHTTPClient(connectionsPerHost: Int = 64, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
-                               tlsConfiguration: TLSConfiguration? = nil) -> HTTPClient {
+                               tlsConfiguration: TLSConfiguration? = nil, readTimeout: TimeAmount = clientReadTimeout) -> HTTPClient {
         HTTPClient(eventLoopGroup: eventLoopGroup,
-                   configuration: clientConfiguration(connectionsPerHost: connectionsPerHost, tlsConfiguration: tlsConfiguration))
+                   configuration: clientConfiguration(connectionsPerHost: connectionsPerHost, tlsConfiguration: tlsConfiguration,
+                                                      readTimeout: readTimeout))
     }
 
-    static func clientConfiguration(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil) -> HTTPClient.Configuration {
+    static func clientConfiguration(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil,
+                                    readTimeout: TimeAmount = clientReadTimeout) -> HTTPClient.Configuration {
         // HTTPS backends are held to TLS 1.2 or later, as the listeners are.
         var tls = tlsConfiguration ?? .makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls,
-                                                     timeout: .init(connect: .seconds(5), read: clientReadTimeout))
+                                                     timeout: .init(connect: .seconds(5), read: readTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
         // A connection that cannot be made fails its requests at once (refused, unreachable, a

@@ -69,6 +69,11 @@ struct GatewayConfiguration: Sendable {
     /// zone's write fails (a zone the quorum needs: the write fails with 503). Below ``idleTimeout``, which closes the client's connection when its
     /// body is not read for that long, so the client gets an answer first.
     var backendStallTimeout: Double = 10
+    /// Seconds an S3 backend's connection may receive nothing while a response is awaited or
+    /// read before the request fails: a provider that goes silent mid-body is given up after
+    /// it, and the read goes on from another replica. It also runs while a client pauses its
+    /// download; such a read goes on from the same replica.
+    var backendReadTimeout: Double = 30
     /// Seconds from the end of one drift remediation pass (on any instance sharing the store)
     /// to the start of the next (``DriftRemediator``); 0, the default, leaves moving copies
     /// after a policy change to `POST /api/residency/remediate`.

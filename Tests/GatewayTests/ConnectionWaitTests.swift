@@ -97,6 +97,27 @@ struct ConnectionWaitTests {
         }
     }
 
+    /// async-http-client fails a request that waited for a connection longer than its connect
+    /// timeout. That says nothing of the provider either: the failure names the busy
+    /// connections, and the zone's circuit breaker does not count it.
+    @Test func aRequestThatWaitedTooLongForAConnectionIsNotTheProvidersFailure() async throws {
+        try await ClosedConnectionReplayTests.withBackend(closes: false, connectTimeout: .seconds(1)) { backend, server in
+            let failure = try await whileTheConnectionIsBusy(backend, server) { () async -> (any Error)? in
+                do {
+                    _ = try await backend.readOnce(key: "some", range: nil)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            let error = try #require(failure as? BackendError, "\(String(describing: failure))")
+            #expect(error.cause == .connectionsBusy, "\(error)")
+            #expect(error.message.contains("GATEWAY_BACKEND_CONNECTIONS"))
+            #expect(!BackendHealth.isBackendFailure(error))
+            #expect(backend.load.inFlight(0) == 0)
+        }
+    }
+
     /// With a free connection the failover timeout holds as before: a provider that does not
     /// answer fails the read after it.
     @Test func aReadOnAFreeConnectionStillFailsOver() async throws {

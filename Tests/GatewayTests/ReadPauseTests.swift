@@ -197,7 +197,7 @@ struct ReadPauseTests {
                 Issue.record("a body that stopped after 1 MiB of 4 MiB ended without an error")
             } catch let error as BackendError {
                 #expect(error.code == .unavailable)
-                #expect(!error.pausedByReader, "\(error)")
+                #expect(error.cause == .provider, "\(error)")
             }
             #expect(read == 1 << 20)
         }
@@ -215,7 +215,7 @@ struct ReadPauseTests {
                 while let chunk = try await iterator.next() { read += chunk.readableBytes }
                 Issue.record("the read went on after a pause three times the read timeout")
             } catch let error as BackendError {
-                #expect(error.pausedByReader, "\(error)")
+                #expect(error.cause == .readerPaused, "\(error)")
             }
             #expect(read < 24 << 20)
         }

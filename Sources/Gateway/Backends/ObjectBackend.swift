@@ -117,9 +117,18 @@ struct BackendError: Error, CustomStringConvertible {
     enum Code: Sendable { case notFound, alreadyExists, unavailable, io }
     let code: Code
     let message: String
-    /// A read that failed because its reader stopped reading for longer than the provider's
-    /// connection may stay silent, not because of the provider (``S3BodyReader``): reading
-    /// on from the same provider is as good as from any other.
-    var pausedByReader = false
+    /// Whose doing the failure is: the provider's unless the gateway knows otherwise. Only the
+    /// provider's failures count toward its circuit breaker (``BackendHealth``).
+    enum Cause: Sendable {
+        case provider
+        /// A read whose reader stopped reading for longer than the provider's connection may
+        /// stay silent (``S3BodyReader``): reading on from the same provider is as good as from
+        /// any other.
+        case readerPaused
+        /// A request that waited for one of the client's connections to the provider, all busy
+        /// with other requests, for longer than the HTTP client lets it (its connect timeout).
+        case connectionsBusy
+    }
+    var cause = Cause.provider
     var description: String { message }
 }

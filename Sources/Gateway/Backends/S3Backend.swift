@@ -183,6 +183,11 @@ struct S3Backend: ObjectBackend {
             if error is BackendError { throw error }
             if error is CancellationError { throw CancellationError() }
             metrics?.record(method: request.method, status: nil, duration: ContinuousClock.now - started)
+            if let pool = error as? HTTPClientError, pool == .getConnectionFromPoolTimeout {
+                throw BackendError(code: .unavailable,
+                                   message: "\(zone): \(request.method.rawValue): every connection to the provider stayed busy with other requests (raise GATEWAY_BACKEND_CONNECTIONS)",
+                                   cause: .connectionsBusy)
+            }
             let failure = BackendError(code: .unavailable, message: "\(zone): \(request.method.rawValue) failed: \(error)")
             if closedConnection, Self.isClosedConnection(error) { throw ClosedConnection(error: failure) }
             throw failure
@@ -619,7 +624,7 @@ enum S3ErrorBody {
 /// client paused its download) finds the request failed when it asks for more. That failure
 /// is told apart from a provider that went silent by how long the failing `next` waited: a
 /// silent provider makes it wait about the whole timeout, a pause makes the error come at
-/// once. It is thrown with ``BackendError/pausedByReader`` set.
+/// once. It is thrown with the cause ``BackendError/Cause/readerPaused``.
 final class S3BodyReader: @unchecked Sendable {
     // Used by one consumer at a time (the response writer awaits each chunk).
     private var iterator: HTTPClientResponse.Body.AsyncIterator
@@ -659,7 +664,7 @@ final class S3BodyReader: @unchecked Sendable {
             if let timeout = error as? HTTPClientError, timeout == .readTimeout, NIODeadline.now() - asked < .nanoseconds(readTimeout.nanoseconds / 2) {
                 throw BackendError(code: .unavailable,
                                    message: "\(zone): the body's connection timed out while it was not being read (\(error))",
-                                   pausedByReader: true)
+                                   cause: .readerPaused)
             }
             throw BackendError(code: .unavailable, message: "\(zone): reading the body failed: \(error)")
         }

@@ -28,7 +28,9 @@ final class BackendHealth: Sendable {
     }
 
     /// Counts `error` against the zone when it says the backend is unwell: a missing object
-    /// or a refused overwrite is an answer, not a failure; cancellation says nothing.
+    /// or a refused overwrite is an answer, not a failure; cancellation says nothing, nor does
+    /// a failure of the gateway's own making (``BackendError/Cause``: a client that paused its
+    /// download, every connection to the provider busy).
     func recordFailure(_ zone: String, _ error: any Error, now: Date = Date()) {
         guard Self.isBackendFailure(error) else { return }
         update(zone) { $0.recordFailure(now: now) }
@@ -50,6 +52,7 @@ final class BackendHealth: Sendable {
     static func isBackendFailure(_ error: any Error) -> Bool {
         if error is CancellationError { return false }
         if let backend = error as? BackendError {
+            guard backend.cause == .provider else { return false }
             switch backend.code {
             case .notFound, .alreadyExists: return false
             case .unavailable, .io: return true

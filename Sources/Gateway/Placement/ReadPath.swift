@@ -86,7 +86,7 @@ struct ReadPath {
 /// promised all of it.
 ///
 /// A read that failed because the client stopped reading for longer than the provider's
-/// connection may stay silent (``BackendError/pausedByReader``) is not the zone's failure: it
+/// connection may stay silent (``BackendError/Cause/readerPaused``) is not the zone's failure: it
 /// goes on from the same replica first, then from the others, and single-copy objects resume
 /// too.
 ///
@@ -143,7 +143,7 @@ final class ResumingRead: @unchecked Sendable {
     /// replica is asked again first.
     private func goOn(after failure: any Error) async throws {
         let from = bounds.lowerBound + delivered
-        if (failure as? BackendError)?.pausedByReader == true {
+        if (failure as? BackendError)?.cause == .readerPaused {
             logger.info("replica read timed out while the client was not reading; going on from the same replica",
                         metadata: ["zone": "\(zone)", "offset": "\(from)"])
             others.insert(replica, at: 0)

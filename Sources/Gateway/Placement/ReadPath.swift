@@ -143,12 +143,13 @@ final class ResumingRead: @unchecked Sendable {
     /// replica is asked again first.
     private func goOn(after failure: any Error) async throws {
         let from = bounds.lowerBound + delivered
+        // Counts only the provider's failures, not a pause of the client (``BackendError/Cause``).
+        state.health.recordFailure(zone, failure)
         if (failure as? BackendError)?.cause == .readerPaused {
             logger.info("replica read timed out while the client was not reading; going on from the same replica",
                         metadata: ["zone": "\(zone)", "offset": "\(from)"])
             others.insert(replica, at: 0)
         } else {
-            state.health.recordFailure(zone, failure)
             logger.warning(others.isEmpty ? "replica read broke off, and no other replica is left to go on from"
                                           : "replica read broke off; going on from the next replica",
                            metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])

@@ -131,7 +131,8 @@ enum GatewayApp {
         let store = try await makeStore(configuration, logger: logger)
         let httpClient = BackendHTTPClients(connectionsPerHost: configuration.backendConnectionsPerHost,
                                             tlsConfiguration: backendTLS,
-                                            readTimeout: .milliseconds(Int64(configuration.backendReadTimeout * 1000)))
+                                            readTimeout: .milliseconds(Int64(configuration.backendReadTimeout * 1000)),
+                                            connectionWait: .milliseconds(Int64(configuration.backendConnectionWait * 1000)))
         let state: GatewayState
         do {
             state = try makeState(configuration, store: store, logger: logger, httpClients: httpClient)

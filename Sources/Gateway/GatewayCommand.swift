@@ -132,6 +132,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "HTTP connections, so requests in flight, per S3 backend host (env GATEWAY_BACKEND_CONNECTIONS).")
     var backendConnections: Int = Int(environment["GATEWAY_BACKEND_CONNECTIONS"] ?? "") ?? 64
 
+    @Option(help: "Seconds a request may wait for a connection to an S3 backend host whose connections are all busy before it fails; below the idle timeout (default: 20, or two thirds of the idle timeout if that is less) (env GATEWAY_BACKEND_CONNECTION_WAIT).")
+    var backendConnectionWait: Double?
+
     @Option(help: "Seconds a graceful shutdown waits for requests in flight before cancelling them (env GATEWAY_SHUTDOWN_GRACE).")
     var shutdownGrace: Int = Int(environment["GATEWAY_SHUTDOWN_GRACE"] ?? "") ?? 60
 
@@ -227,6 +230,12 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("GATEWAY_BACKEND_READ_TIMEOUT must be a number of seconds of at least 1; got \(backendReadTimeout)")
         }
         configuration.backendReadTimeout = backendReadTimeout
+        let waitText = Self.setting(backendConnectionWait.map { "\($0)" }, "GATEWAY_BACKEND_CONNECTION_WAIT")
+        let wait = waitText.map { Double($0) ?? .nan } ?? min(20, idle * 2 / 3)
+        guard wait >= 0, wait.isFinite, wait < idle else {
+            throw ValidationError("GATEWAY_BACKEND_CONNECTION_WAIT must be a number of seconds, 0 or more and below the idle timeout (\(configuration.idleTimeout) s); got \(waitText ?? "\(wait)")")
+        }
+        configuration.backendConnectionWait = wait
         configuration.shutdownGrace = max(1, shutdownGrace)
         switch auditReads.lowercased() {
         case "on", "true", "1": configuration.auditReads = true

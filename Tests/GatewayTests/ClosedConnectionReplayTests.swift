@@ -115,6 +115,7 @@ struct ClosedConnectionReplayTests {
     /// client's unless given) also bounds how long async-http-client lets a request wait for a
     /// connection.
     static func withBackend(closeAfter: Int? = nil, closes: Bool = true, connectTimeout: TimeAmount? = nil,
+                            connectionWait: Duration = ConnectionLoad.defaultWait,
                             _ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
         let server = try ClosingKeepAliveServer(closeAfter: closeAfter, closes: closes)
         var configuration = S3Backend.clientConfiguration(connectionsPerHost: 1)
@@ -123,7 +124,7 @@ struct ClosedConnectionReplayTests {
         do {
             let backend = try S3Backend(zone: "FI-HEL-ST-1", endpoint: "http://127.0.0.1:\(server.port)", bucket: "b",
                                         region: "us-east-1", accessKey: "key", secretKey: "secret",
-                                        clients: BackendHTTPClients(client, connectionsPerHost: 1))
+                                        clients: BackendHTTPClients(client, connectionsPerHost: 1, connectionWait: connectionWait))
             try await body(backend, server)
         } catch {
             try? await client.shutdown()

@@ -20,9 +20,8 @@ struct ConnectionWaitTests {
     /// A backend on a server that answers every request, through a client of one connection per
     /// host, with stall and failover timeouts of ``timeout``.
     func withBusyableBackend(_ body: (S3Backend, ClosingKeepAliveServer) async throws -> Void) async throws {
-        // async-http-client fails a request that waited for a connection for its connect
-        // timeout (the gateway's: 5 s); a long one here keeps a loaded machine's delays from
-        // reaching it, so that what is tested is the gateway's own deadlines.
+        // A long connect timeout keeps a loaded machine's delays from reaching it, so that
+        // what is tested is the gateway's own deadlines.
         try await ClosedConnectionReplayTests.withBackend(closes: false, connectTimeout: .seconds(60)) { backend, server in
             var backend = backend
             backend.stallTimeout = Self.timeout
@@ -38,7 +37,7 @@ struct ConnectionWaitTests {
                                                _ waiting: @escaping @Sendable () async throws -> T) async throws -> T {
         let (body, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
         let first = Task {
-            let response = try await backend.put(key: "first") { _ in .stream(body, length: .known(2)) }
+            let response = try await backend.put(key: "first") { _ in .stream(body, length: .known(Int64(2))) }
             _ = try await response.body.collect(upTo: 1024)
             return response.status.code
         }
@@ -97,11 +96,28 @@ struct ConnectionWaitTests {
         }
     }
 
-    /// async-http-client fails a request that waited for a connection longer than its connect
-    /// timeout. That says nothing of the provider either: the failure names the busy
-    /// connections, and the zone's circuit breaker does not count it.
-    @Test func aRequestThatWaitedTooLongForAConnectionIsNotTheProvidersFailure() async throws {
+    /// A request waits in the gateway's line for a connection, not in async-http-client's,
+    /// which fails a request that waited longer than its connect timeout (1 s here).
+    @Test func aRequestWaitsForAConnectionLongerThanTheClientsConnectTimeout() async throws {
         try await ClosedConnectionReplayTests.withBackend(closes: false, connectTimeout: .seconds(1)) { backend, server in
+            let backend = { var backend = backend; backend.failoverTimeout = .seconds(Self.timeout.components.seconds); return backend }()
+            let read = try await whileTheConnectionIsBusy(backend, server) {
+                var bytes = 0
+                for try await chunk in try await backend.readOnce(key: "some", range: nil) { bytes += chunk.readableBytes }
+                return bytes
+            }
+            #expect(read == 0)
+            #expect(server.received.map(\.path) == ["/b/first", "/b/some"])
+            #expect(backend.load.inFlight(0) == 0 && backend.load.waiting == 0)
+        }
+    }
+
+    /// A request that waited for a connection longer than `GATEWAY_BACKEND_CONNECTION_WAIT`
+    /// fails. That says nothing of the provider: the failure names the busy connections, and
+    /// the zone's circuit breaker does not count it.
+    @Test func aRequestThatWaitedTooLongForAConnectionIsNotTheProvidersFailure() async throws {
+        try await ClosedConnectionReplayTests.withBackend(closes: false, connectTimeout: .seconds(60),
+                                                          connectionWait: .seconds(1)) { backend, server in
             let failure = try await whileTheConnectionIsBusy(backend, server) { () async -> (any Error)? in
                 do {
                     _ = try await backend.readOnce(key: "some", range: nil)
@@ -114,7 +130,9 @@ struct ConnectionWaitTests {
             #expect(error.cause == .connectionsBusy, "\(error)")
             #expect(error.message.contains("GATEWAY_BACKEND_CONNECTIONS"))
             #expect(!BackendHealth.isBackendFailure(error))
-            #expect(backend.load.inFlight(0) == 0)
+            #expect(backend.load.inFlight(0) == 0 && backend.load.waiting == 0)
+            // Only the request that held the connection reached the provider.
+            #expect(server.received.map(\.path) == ["/b/first"])
         }
     }
 

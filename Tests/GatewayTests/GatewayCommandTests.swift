@@ -65,6 +65,15 @@ struct GatewayCommandTests {
         #expect(throws: ValidationError.self) { try Self.configuration(["--backend-read-timeout", "0.5"]) }
     }
 
+    @Test func aRequestWaitsTwentySecondsForABusyBackendsConnectionByDefault() throws {
+        #expect(try Self.configuration([]).backendConnectionWait == 20)
+        #expect(try Self.configuration(["--backend-connection-wait", "0"]).backendConnectionWait == 0)
+        #expect(try Self.configuration(["--idle-timeout", "9"]).backendConnectionWait == 6)
+        // Not as long as the idle timeout: a waiting upload's client connection would be closed first.
+        #expect(throws: ValidationError.self) { try Self.configuration(["--backend-connection-wait", "30"]) }
+        #expect(throws: ValidationError.self) { try Self.configuration(["--backend-connection-wait=-1"]) }
+    }
+
     @Test func theTLSFilesAreSetTogether() throws {
         let defaults = try Self.configuration([])
         #expect(defaults.tlsCertificateFile == nil && defaults.tlsKeyFile == nil && defaults.backendCAFile == nil)

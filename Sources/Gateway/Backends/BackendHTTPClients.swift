@@ -18,13 +18,17 @@ final class BackendHTTPClients: Sendable {
     /// The clients' read timeout (``S3Backend/clientReadTimeout`` for a client given whole
     /// unless said otherwise).
     let readTimeout: TimeAmount
+    /// How long a request may wait for a connection to a provider host whose connections are
+    /// all busy (``ConnectionLoad``).
+    let connectionWait: Duration
     private let loads = Mutex<[String: ConnectionLoad]>([:])
 
     /// One client per event loop of `MultiThreadedEventLoopGroup.singleton`; `connectionsPerHost`
     /// is shared out among them (a backend host gets up to that many connections in all,
     /// at least one per loop). `tlsConfiguration` is that of HTTPS backends (nil: the
     /// client's default, see ``S3Backend/makeHTTPClient(connectionsPerHost:eventLoopGroup:tlsConfiguration:readTimeout:)``).
-    init(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout) {
+    init(connectionsPerHost: Int, tlsConfiguration: TLSConfiguration? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout,
+         connectionWait: Duration = ConnectionLoad.defaultWait) {
         var clients: [HTTPClient] = []
         var byLoop: [ObjectIdentifier: Int] = [:]
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
@@ -39,15 +43,18 @@ final class BackendHTTPClients: Sendable {
         self.byLoop = byLoop
         connectionsPerClient = perLoop
         self.readTimeout = readTimeout
+        self.connectionWait = connectionWait
     }
 
     /// A single client for every request (tests, `HTTPClient.shared`), with `connectionsPerHost`
     /// connections per provider host if known.
-    init(_ client: HTTPClient, connectionsPerHost: Int? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout) {
+    init(_ client: HTTPClient, connectionsPerHost: Int? = nil, readTimeout: TimeAmount = S3Backend.clientReadTimeout,
+         connectionWait: Duration = ConnectionLoad.defaultWait) {
         clients = [client]
         byLoop = [:]
         connectionsPerClient = connectionsPerHost
         self.readTimeout = readTimeout
+        self.connectionWait = connectionWait
     }
 
     /// The index of the client of the current event loop (0 off the loops).
@@ -65,7 +72,7 @@ final class BackendHTTPClients: Sendable {
     func load(of origin: String) -> ConnectionLoad {
         loads.withLock { loads in
             if let load = loads[origin] { return load }
-            let load = ConnectionLoad(clients: clients.count, connectionsPerClient: connectionsPerClient)
+            let load = ConnectionLoad(clients: clients.count, connectionsPerClient: connectionsPerClient, wait: connectionWait)
             loads[origin] = load
             return load
         }
@@ -76,39 +83,167 @@ final class BackendHTTPClients: Sendable {
     }
 }
 
-/// The requests in flight to one provider host on each of the backends' clients, to tell
-/// whether a new one may have to wait for a connection: once a client's connections to the host
-/// are all busy, it queues the next request until one is free, for as long as the requests
-/// before it take. A deadline meant to catch a provider that stopped answering (a read's
-/// failover timeout, a small write's stall timeout) does not then apply: that wait says nothing
-/// of the provider, and counting it as the provider's failure would open its circuit breaker
-/// on a zone that is only busy.
+/// The requests in flight to one provider host on each of the backends' clients, and the queue
+/// of those waiting for one of its connections.
+///
+/// Each client has ``limit`` connections to the host (its share of
+/// `GATEWAY_BACKEND_CONNECTIONS`). A request takes a slot on the client of its own event loop
+/// if that one has a free connection, else on the least busy client that has one (a thread
+/// switch per chunk costs less than a wait). When every client's connections are busy it waits
+/// here, first come first served, for the next slot to be left, for up to ``wait``: a burst of
+/// requests above the connections, or uploads that hold them for minutes, queue rather than fail
+/// after async-http-client's own wait for a connection (its connect timeout, 5 s). A request
+/// that waited past ``wait`` fails with ``BackendError/Cause/connectionsBusy``.
+///
+/// Deadlines meant to catch a provider that stopped answering (a read's failover timeout, a
+/// small write's stall timeout) do not run during that wait: it says nothing of the provider,
+/// and counting it as the provider's failure would open its circuit breaker on a zone that is
+/// only busy.
 final class ConnectionLoad: Sendable {
-    private let counts: Mutex<[Int]>
-    private let limit: Int?
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Int, any Error>
+        let timer: Task<Void, Never>
 
-    init(clients: Int, connectionsPerClient: Int?) {
-        counts = Mutex(Array(repeating: 0, count: max(1, clients)))
-        limit = connectionsPerClient
+        func resume(with outcome: Result<Int, any Error>) {
+            timer.cancel()
+            continuation.resume(with: outcome)
+        }
+
+        func resume(throwing error: any Error) { resume(with: .failure(error)) }
     }
 
-    /// Counts a request on `client`; returns whether it may have to wait for a connection (as
-    /// many requests as the client has connections to the host were in flight already).
-    func enter(_ client: Int) -> Bool {
-        counts.withLock { counts in
-            defer { counts[client] += 1 }
-            guard let limit else { return false }
-            return counts[client] >= limit
+    private struct State {
+        var counts: [Int]
+        var waiters: [Waiter] = []
+        var head = 0
+        var nextId: UInt64 = 0
+
+        var hasWaiters: Bool { head < waiters.count }
+
+        /// The first waiter, taken out of the queue.
+        mutating func takeFirst() -> Waiter {
+            let waiter = waiters[head]
+            head += 1
+            if head == waiters.count {
+                waiters.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 64, head * 2 >= waiters.count {
+                // A line that never empties drops the waiters served, in amortized constant time.
+                waiters.removeFirst(head)
+                head = 0
+            }
+            return waiter
+        }
+
+        /// The waiter `id`, taken out of the queue if it is still in it.
+        mutating func take(_ id: UInt64) -> Waiter? {
+            guard let index = waiters[head...].firstIndex(where: { $0.id == id }) else { return nil }
+            let waiter = waiters.remove(at: index)
+            if head == waiters.count {
+                waiters.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return waiter
         }
     }
 
-    /// The end of a request counted by ``enter(_:)`` (its response's body read or dropped).
+    private let state: Mutex<State>
+    /// Connections to the host per client; nil when not known (no request then waits here).
+    let limit: Int?
+    /// How long a request may wait for a connection (`GATEWAY_BACKEND_CONNECTION_WAIT`).
+    let wait: Duration
+
+    init(clients: Int, connectionsPerClient: Int?, wait: Duration = ConnectionLoad.defaultWait) {
+        state = Mutex(State(counts: Array(repeating: 0, count: max(1, clients))))
+        limit = connectionsPerClient
+        self.wait = wait
+    }
+
+    /// The default of ``wait``: shorter than the gateway's idle timeout (30 s), which closes a
+    /// client connection whose upload is not read while its backend request waits.
+    static let defaultWait = Duration.seconds(20)
+
+    /// Takes a slot on `preferred` if its connections are not all busy, else on the least busy
+    /// client with a free one; nil when none has (nothing is then taken).
+    func enter(_ preferred: Int) -> Int? {
+        state.withLock { Self.take(preferred, &$0, limit: limit) }
+    }
+
+    private static func take(_ preferred: Int, _ s: inout State, limit: Int?) -> Int? {
+        guard let limit, s.counts[preferred] >= limit else {
+            s.counts[preferred] += 1
+            return preferred
+        }
+        var best: Int?
+        for index in s.counts.indices where s.counts[index] < limit && s.counts[index] < (best.map { s.counts[$0] } ?? limit) {
+            best = index
+        }
+        if let best { s.counts[best] += 1 }
+        return best
+    }
+
+    /// ``enter(_:)``, waiting in the queue for up to ``wait`` when every connection is busy.
+    /// Returns the client and whether the request waited; throws ``BackendError`` (cause
+    /// ``BackendError/Cause/connectionsBusy``, message from `busy`) after ``wait``, or
+    /// `CancellationError`.
+    func enterWaiting(_ preferred: Int, busy: @autoclosure () -> String) async throws -> (client: Int, waited: Bool) {
+        if let client = enter(preferred) { return (client, false) }
+        // How the cancellation handler and the timer find the waiter in the queue.
+        let id = state.withLock { s in
+            s.nextId += 1
+            return s.nextId
+        }
+        do {
+            let client = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
+                    let outcome: Result<Int, any Error>? = state.withLock { s in
+                        // A slot was left between `enter` and now, or the task was cancelled meanwhile.
+                        if !s.hasWaiters, let client = Self.take(preferred, &s, limit: limit) { return .success(client) }
+                        if Task.isCancelled { return .failure(CancellationError()) }
+                        // The timer starts once the waiter is queued, where it will find it.
+                        let timer = Task { [wait] in
+                            guard (try? await Task.sleep(for: wait)) != nil else { return }
+                            self.expire(id)
+                        }
+                        s.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+                        return nil
+                    }
+                    if let outcome { continuation.resume(with: outcome) }
+                }
+            } onCancel: {
+                state.withLock { $0.take(id) }?.resume(throwing: CancellationError())
+            }
+            return (client, true)
+        } catch is TimedOut {
+            throw BackendError(code: .unavailable, message: busy(), cause: .connectionsBusy)
+        }
+    }
+
+    private struct TimedOut: Error {}
+
+    private func expire(_ id: UInt64) {
+        state.withLock { $0.take(id) }?.resume(throwing: TimedOut())
+    }
+
+    /// The end of a request counted by ``enter(_:)`` (its response's body read or dropped): its
+    /// slot goes to the first request waiting, if any.
     func leave(_ client: Int) {
-        counts.withLock { $0[client] -= 1 }
+        let next: Waiter? = state.withLock { s in
+            if s.hasWaiters { return s.takeFirst() }
+            s.counts[client] -= 1
+            return nil
+        }
+        next?.resume(with: .success(client))
     }
 
     /// Requests in flight on `client`.
     func inFlight(_ client: Int) -> Int {
-        counts.withLock { $0[client] }
+        state.withLock { $0.counts[client] }
+    }
+
+    /// Requests waiting for a connection.
+    var waiting: Int {
+        state.withLock { $0.waiters.count - $0.head }
     }
 }

@@ -42,8 +42,18 @@ extension S3Backend {
         var complete = request(.POST, key: key, query: [("uploadId", uploadId)],
                                headers: [("content-type", "application/xml")], payload: .sha256(of: body))
         complete.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await send(complete, timeout: transferTimeout)
-        let answer = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+        // S3 answers at once and sends its body (whitespace, then the result) only when the
+        // upload is assembled: the request holds its connection until then.
+        let (response, client) = try await sendHeld(complete, timeout: transferTimeout)
+        let collected: ByteBuffer
+        do {
+            collected = try await response.body.collect(upTo: 64 * 1024)
+            load.leave(client)
+        } catch {
+            load.leave(client)
+            throw error
+        }
+        let answer = String(buffer: collected)
         var etag: String?
         if response.status.code == 404, S3ErrorBody.code(in: answer) == "NoSuchUpload" {
             // Completed before (its answer was lost) or aborted.

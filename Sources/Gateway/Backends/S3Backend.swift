@@ -156,8 +156,10 @@ struct S3Backend: ObjectBackend {
     /// Sends a request; connection failures and timeouts become `.unavailable`.
     /// With `closedConnection`, a failure on a connection closed under the request
     /// (``isClosedConnection(_:)``) is thrown as ``ClosedConnection``. `queuedTimeout`, when
-    /// given, is the deadline instead of `timeout` for a request that may have to wait for a
-    /// connection (``ConnectionLoad``): `timeout` is then one meant for the provider alone.
+    /// given, is the deadline instead of `timeout` for a request that waited for a connection
+    /// (``ConnectionLoad``): `timeout` is then one meant for the provider alone, and the
+    /// connection a waiting request is handed may still be finishing its last response.
+    /// The request is counted in flight (``load``) until its response's head.
     func send(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
               closedConnection: Bool = false) async throws -> HTTPClientResponse {
         let (response, client) = try await sendHeld(request, timeout: timeout, queuedTimeout: queuedTimeout,
@@ -171,11 +173,20 @@ struct S3Backend: ObjectBackend {
     /// is read.
     func sendHeld(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
                   closedConnection: Bool = false) async throws -> (HTTPClientResponse, client: Int) {
-        let index = clients.currentIndex
-        let queued = load.enter(index)
+        let index: Int
+        var waited = false
+        if let free = load.enter(clients.currentIndex) {
+            index = free
+        } else {
+            Counter(label: "gateway_backend_connection_waits_total", dimensions: [("zone", zone)]).increment()
+            (index, waited) = try await load.enterWaiting(clients.currentIndex, busy: """
+                \(zone): \(request.method.rawValue): every connection to the provider stayed busy with other requests \
+                for \(load.wait) (raise GATEWAY_BACKEND_CONNECTIONS)
+                """)
+        }
         let started = ContinuousClock.now
         do {
-            let response = try await clients.client(index).execute(request, timeout: queued ? queuedTimeout ?? timeout : timeout)
+            let response = try await clients.client(index).execute(request, timeout: waited ? queuedTimeout ?? timeout : timeout)
             metrics?.record(method: request.method, status: response.status.code, duration: ContinuousClock.now - started)
             return (response, index)
         } catch {
@@ -184,6 +195,8 @@ struct S3Backend: ObjectBackend {
             if error is CancellationError { throw CancellationError() }
             metrics?.record(method: request.method, status: nil, duration: ContinuousClock.now - started)
             if let pool = error as? HTTPClientError, pool == .getConnectionFromPoolTimeout {
+                // The connection handed over was still busy with its last response for longer
+                // than the client's connect timeout.
                 throw BackendError(code: .unavailable,
                                    message: "\(zone): \(request.method.rawValue): every connection to the provider stayed busy with other requests (raise GATEWAY_BACKEND_CONNECTIONS)",
                                    cause: .connectionsBusy)

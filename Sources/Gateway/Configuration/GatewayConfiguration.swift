@@ -74,6 +74,10 @@ struct GatewayConfiguration: Sendable {
     /// it, and the read goes on from another replica. It also runs while a client pauses its
     /// download; such a read goes on from the same replica.
     var backendReadTimeout: Double = 30
+    /// Seconds a request may wait for a connection to an S3 backend host whose
+    /// `backendConnectionsPerHost` are all busy (first come, first served) before it fails.
+    /// Below the idle timeout: the gateway reads none of a waiting upload's body meanwhile.
+    var backendConnectionWait: Double = 20
     /// Seconds from the end of one drift remediation pass (on any instance sharing the store)
     /// to the start of the next (``DriftRemediator``); 0, the default, leaves moving copies
     /// after a policy change to `POST /api/residency/remediate`.

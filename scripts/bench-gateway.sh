@@ -12,7 +12,12 @@
 #             gateway's peak RSS above idle (VmHWM after resetting it, and VmRSS sampled)
 #   metadata  4 KiB PUTs on local-disk zones (no backend cost): SQLite vs PostgreSQL metadata,
 #             PostgreSQL at pool sizes 4, 10 and 20 (`max_connections` in DATABASE_URL)
-#   all       every mode above
+#   busy      more uploads than connections: 8 MiB PUTs at concurrency 16 through a gateway
+#             with GATEWAY_BACKEND_CONNECTIONS=2 (BUSY_CONNECTIONS) to one backend behind a link of
+#             10 MiB/s per connection (WAN_RATE_MIB), so that each upload holds a connection for
+#             ~0.8 s and the others wait seconds for one; with BASELINE_GATEWAY, that build too, in
+#             the same run. Requests that fail are counted, not fatal
+#   all       every mode above but busy
 #   compare   this build against another build of the gateway (BASELINE_GATEWAY=PATH of its
 #             binary, e.g. an earlier commit built in a worktree with
 #             `swift build -c release --package-path Benchmarks --product gateway`), in the
@@ -336,9 +341,12 @@ load() {
     started="$(date +%s.%N)"
     "$BIN/s3-load" --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" --bucket "$BUCKET" --create-bucket \
         --key-prefix "$name/" "$@" --json >"$OUT/$name.json" 2>"$OUT/$name.log" || {
+        # LOAD_ALLOW_ERRORS=1: failed requests are a result (s3-load exits 1 but reports them).
+        [[ -n "${LOAD_ALLOW_ERRORS:-}" && -s "$OUT/$name.json" ]] || {
         cat "$OUT/$name.log" >&2
         echo "s3-load failed; see $OUT/$name.json" >&2
         return 1
+        }
     }
     python3 - "$OUT/$name.json" <<'PY' | tee "$OUT/$name.txt"
 import json, sys
@@ -434,6 +442,28 @@ mode_fanout() {
     stop_gateway "$GW_PID"
 }
 
+mode_busy() {
+    BACKEND_KIND="${BACKEND:-gateway-disk}"
+    WAN_RATE_MIB="${WAN_RATE_MIB:-10}"
+    echo
+    echo "### busy: 8 MiB PUTs, concurrency 16, ${BUSY_CONNECTIONS:-2} connections to one $BACKEND_KIND backend"
+    start_backends 1
+    policies "$WORK/policies-1" 1 1
+    backends "$WORK/backends-1.json" "${BACKEND_URLS[0]}"
+    # The gateways under test only (the backends started above have the default).
+    export GATEWAY_BACKEND_CONNECTIONS="${BUSY_CONNECTIONS:-2}"
+    local targets=()
+    if [[ -n "${BASELINE_GATEWAY:-}" ]]; then
+        GATEWAY_BIN="$BASELINE_GATEWAY" start_gateway gateway-baseline "$WORK/backends-1.json" "$WORK/policies-1"
+        targets+=(--target "baseline=$GW_URL")
+    fi
+    start_gateway gateway-this "$WORK/backends-1.json" "$WORK/policies-1"
+    targets+=(--target "this=$GW_URL")
+    LOAD_ALLOW_ERRORS=1 load busy-put-c16 "${targets[@]}" --op put --size 8MiB --concurrency 16 \
+        --count "${BUSY_COUNT:-64}" --rounds "$ROUNDS" --warmup 0
+    unset GATEWAY_BACKEND_CONNECTIONS
+}
+
 # rss_sampler PID FILE: appends "seconds VmRSS_kB" every 50 ms until the process or the
 # sampler is stopped.
 rss_sampler() {
@@ -515,6 +545,7 @@ case "$MODE" in
     fanout) mode_fanout ;;
     large) mode_large ;;
     metadata) mode_metadata ;;
+    busy) mode_busy ;;
     all) mode_small; mode_fanout; mode_large; mode_metadata ;;
 esac
 echo

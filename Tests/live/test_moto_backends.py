@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -289,10 +290,10 @@ def test_copy_removed_behind_the_gateway_is_found_and_made_again():
     assert lost and float(lost[0].split()[-1]) >= 1, lost
 
 
-def metric(name, zone):
-    """The value of a counter of the gateway's /metrics for `zone` (0 when it has none yet)."""
+def metric(name, zone, of=None):
+    """The value of a counter of the gateway's (or `of`'s) /metrics for `zone` (0 when it has none yet)."""
     metrics = urllib.request.urlopen(urllib.request.Request(
-        gateway.management + "/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}), timeout=30).read().decode()
+        (of or gateway).management + "/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}), timeout=30).read().decode()
     lines = [line for line in metrics.splitlines() if line.startswith(f'{name}{{zone="{zone}"}}')]
     return float(lines[0].split()[-1]) if lines else 0
 
@@ -320,6 +321,64 @@ def test_download_paused_longer_than_the_backend_read_timeout_completes():
     status, backends = gateway.get_json("/backends")
     failures = {d["zone_code"]: d["consecutive_failures"] for d in backends["backends"]}
     assert status == 200 and failures[served] == 0, failures
+
+
+# MARK: more uploads than backend connections
+
+def slow_put(gw, bucket, key, body, seconds, pieces=16):
+    """A PUT whose body is sent in `pieces` over `seconds`, as from a client on a slow link;
+    returns the response's status code."""
+    request = AWSRequest(method="PUT", url=f"{gw.endpoint}/{bucket}/{key}", data=body)
+    S3SigV4Auth(Credentials("live-key", "live-secret"), "s3", "us-east-1").add_auth(request)
+    head = [f"PUT /{bucket}/{key} HTTP/1.1", f"Host: 127.0.0.1:{gw.s3_port}", f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in request.headers.items()]
+    piece = (len(body) + pieces - 1) // pieces
+    with socket.create_connection(("127.0.0.1", gw.s3_port), timeout=120) as conn:
+        conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        for start in range(0, len(body), piece):
+            conn.sendall(body[start:start + piece])
+            time.sleep(seconds / pieces)
+        response = conn.recv(4096)
+    return int(response.split(b" ")[1])
+
+
+def test_uploads_holding_every_backend_connection_make_other_requests_wait_not_fail():
+    # A gateway with one connection to each provider host per event loop
+    # (GATEWAY_BACKEND_CONNECTIONS=1): as many uploads from clients on slow links as it has
+    # event loops hold them all for ~12 s. A write that comes meanwhile waits in line for a
+    # connection, longer than the HTTP client's own wait for one (its connect timeout, 5 s),
+    # and is answered, not refused with 503 (the client here does not retry).
+    loops = len(os.sched_getaffinity(0))
+    busy = Gateway("busy", GATEWAY_BACKEND_CONNECTIONS="1").start()
+    try:
+        client = busy.client()
+        b = unique("eu-busy-")
+        client.create_bucket(Bucket=b)
+        zones = busy.plan(b, "small.bin")
+        waits_before = {z: metric("gateway_backend_connection_waits_total", z, of=busy) for z in zones}
+        bodies = {f"slow-{i}.bin": os.urandom(1024 * 1024) for i in range(loops)}
+        statuses = {}
+        uploads = [threading.Thread(target=lambda k=k, v=v: statuses.__setitem__(k, slow_put(busy, b, k, v, seconds=12)))
+                   for k, v in bodies.items()]
+        for upload in uploads:
+            upload.start()
+        # A body over 64 KiB is streamed: each upload's backend requests open when it starts.
+        time.sleep(2)
+        small = os.urandom(4096)
+        started = time.monotonic()
+        client.put_object(Bucket=b, Key="small.bin", Body=small)
+        waited = time.monotonic() - started
+        for upload in uploads:
+            upload.join()
+        print(f"  the 4 KiB PUT was answered after {waited:.1f} s")
+        assert statuses == {k: 200 for k in bodies}, statuses
+        assert waited > 5, f"the 4 KiB PUT was answered after {waited:.1f} s: it did not wait for a connection"
+        for zone in zones:
+            assert metric("gateway_backend_connection_waits_total", zone, of=busy) > waits_before[zone], zone
+        for key, body in {**bodies, "small.bin": small}.items():
+            assert sha256(client.get_object(Bucket=b, Key=key)["Body"].read()) == sha256(body), key
+    finally:
+        busy.stop()
 
 
 # MARK: a zone that stops answering
@@ -460,6 +519,7 @@ TESTS = [
     test_copies_move_out_of_a_zone_a_policy_change_forbids,
     test_copy_removed_behind_the_gateway_is_found_and_made_again,
     test_download_paused_longer_than_the_backend_read_timeout_completes,
+    test_uploads_holding_every_backend_connection_make_other_requests_wait_not_fail,
     test_zone_that_stops_answering_holds_up_neither_writes_nor_reads,
     test_write_whose_quorum_zones_stop_taking_the_body_gets_503,
     test_zone_stopped_during_writes_is_repaired,

@@ -3,6 +3,12 @@ import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
+#if canImport(CDispatch)
+// glibc's `struct stat` can be attributed to CDispatch, whose headers include <sys/stat.h>,
+// when Foundation loaded that module first: with MemberImportVisibility, its initializer and
+// fields then need this import (which build gets which depends on the order of compilation).
+import CDispatch
+#endif
 #elseif canImport(Darwin)
 import Darwin
 #endif

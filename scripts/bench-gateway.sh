@@ -49,7 +49,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,40p' "$0"; exit 2; }
+usage() { sed -n '2,45p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -65,7 +65,7 @@ while [[ $# -gt 0 ]]; do
         *) die "unknown argument: $1" ;;
     esac
 done
-case "$MODE" in small|fanout|large|metadata|all|compare) ;; *) usage ;; esac
+case "$MODE" in small|fanout|large|metadata|all|compare|busy) ;; *) usage ;; esac
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2s}"

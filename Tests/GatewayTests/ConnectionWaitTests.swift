@@ -1,4 +1,8 @@
 import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Metadata
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -157,6 +161,96 @@ struct ConnectionWaitTests {
             #expect(stream == nil && backend.load.inFlight(0) == 0)
             for try await _ in try await backend.read(key: "some", range: nil) {}
             #expect(backend.load.inFlight(0) == 0)
+        }
+    }
+
+    /// A backend on `server` with one connection to it, for which a request may wait in line
+    /// for ten minutes: a test that waits in line when it should not runs out of time.
+    static func withOneConnection(to server: PatternServer, zone: String, _ body: (S3Backend) async throws -> Void) async throws {
+        let client = S3Backend.makeHTTPClient(connectionsPerHost: 1)
+        do {
+            let backend = try S3Backend(zone: zone, endpoint: server.url, bucket: "b", region: "us-east-1",
+                                        accessKey: "key", secretKey: "secret",
+                                        clients: BackendHTTPClients(client, connectionsPerHost: 1, connectionWait: .seconds(600)))
+            try await body(backend)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    /// A gateway holding `object` at `data/key` in both zones of its plan; the version and the zones.
+    static func twoCopies(of object: [UInt8], key: String, in gw: TestGateway) async throws -> (ObjectVersion, [String]) {
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        try await gw.withClient { client in
+            try await gw.createBucket(client, "data")
+            #expect(try await gw.put(client, "/data/\(key)", object).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
+        return (try #require(try await gw.store.latestVersion(bucket: "data", key: key)), planned)
+    }
+
+    static func readAll(_ stream: BackendReadStream) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in stream { bytes += chunk.readableBytesView }
+        return bytes
+    }
+
+    /// The first zone of a read's order has every connection busy: the read goes to the next
+    /// replica at once, not after a wait in line, and the busy zone is not counted as failing.
+    @Test func aReadAsksAnotherReplicaWhileTheFirstZonesConnectionsAreBusy() async throws {
+        let object = PatternServer.bytes(1 << 20)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
+        let server = try PatternServer(size: object.count)
+        defer { Task { try? await server.stop() } }
+        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+            // Another read holds the zone's one connection until it is dropped.
+            var held: BackendReadStream? = try await backend.read(key: "other", range: nil)
+            #expect(backend.load.inFlight(0) == 1)
+            let degraded = gw.replacing([planned[0]: backend])
+            let (stream, zone) = try await ReadPath(state: degraded.state).openReporting(version, range: nil,
+                                                                                           logger: degraded.state.logger)
+            #expect(zone == planned[1])
+            let same = try await Self.readAll(stream) == object
+            #expect(same)
+            #expect(server.requests.count == 1, "the busy zone was asked: \(server.requests)")
+            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures ?? 0 == 0)
+            held = nil
+            #expect(held == nil && backend.load.inFlight(0) == 0)
+        }
+    }
+
+    /// When no other replica can serve, the read waits in line for the busy zone's connection.
+    @Test func aReadWaitsForTheBusyZoneWhenNoOtherReplicaServes() async throws {
+        let object = PatternServer.bytes(1 << 20)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
+        let server = try PatternServer(size: object.count)
+        defer { Task { try? await server.stop() } }
+        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+            let holder = Task {
+                let held = try await backend.read(key: "other", range: nil)
+                try await Task.sleep(for: Self.timeout)
+                withExtendedLifetime(held) {}
+            }
+            for _ in 0..<12_000 where backend.load.inFlight(0) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let other = FlakyBackend(gw.state.backends[planned[1]]!)
+            other.set(failReads: true)
+            let degraded = gw.replacing([planned[0]: backend, planned[1]: other])
+            let (stream, zone) = try await ReadPath(state: degraded.state).openReporting(version, range: nil,
+                                                                                           logger: degraded.state.logger)
+            #expect(zone == planned[0])
+            let same = try await Self.readAll(stream) == object
+            #expect(same)
+            try await holder.value
+            #expect(server.requests.count == 2, "\(server.requests)")
+            #expect(backend.load.inFlight(0) == 0 && backend.load.waiting == 0)
+            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures ?? 0 == 0)
         }
     }
 }

@@ -20,8 +20,11 @@ protocol ObjectBackend: Sendable {
     func read(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
     /// ``read(key:range:)`` for a reader with another replica to ask: one attempt (a backend
     /// that retries failed requests does not here), and a backend that waits for an answer
-    /// waits less, so that the reader moves on to the next replica soon.
-    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream
+    /// waits less, so that the reader moves on to the next replica soon. Without
+    /// `waitForConnection`, a backend whose connections are all busy with other requests fails
+    /// at once (``BackendError/Cause/connectionsBusy``) rather than wait in line for one: the
+    /// reader asks a replica whose provider is free first.
+    func readOnce(key: String, range: ClosedRange<Int64>?, waitForConnection: Bool) async throws -> BackendReadStream
     /// Size of the stored object, nil when absent.
     func size(of key: String) async throws -> Int64?
     /// Removes the object; no error when it is already gone.
@@ -64,8 +67,13 @@ struct BackendPart: Sendable, Hashable {
 extension ObjectBackend {
     func writerOpensAtOnce(expectedSize: Int64?) -> Bool { false }
 
-    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+    func readOnce(key: String, range: ClosedRange<Int64>?, waitForConnection: Bool) async throws -> BackendReadStream {
         try await read(key: key, range: range)
+    }
+
+    /// ``readOnce(key:range:waitForConnection:)`` that waits for a busy provider's connection.
+    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
+        try await readOnce(key: key, range: range, waitForConnection: true)
     }
 
     func makeWriter(key: String, expectedSize: Int64?) async throws -> any BackendWriter {

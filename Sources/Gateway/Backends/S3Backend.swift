@@ -170,13 +170,19 @@ struct S3Backend: ObjectBackend {
 
     /// ``send(_:timeout:queuedTimeout:closedConnection:)`` whose request stays counted in flight
     /// (``load``) on the returned client until the caller leaves it, once the response's body
-    /// is read.
+    /// is read. Without `waitForConnection`, a request that finds every connection busy fails
+    /// at once (``BackendError/Cause/connectionsBusy``) instead of waiting in line.
     func sendHeld(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
-                  closedConnection: Bool = false) async throws -> (HTTPClientResponse, client: Int) {
+                  closedConnection: Bool = false, waitForConnection: Bool = true) async throws -> (HTTPClientResponse, client: Int) {
         let index: Int
         var waited = false
         if let free = load.enter(clients.currentIndex) {
             index = free
+        } else if !waitForConnection {
+            Counter(label: "gateway_backend_connection_waits_total", dimensions: [("zone", zone)]).increment()
+            throw BackendError(code: .unavailable,
+                               message: "\(zone): \(request.method.rawValue): every connection to the provider is busy with other requests",
+                               cause: .connectionsBusy)
         } else {
             Counter(label: "gateway_backend_connection_waits_total", dimensions: [("zone", zone)]).increment()
             (index, waited) = try await load.enterWaiting(clients.currentIndex, busy: """
@@ -432,20 +438,21 @@ struct S3Backend: ObjectBackend {
     }
 
     /// One attempt, whose response head must come within ``failoverTimeout`` (the body may
-    /// take as long as it takes), unless it may have to wait for a connection first.
-    func readOnce(key: String, range: ClosedRange<Int64>?) async throws -> BackendReadStream {
-        try await read(key: key, range: range, attempts: 1, timeout: failoverTimeout, queuedTimeout: transferTimeout)
+    /// take as long as it takes), unless it waited for a connection first.
+    func readOnce(key: String, range: ClosedRange<Int64>?, waitForConnection: Bool) async throws -> BackendReadStream {
+        try await read(key: key, range: range, attempts: 1, timeout: failoverTimeout, queuedTimeout: transferTimeout,
+                       waitForConnection: waitForConnection)
     }
 
     /// `timeout` bounds the wait for the response's head (async-http-client's deadline ends
     /// when the head arrives). The request stays counted in flight until its body is read.
     private func read(key: String, range: ClosedRange<Int64>?, attempts: Int, timeout: TimeAmount,
-                      queuedTimeout: TimeAmount? = nil) async throws -> BackendReadStream {
+                      queuedTimeout: TimeAmount? = nil, waitForConnection: Bool = true) async throws -> BackendReadStream {
         let (response, client) = try await retrying(attempts: attempts) { () throws -> (HTTPClientResponse, Int) in
             var headers: [(name: String, value: String)] = []
             if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
             let (response, client) = try await sendHeld(request(.GET, key: key, headers: headers), timeout: timeout,
-                                                        queuedTimeout: queuedTimeout)
+                                                        queuedTimeout: queuedTimeout, waitForConnection: waitForConnection)
             guard response.status.code == 200 || response.status.code == 206 else {
                 defer { load.leave(client) }
                 throw await failure(response, "GET \(key)")

@@ -20,10 +20,11 @@ struct ReadPath {
                        logger: Logger) async throws -> (stream: BackendReadStream, zone: String) {
         var replicas = known ?? []
         if known == nil { replicas = try await state.store.replicas(storageId: version.storageId) }
-        // Each replica is tried once before any is tried again, with ``ObjectBackend/readOnce(key:range:)``
+        // Each replica is tried once before any is tried again, with ``ObjectBackend/readOnce(key:range:waitForConnection:)``
         // while another one is left to ask: a zone that went down costs a refused connection,
-        // and one that stopped answering a short wait, not their retries and timeouts. The
-        // replicas that failed as unavailable are then tried with the backend's retries.
+        // one that stopped answering a short wait, and one whose connections are all busy
+        // nothing, not their retries, timeouts and line. The replicas that failed as
+        // unavailable are then tried with the backend's retries, waiting for a connection.
         var again: [(replica: Replica, backend: any ObjectBackend)] = []
         let order = Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy)
             .filter { state.backends[$0.zone] != nil }
@@ -32,12 +33,14 @@ struct ReadPath {
             let alone = n == order.count - 1 && again.isEmpty
             do {
                 let stream = alone ? try await backend.read(key: replica.backendKey, range: range)
-                    : try await backend.readOnce(key: replica.backendKey, range: range)
+                    : try await backend.readOnce(key: replica.backendKey, range: range, waitForConnection: false)
                 state.health.recordSuccess(replica.zone)
                 return (resuming(stream, from: replica, of: version, range: range, others: order, logger: logger), replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
-                logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
+                // A busy zone is not news: gateway_backend_connection_waits_total counts it.
+                logger.log(level: (error as? BackendError)?.cause == .connectionsBusy ? .debug : .warning,
+                           "replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
                 if !alone, (error as? BackendError)?.code == .unavailable { again.append((replica, backend)) }
             }
         }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Metadata
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -251,6 +252,53 @@ struct ConnectionWaitTests {
             #expect(server.requests.count == 2, "\(server.requests)")
             #expect(backend.load.inFlight(0) == 0 && backend.load.waiting == 0)
             #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures ?? 0 == 0)
+        }
+    }
+
+    /// True the first time it is asked.
+    final class Once: Sendable {
+        private let asked = Mutex(false)
+        func first() -> Bool {
+            asked.withLock { asked in
+                defer { asked = true }
+                return !asked
+            }
+        }
+    }
+
+    /// A read that broke off goes on from a replica whose zone has a free connection before
+    /// one whose zone is busy, and does not count the busy zone as failing.
+    @Test func aBrokenOffReadGoesOnFromAFreeReplicaBeforeABusyOne() async throws {
+        let object = PatternServer.bytes(1 << 20)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
+        let replicas = try await gw.store.replicas(storageId: version.storageId)
+        let busyReplica = try #require(replicas.first { $0.zone == planned[0] })
+        let freeReplica = try #require(replicas.first { $0.zone == planned[1] })
+        let server = try PatternServer(size: object.count)
+        defer { Task { try? await server.stop() } }
+        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+            var held: BackendReadStream? = try await backend.read(key: "other", range: nil)
+            let degraded = gw.replacing([planned[0]: backend])
+            // The first 64 KiB, then the provider's connection breaks.
+            let start = ByteBuffer(bytes: object[0..<(64 << 10)])
+            let once = Once()
+            let breaking = BackendReadStream {
+                guard once.first() else { throw BackendError(code: .unavailable, message: "connection reset (test)") }
+                return start
+            }
+            let read = ResumingRead(state: degraded.state, stream: breaking, replica: freeReplica,
+                                    bounds: 0...Int64(object.count - 1), others: [busyReplica, freeReplica],
+                                    logger: degraded.state.logger)
+            var bytes: [UInt8] = []
+            while let chunk = try await read.next() { bytes += chunk.readableBytesView }
+            let same = bytes == object
+            #expect(same)
+            #expect(server.requests.count == 1, "the busy zone was asked: \(server.requests)")
+            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures ?? 0 == 0)
+            held = nil
+            #expect(held == nil && backend.load.inFlight(0) == 0)
         }
     }
 }

@@ -157,17 +157,24 @@ final class ResumingRead: @unchecked Sendable {
                                           : "replica read broke off; going on from the next replica",
                            metadata: ["zone": "\(zone)", "error": "\(failure)", "offset": "\(from)"])
         }
-        while !others.isEmpty {
-            let replica = others.removeFirst()
+        // A replica whose zone has every connection busy is passed over while another is left
+        // to ask, and asked again, waiting for a connection, once none of those served.
+        var busy: [Replica] = []
+        while !others.isEmpty || !busy.isEmpty {
+            let waiting = others.isEmpty
+            let replica = waiting ? busy.removeFirst() : others.removeFirst()
             guard let backend = state.backends[replica.zone] else { continue }
             do {
-                let stream = try await backend.readOnce(key: replica.backendKey, range: from...bounds.upperBound)
+                let stream = try await backend.readOnce(key: replica.backendKey, range: from...bounds.upperBound,
+                                                        waitForConnection: waiting || (others.isEmpty && busy.isEmpty))
                 state.health.recordSuccess(replica.zone)
                 (current, self.replica) = (stream.makeAsyncIterator(), replica)
                 state.metrics.recordReadResumed(zone: replica.zone)
                 return
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as BackendError where error.cause == .connectionsBusy && !waiting {
+                busy.append(replica)
             } catch {
                 state.health.recordFailure(replica.zone, error)
                 logger.warning("replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])

@@ -181,16 +181,22 @@ struct ConnectionWaitTests {
         try await client.shutdown()
     }
 
-    /// A gateway holding `object` at `data/key` in both zones of its plan; the version and the zones.
-    static func twoCopies(of object: [UInt8], key: String, in gw: TestGateway) async throws -> (ObjectVersion, [String]) {
-        let planned = gw.planned("data", key)
-        try #require(planned.count == 2)
-        try await gw.withClient { client in
-            try await gw.createBucket(client, "data")
-            #expect(try await gw.put(client, "/data/\(key)", object).status == .ok)
+    /// A gateway holding a 1 MiB object in both zones of its plan, the first zone's backend on
+    /// a ``PatternServer`` (which serves the same bytes) with one connection: `body` gets the
+    /// gateway with that backend, the object, its version, the planned zones, the backend
+    /// and its server.
+    static func withBusyableFirstZone(
+        _ body: (TestGateway, [UInt8], ObjectVersion, [String], S3Backend, PatternServer) async throws -> Void
+    ) async throws {
+        let object = PatternServer.bytes(1 << 20)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let (version, planned) = try await gw.twoCopies(of: object, key: "docs/busy.bin")
+        let server = try PatternServer(size: object.count)
+        defer { Task { try? await server.stop() } }
+        try await withOneConnection(to: server, zone: planned[0]) { backend in
+            try await body(gw.replacing([planned[0]: backend]), object, version, planned, backend, server)
         }
-        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
-        return (try #require(try await gw.store.latestVersion(bucket: "data", key: key)), planned)
     }
 
     static func readAll(_ stream: BackendReadStream) async throws -> [UInt8] {
@@ -202,17 +208,10 @@ struct ConnectionWaitTests {
     /// The first zone of a read's order has every connection busy: the read goes to the next
     /// replica at once, not after a wait in line, and the busy zone is not counted as failing.
     @Test func aReadAsksAnotherReplicaWhileTheFirstZonesConnectionsAreBusy() async throws {
-        let object = PatternServer.bytes(1 << 20)
-        let gw = try await TestGateway.make()
-        defer { gw.cleanUp() }
-        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
-        let server = try PatternServer(size: object.count)
-        defer { Task { try? await server.stop() } }
-        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+        try await Self.withBusyableFirstZone { degraded, object, version, planned, backend, server in
             // Another read holds the zone's one connection until it is dropped.
             var held: BackendReadStream? = try await backend.read(key: "other", range: nil)
             #expect(backend.load.inFlight(0) == 1)
-            let degraded = gw.replacing([planned[0]: backend])
             let (stream, zone) = try await ReadPath(state: degraded.state).openReporting(version, range: nil,
                                                                                            logger: degraded.state.logger)
             #expect(zone == planned[1])
@@ -227,13 +226,7 @@ struct ConnectionWaitTests {
 
     /// When no other replica can serve, the read waits in line for the busy zone's connection.
     @Test func aReadWaitsForTheBusyZoneWhenNoOtherReplicaServes() async throws {
-        let object = PatternServer.bytes(1 << 20)
-        let gw = try await TestGateway.make()
-        defer { gw.cleanUp() }
-        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
-        let server = try PatternServer(size: object.count)
-        defer { Task { try? await server.stop() } }
-        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+        try await Self.withBusyableFirstZone { gw, object, version, planned, backend, server in
             let holder = Task {
                 let held = try await backend.read(key: "other", range: nil)
                 try await Task.sleep(for: Self.timeout)
@@ -242,7 +235,7 @@ struct ConnectionWaitTests {
             for _ in 0..<12_000 where backend.load.inFlight(0) == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let other = FlakyBackend(gw.state.backends[planned[1]]!)
             other.set(failReads: true)
-            let degraded = gw.replacing([planned[0]: backend, planned[1]: other])
+            let degraded = gw.replacing([planned[1]: other])
             let (stream, zone) = try await ReadPath(state: degraded.state).openReporting(version, range: nil,
                                                                                            logger: degraded.state.logger)
             #expect(zone == planned[0])
@@ -269,18 +262,11 @@ struct ConnectionWaitTests {
     /// A read that broke off goes on from a replica whose zone has a free connection before
     /// one whose zone is busy, and does not count the busy zone as failing.
     @Test func aBrokenOffReadGoesOnFromAFreeReplicaBeforeABusyOne() async throws {
-        let object = PatternServer.bytes(1 << 20)
-        let gw = try await TestGateway.make()
-        defer { gw.cleanUp() }
-        let (version, planned) = try await Self.twoCopies(of: object, key: "docs/busy.bin", in: gw)
-        let replicas = try await gw.store.replicas(storageId: version.storageId)
-        let busyReplica = try #require(replicas.first { $0.zone == planned[0] })
-        let freeReplica = try #require(replicas.first { $0.zone == planned[1] })
-        let server = try PatternServer(size: object.count)
-        defer { Task { try? await server.stop() } }
-        try await Self.withOneConnection(to: server, zone: planned[0]) { backend in
+        try await Self.withBusyableFirstZone { degraded, object, version, planned, backend, server in
+            let replicas = try await degraded.store.replicas(storageId: version.storageId)
+            let busyReplica = try #require(replicas.first { $0.zone == planned[0] })
+            let freeReplica = try #require(replicas.first { $0.zone == planned[1] })
             var held: BackendReadStream? = try await backend.read(key: "other", range: nil)
-            let degraded = gw.replacing([planned[0]: backend])
             // The first 64 KiB, then the provider's connection breaks.
             let start = ByteBuffer(bytes: object[0..<(64 << 10)])
             let once = Once()

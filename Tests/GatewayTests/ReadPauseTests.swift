@@ -138,15 +138,7 @@ struct ReadPauseTests {
         let object = PatternServer.bytes(size)
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
-        let key = "docs/paused.bin"
-        let planned = gw.planned("data", key)
-        try #require(planned.count == 2)
-        try await gw.withClient { client in
-            try await gw.createBucket(client, "data")
-            #expect(try await gw.put(client, "/data/\(key)", object).status == .ok)
-        }
-        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
-        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        let (version, planned) = try await gw.twoCopies(of: object, key: "docs/paused.bin")
 
         let server = try PatternServer(size: size)
         defer { Task { try? await server.stop() } }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Metadata
 import NIOCore
 import PolicyEngine
 import Synchronization
@@ -133,6 +134,19 @@ extension TestGateway {
                                     backendDefinitions: s.backendDefinitions, credentials: s.credentials, logger: s.logger)
         if started ?? s.startup.isOpen { newState.startup.open() }
         return TestGateway(directory: directory, state: newState, store: store)
+    }
+
+    /// Writes `object` at `data/key` and makes its second copy: the version, complete in both
+    /// zones of its plan, and those zones in plan order.
+    func twoCopies(of object: [UInt8], key: String) async throws -> (version: ObjectVersion, planned: [String]) {
+        let planned = planned("data", key)
+        try #require(planned.count == 2)
+        try await withClient { client in
+            try await createBucket(client, "data")
+            #expect(try await put(client, "/data/\(key)", object).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: state).runOnce(now: Date().addingTimeInterval(120))
+        return (try #require(try await store.latestVersion(bucket: "data", key: key)), planned)
     }
 
     /// The zones the policies plan for an untagged object, in plan order.

@@ -161,12 +161,12 @@ final class ResumingRead: @unchecked Sendable {
         // to ask, and asked again, waiting for a connection, once none of those served.
         var busy: [Replica] = []
         while !others.isEmpty || !busy.isEmpty {
+            let replica = others.isEmpty ? busy.removeFirst() : others.removeFirst()
             let waiting = others.isEmpty
-            let replica = waiting ? busy.removeFirst() : others.removeFirst()
             guard let backend = state.backends[replica.zone] else { continue }
             do {
                 let stream = try await backend.readOnce(key: replica.backendKey, range: from...bounds.upperBound,
-                                                        waitForConnection: waiting || (others.isEmpty && busy.isEmpty))
+                                                        waitForConnection: waiting)
                 state.health.recordSuccess(replica.zone)
                 (current, self.replica) = (stream.makeAsyncIterator(), replica)
                 state.metrics.recordReadResumed(zone: replica.zone)

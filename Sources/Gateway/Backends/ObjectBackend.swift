@@ -133,8 +133,9 @@ struct BackendError: Error, CustomStringConvertible {
         /// stay silent (``S3BodyReader``): reading on from the same provider is as good as from
         /// any other.
         case readerPaused
-        /// A request that waited for one of the client's connections to the provider, all busy
-        /// with other requests, for longer than the HTTP client lets it (its connect timeout).
+        /// A request that found every connection to the provider busy with other requests and
+        /// waited longer than `GATEWAY_BACKEND_CONNECTION_WAIT` (``ConnectionLoad``), or, a
+        /// read with another replica to ask, did not wait.
         case connectionsBusy
     }
     var cause = Cause.provider

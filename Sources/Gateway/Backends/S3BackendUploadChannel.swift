@@ -238,8 +238,8 @@ final class UploadChannel: Sendable {
 
     /// How the request has made no progress for longer than `limit`, if it has not: see
     /// ``Stall``. The time a request waits for a connection (behind the other requests to the
-    /// provider, once the client's connections to it are all busy) does not count; connecting
-    /// has the client's own connect timeout.
+    /// provider, once the connections to it are all busy: ``ConnectionLoad``) does not count;
+    /// connecting has the client's own connect timeout.
     func stall(longerThan limit: Duration, now: ContinuousClock.Instant = .now) -> Stall? {
         state.withLock { s in
             guard s.failure == nil, s.readerCame else { return nil }

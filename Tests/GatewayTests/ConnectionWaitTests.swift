@@ -287,4 +287,21 @@ struct ConnectionWaitTests {
             #expect(held == nil && backend.load.inFlight(0) == 0)
         }
     }
+
+    /// A health probe does not wait in line behind the requests that keep a zone's connections
+    /// busy (it would hold up `/health`, and its failure would open the breaker of a zone that
+    /// is only busy): the zone counts as healthy, and the provider is not asked.
+    @Test func aProbeOfAZoneWhoseConnectionsAreAllBusyDoesNotWait() async throws {
+        let server = try PatternServer(size: 1 << 20)
+        defer { Task { try? await server.stop() } }
+        try await Self.withOneConnection(to: server, zone: "FI-HEL-ST-1") { backend in
+            #expect(await backend.probe())
+            #expect(server.requests.count == 1)
+            var held: BackendReadStream? = try await backend.read(key: "other", range: nil)
+            #expect(await backend.probe())
+            #expect(server.requests.count == 2, "the probe waited for the busy connection: \(server.requests)")
+            held = nil
+            #expect(held == nil && backend.load.inFlight(0) == 0 && backend.load.waiting == 0)
+        }
+    }
 }

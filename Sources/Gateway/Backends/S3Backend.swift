@@ -590,11 +590,18 @@ struct S3Backend: ObjectBackend {
             .replacingOccurrences(of: "&#34;", with: "\"")
     }
 
-    /// HEAD of the physical bucket: healthy when it answers 2xx in time.
+    /// HEAD of the physical bucket: healthy when it answers 2xx in time. With every connection
+    /// to the provider busy, the probe is not sent and the zone counts as healthy: the requests
+    /// in flight are what tells, each failure reaching the circuit breaker, and a probe waiting
+    /// in line behind them would hold up `/health` and, failing, open the breaker of a zone that
+    /// is only busy.
     func probe() async -> Bool {
         do {
-            let response = try await send(request(.HEAD, key: nil), timeout: probeTimeout)
+            let (response, client) = try await sendHeld(request(.HEAD, key: nil), timeout: probeTimeout, waitForConnection: false)
+            load.leave(client)
             return (200..<300).contains(response.status.code)
+        } catch let error as BackendError where error.cause == .connectionsBusy {
+            return true
         } catch {
             return false
         }

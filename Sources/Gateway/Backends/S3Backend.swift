@@ -159,16 +159,17 @@ struct S3Backend: ObjectBackend {
     /// given, is the deadline instead of `timeout` for a request that waited for a connection
     /// (``ConnectionLoad``): `timeout` is then one meant for the provider alone, and the
     /// connection a waiting request is handed may still be finishing its last response.
-    /// The request is counted in flight (``load``) until its response's head.
+    /// The request is counted in flight (``load``) until its response's head. Without
+    /// `waitForConnection`, see ``sendHeld(_:timeout:queuedTimeout:closedConnection:waitForConnection:)``.
     func send(_ request: HTTPClientRequest, timeout: TimeAmount, queuedTimeout: TimeAmount? = nil,
-              closedConnection: Bool = false) async throws -> HTTPClientResponse {
+              closedConnection: Bool = false, waitForConnection: Bool = true) async throws -> HTTPClientResponse {
         let (response, client) = try await sendHeld(request, timeout: timeout, queuedTimeout: queuedTimeout,
-                                                    closedConnection: closedConnection)
+                                                    closedConnection: closedConnection, waitForConnection: waitForConnection)
         load.leave(client)
         return response
     }
 
-    /// ``send(_:timeout:queuedTimeout:closedConnection:)`` whose request stays counted in flight
+    /// ``send(_:timeout:queuedTimeout:closedConnection:waitForConnection:)`` whose request stays counted in flight
     /// (``load``) on the returned client until the caller leaves it, once the response's body
     /// is read. Without `waitForConnection`, a request that finds every connection busy fails
     /// at once (``BackendError/Cause/connectionsBusy``) instead of waiting in line.
@@ -178,13 +179,13 @@ struct S3Backend: ObjectBackend {
         var waited = false
         if let free = load.enter(clients.currentIndex) {
             index = free
-        } else if !waitForConnection {
-            Counter(label: "gateway_backend_connection_waits_total", dimensions: [("zone", zone)]).increment()
-            throw BackendError(code: .unavailable,
-                               message: "\(zone): \(request.method.rawValue): every connection to the provider is busy with other requests",
-                               cause: .connectionsBusy)
         } else {
             Counter(label: "gateway_backend_connection_waits_total", dimensions: [("zone", zone)]).increment()
+            guard waitForConnection else {
+                throw BackendError(code: .unavailable,
+                                   message: "\(zone): \(request.method.rawValue): every connection to the provider is busy with other requests",
+                                   cause: .connectionsBusy)
+            }
             (index, waited) = try await load.enterWaiting(clients.currentIndex, busy: """
                 \(zone): \(request.method.rawValue): every connection to the provider stayed busy with other requests \
                 for \(load.wait) (raise GATEWAY_BACKEND_CONNECTIONS)
@@ -302,7 +303,7 @@ struct S3Backend: ObjectBackend {
     /// `body` gives the body of each attempt (numbered from 1), or nil when it cannot be sent
     /// again.
     /// `timeout`: the deadline of each attempt (default ``transferTimeout``); `queuedTimeout`:
-    /// that of an attempt that may wait for a connection (see ``send(_:timeout:queuedTimeout:closedConnection:)``).
+    /// that of an attempt that may wait for a connection (see ``send(_:timeout:queuedTimeout:closedConnection:waitForConnection:)``).
     func put(key: String, query: [(name: String, value: String)] = [], timeout: TimeAmount? = nil,
              queuedTimeout: TimeAmount? = nil,
              body: (_ attempt: Int) -> HTTPClientRequest.Body?) async throws -> HTTPClientResponse {
@@ -597,8 +598,7 @@ struct S3Backend: ObjectBackend {
     /// is only busy.
     func probe() async -> Bool {
         do {
-            let (response, client) = try await sendHeld(request(.HEAD, key: nil), timeout: probeTimeout, waitForConnection: false)
-            load.leave(client)
+            let response = try await send(request(.HEAD, key: nil), timeout: probeTimeout, waitForConnection: false)
             return (200..<300).contains(response.status.code)
         } catch let error as BackendError where error.cause == .connectionsBusy {
             return true

@@ -175,11 +175,8 @@ final class ConnectionLoad: Sendable {
             s.counts[preferred] += 1
             return preferred
         }
-        var best: Int?
-        for index in s.counts.indices where s.counts[index] < limit && s.counts[index] < (best.map { s.counts[$0] } ?? limit) {
-            best = index
-        }
-        if let best { s.counts[best] += 1 }
+        guard let best = s.counts.indices.min(by: { s.counts[$0] < s.counts[$1] }), s.counts[best] < limit else { return nil }
+        s.counts[best] += 1
         return best
     }
 

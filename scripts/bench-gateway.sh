@@ -30,7 +30,8 @@
 # `gateway-disk` (default for large: gateway instances each serving one local-disk zone, used as
 # plain S3 servers; moto keeps large objects in Python memory and temp files and is far slower).
 # Env: DURATION (default 10s), ROUNDS (3), WARMUP (2s), SKIP_BUILD=1 (use the built binaries),
-# GATEWAY_LOG_LEVEL (notice), GATEWAY_DATA_ROOT (where the gateways under test, not the
+# GATEWAY_LOG_LEVEL (notice), LOADS (only the loads so named, glob patterns: "small-put-c1"),
+# GATEWAY_DATA_ROOT (where the gateways under test, not the
 # gateway-disk backends, keep their metadata: e.g. /dev/shm, to take them off a disk they would
 # share with the backends).
 # WAN_DELAY_MS and WAN_RATE_MIB put a wide-area link in front of every backend (Benchmarks'
@@ -49,7 +50,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,45p' "$0"; exit 2; }
+usage() { sed -n '2,46p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -334,6 +335,15 @@ start_backends() {
 # JSON to OUT/NAME.json.
 load() {
     local name="$1"; shift
+    # LOADS="small-put-c1 small-get-*": only the loads named (glob patterns), e.g. to profile one.
+    if [[ -n "${LOADS:-}" ]]; then
+        local pattern wanted=0
+        for pattern in $LOADS; do
+            # shellcheck disable=SC2053
+            [[ "$name" == $pattern ]] && wanted=1
+        done
+        [[ $wanted -eq 1 ]] || return 0
+    fi
     echo
     echo "== $name"
     local before=() entry started

@@ -246,6 +246,7 @@ final class BackendRequestMetrics: Sendable {
     }
     private let counters = Mutex<[Key: Counter]>([:])
     private let durations = Mutex<[String: DurationHistogram]>([:])
+    private let throttles = Mutex<Counter?>(nil)
 
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -256,6 +257,21 @@ final class BackendRequestMetrics: Sendable {
     init(zone: String, registry: PrometheusCollectorRegistry) {
         self.zone = zone
         self.registry = registry
+    }
+
+    /// Counts an answer asking the gateway to slow down (`503 SlowDown`, `429`):
+    /// `gateway_backend_throttled_total{zone}`.
+    func recordThrottled() {
+        let counter = throttles.withLock { made in
+            if let made { return made }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "gateway", subsystem: "backend", metricName: "throttled",
+                                                 unitName: "total", helpText: "Answers of the S3 backends asking to slow down"),
+                labels: [("zone", zone)])
+            made = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// Records a request that got a response with `status`, or none (`status` nil).

@@ -174,8 +174,9 @@ struct OperationalMetricsTests {
         gw.state.metrics.recordRefusal(operation: "PutObject")
         try await LateJobMonitor(store: gw.store, registry: gw.state.metricsRegistry, logger: gw.state.logger,
                                  metrics: gw.state.metrics).check()
-        BackendRequestMetrics(zone: "FI-HEL-ST-1", registry: gw.state.metricsRegistry)
-            .record(method: .GET, status: 200, duration: .milliseconds(1))
+        let backendMetrics = BackendRequestMetrics(zone: "FI-HEL-ST-1", registry: gw.state.metricsRegistry)
+        backendMetrics.record(method: .GET, status: 200, duration: .milliseconds(1))
+        backendMetrics.recordThrottled()
         _ = try await ReplicaVerifier(state: gw.state, rate: 0).verifyOnce()
         gw.state.metrics.recordReplicaLost(zone: "FI-HEL-ST-1")
         gw.state.metrics.recordLogChainCheck(intact: true)

@@ -137,6 +137,10 @@ struct BackendError: Error, CustomStringConvertible {
         /// waited longer than `GATEWAY_BACKEND_CONNECTION_WAIT` (``ConnectionLoad``), or, a
         /// read with another replica to ask, did not wait.
         case connectionsBusy
+        /// The provider asked the gateway to slow down (`503 SlowDown`, or `429`): it is up
+        /// and answering, only not at this rate. Writes and reads back off and try again, and a
+        /// request that still fails is answered `503 SlowDown`, so that clients back off too.
+        case throttled
     }
     var cause = Cause.provider
     var description: String { message }

@@ -215,18 +215,27 @@ struct S3Backend: ObjectBackend {
     }
 
     /// Runs an idempotent call up to `attempts` times (the backend's ``attempts`` unless
-    /// given) while it fails with `.unavailable`.
-    func retrying<T>(attempts: Int? = nil, _ operation: () async throws -> T) async throws -> T {
+    /// given) while it fails with `.unavailable` (and `again` says so), waiting 200 ms, then
+    /// 400 ms... between attempts.
+    func retrying<T>(attempts: Int? = nil, when again: (BackendError) -> Bool = { _ in true },
+                     _ operation: () async throws -> T) async throws -> T {
         let attempts = attempts ?? self.attempts
         var attempt = 1
         while true {
             do {
                 return try await operation()
-            } catch let error as BackendError where error.code == .unavailable && attempt < attempts {
+            } catch let error as BackendError where error.code == .unavailable && attempt < attempts && again(error) {
                 try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))
                 attempt += 1
             }
         }
+    }
+
+    /// Whether an answer asks the client to slow down: S3's `503 SlowDown` (also sent by
+    /// Ceph RGW, MinIO and most providers when a bucket's request rate is over its limit), or
+    /// `429 Too Many Requests`, which some providers send instead.
+    static func isThrottling(status: UInt, code: String?) -> Bool {
+        status == 429 || (status == 503 && code == "SlowDown")
     }
 
     /// The error of a non-2xx response (its body is read, up to 64 KiB, for the S3 error code).
@@ -234,6 +243,10 @@ struct S3Backend: ObjectBackend {
         let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
         let code = S3ErrorBody.code(in: body)
         let message = "\(zone): \(what): HTTP \(response.status.code)" + (code.map { " \($0)" } ?? "")
+        if Self.isThrottling(status: response.status.code, code: code) {
+            metrics?.recordThrottled()
+            return BackendError(code: .unavailable, message: message, cause: .throttled)
+        }
         switch response.status.code {
         case 404: return BackendError(code: .notFound, message: message)
         case 500...599: return BackendError(code: .unavailable, message: message)
@@ -591,7 +604,9 @@ struct S3Backend: ObjectBackend {
             .replacingOccurrences(of: "&#34;", with: "\"")
     }
 
-    /// HEAD of the physical bucket: healthy when it answers 2xx in time. With every connection
+    /// HEAD of the physical bucket: healthy when it answers 2xx in time, or `429` (a provider
+    /// over its request rate is up; a `503` to a HEAD has no body to tell `SlowDown` from an
+    /// outage, so it counts as down). With every connection
     /// to the provider busy, the probe is not sent and the zone counts as healthy: the requests
     /// in flight are what tells, each failure reaching the circuit breaker, and a probe waiting
     /// in line behind them would hold up `/health` and, failing, open the breaker of a zone that
@@ -599,7 +614,7 @@ struct S3Backend: ObjectBackend {
     func probe() async -> Bool {
         do {
             let response = try await send(request(.HEAD, key: nil), timeout: probeTimeout, waitForConnection: false)
-            return (200..<300).contains(response.status.code)
+            return (200..<300).contains(response.status.code) || response.status.code == 429
         } catch let error as BackendError where error.cause == .connectionsBusy {
             return true
         } catch {
@@ -743,9 +758,12 @@ final class S3GatheredWriter: S3ObjectWriter, Sendable {
         // A body this small is sent at once: a provider that has not answered within the stall
         // timeout has stopped answering (as one that stops taking a streamed body).
         // (Waiting for a connection behind other requests to the provider is not its silence.)
-        let response = try await backend.put(key: key, timeout: backend.stallTimeoutAmount,
-                                             queuedTimeout: backend.transferTimeout) { _ in .bytes(body) }
-        return try await backend.outcome(of: response, key: key, afterwards: afterwards)
+        // The body is at hand, so a provider that asks to slow down gets it again after a pause.
+        return try await backend.retrying(when: { $0.cause == .throttled }) {
+            let response = try await backend.put(key: key, timeout: backend.stallTimeoutAmount,
+                                                 queuedTimeout: backend.transferTimeout) { _ in .bytes(body) }
+            return try await backend.outcome(of: response, key: key, afterwards: afterwards)
+        }
     }
 
     func finish() async throws {

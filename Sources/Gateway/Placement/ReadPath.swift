@@ -26,6 +26,8 @@ struct ReadPath {
         // nothing, not their retries, timeouts and line. The replicas that failed as
         // unavailable are then tried with the backend's retries, waiting for a connection.
         var again: [(replica: Replica, backend: any ObjectBackend)] = []
+        // Whether a provider asked to slow down: the client is then told to (`503 SlowDown`).
+        var throttled = false
         let order = Self.readOrder(replicas, planned: version.placement.plannedZones, isHealthy: state.isHealthy)
             .filter { state.backends[$0.zone] != nil }
         for (n, replica) in order.enumerated() {
@@ -38,6 +40,7 @@ struct ReadPath {
                 return (resuming(stream, from: replica, of: version, range: range, others: order, logger: logger), replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
+                if (error as? BackendError)?.cause == .throttled { throttled = true }
                 // A busy zone is not news: gateway_backend_connection_waits_total counts it.
                 logger.log(level: (error as? BackendError)?.cause == .connectionsBusy ? .debug : .warning,
                            "replica read failed, trying the next", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
@@ -51,8 +54,12 @@ struct ReadPath {
                 return (resuming(stream, from: replica, of: version, range: range, others: order, logger: logger), replica.zone)
             } catch {
                 state.health.recordFailure(replica.zone, error)
+                if (error as? BackendError)?.cause == .throttled { throttled = true }
                 logger.warning("replica read failed again", metadata: ["zone": "\(replica.zone)", "error": "\(error)"])
             }
+        }
+        if throttled {
+            throw S3Error(.slowDown, message: "No replica of this object is readable right now: a provider asked to slow down, retry later.")
         }
         throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
     }

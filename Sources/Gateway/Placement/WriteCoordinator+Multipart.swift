@@ -36,7 +36,7 @@ extension WriteCoordinator {
                     open[zone] = try await start(zone, backend)
                 } catch {
                     logger.warning("backend write could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
-                    state.health.recordFailure(zone, error)
+                    zoneFailed(zone, error)
                     failed.insert(zone)
                     progress = false
                 }
@@ -60,8 +60,7 @@ extension WriteCoordinator {
         }
         guard started.count >= plan.writeQuorum else {
             await abortUploads(Dictionary(uniqueKeysWithValues: started.map { ($0.zone, $0.started) }), backendKey: backendKey)
-            throw S3Error(.serviceUnavailable,
-                          message: "only \(started.count) of the \(plan.writeQuorum) zones the write quorum needs are available")
+            throw quorumFailure("only \(started.count) of the \(plan.writeQuorum) zones the write quorum needs are available")
         }
         for zone in started.map(\.zone) { state.health.recordSuccess(zone) }
         return Dictionary(uniqueKeysWithValues: started.map { ($0.zone, $0.started) })
@@ -90,12 +89,12 @@ extension WriteCoordinator {
                 partWriters[zone] = writer
             } catch {
                 logger.warning("backend part upload could not start", metadata: ["zone": "\(zone)", "error": "\(error)"])
-                state.health.recordFailure(zone, error)
+                zoneFailed(zone, error)
             }
         }
         guard writers.count >= quorum else {
             await abort(writers)
-            throw S3Error(.serviceUnavailable, message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
+            throw quorumFailure("only \(writers.count) of the \(quorum) zones the write quorum needs are available")
         }
         var outcome: Outcome
         (writers, outcome) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
@@ -109,7 +108,7 @@ extension WriteCoordinator {
             }
         }
         guard etags.count >= quorum else {
-            throw S3Error(.serviceUnavailable, message: "only \(etags.count) copies of the part became durable; the write quorum is \(quorum)")
+            throw quorumFailure("only \(etags.count) copies of the part became durable; the write quorum is \(quorum)")
         }
         outcome.written = zones.filter { etags[$0] != nil }
         return (outcome, etags)
@@ -138,7 +137,7 @@ extension WriteCoordinator {
                         return (zone, etag, true)
                     } catch {
                         logger.warning("backend CompleteMultipartUpload failed", metadata: ["zone": "\(zone)", "error": "\(error)"])
-                        state.health.recordFailure(zone, error)
+                        zoneFailed(zone, error)
                         return (zone, nil, false)
                     }
                 }

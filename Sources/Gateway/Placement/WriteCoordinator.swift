@@ -25,6 +25,23 @@ struct WriteCoordinator {
     }
 
     let state: GatewayState
+    /// Set when a provider asked to slow down during this write (``BackendError/Cause/throttled``).
+    let throttled = WriteFlag()
+
+    /// Records that `zone` failed with `error`: in its circuit breaker (which counts only the
+    /// provider's failures), and whether the provider asked to slow down.
+    func zoneFailed(_ zone: String, _ error: any Error) {
+        state.health.recordFailure(zone, error)
+        if (error as? BackendError)?.cause == .throttled { throttled.set() }
+    }
+
+    /// The error of a write left with fewer zones than its quorum: `503 SlowDown` when a
+    /// provider asked to slow down during it (S3's clients then back off before they try
+    /// again), else `503 ServiceUnavailable`.
+    func quorumFailure(_ message: String) -> S3Error {
+        guard throttled.isSet else { return S3Error(.serviceUnavailable, message: message) }
+        return S3Error(.slowDown, message: message + "; a provider asked to slow down, retry later")
+    }
 
     /// Writes `body` to the plan's zones. `intent` is recorded while the writers open (a
     /// backend connection, a temporary file), and no byte reaches a writer before it is: a
@@ -57,8 +74,7 @@ struct WriteCoordinator {
             let zones = writers.map { $0.zone }
             guard writers.count >= quorum else {
                 await abort(writers)
-                throw S3Error(.serviceUnavailable,
-                              message: "only \(writers.count) of the \(quorum) zones the write quorum needs are available")
+                throw quorumFailure("only \(writers.count) of the \(quorum) zones the write quorum needs are available")
             }
             let streamed: Outcome
             (writers, streamed) = try await stream(body, to: writers, quorum: quorum, expectedSize: expectedSize,
@@ -68,7 +84,7 @@ struct WriteCoordinator {
                 for (zone, _) in writers where finished.contains(zone) {
                     try? await state.backends[zone]?.delete(key: backendKey)
                 }
-                throw S3Error(.serviceUnavailable, message: "only \(finished.count) copies became durable; the write quorum is \(quorum)")
+                throw quorumFailure("only \(finished.count) copies became durable; the write quorum is \(quorum)")
             }
             let planned = plan.zones.map(\.code)
             let missing = Array((planned + zones).filter { !finished.contains($0) }.uniqued().prefix(max(0, plan.copies - finished.count)))
@@ -108,7 +124,7 @@ struct WriteCoordinator {
                 }
                 writers = await writeChunk(chunk, to: writers, quorum: quorum, logger: logger)
                 if writers.count < quorum {
-                    throw S3Error(.serviceUnavailable, message: "zones failed during the write; fewer than the write quorum (\(quorum)) remain")
+                    throw quorumFailure("zones failed during the write; fewer than the write quorum (\(quorum)) remain")
                 }
             }
             if let expectedSize, expectedSize != size {
@@ -191,13 +207,13 @@ struct WriteCoordinator {
                 return [0]
             } catch {
                 logger.warning("backend \(step) failed", metadata: ["zone": "\(writers[0].zone)", "error": "\(error)"])
-                state.health.recordFailure(writers[0].zone, error)
+                zoneFailed(writers[0].zone, error)
                 await writers[0].writer.abort()
                 return []
             }
         }
         let grace = Duration.seconds(state.configuration.stragglerGrace)
-        let cutOff = CutOff()
+        let cutOff = WriteFlag()
         return await withTaskGroup(of: Step.self) { group in
             for (i, w) in writers.enumerated() {
                 group.addTask {
@@ -211,7 +227,7 @@ struct WriteCoordinator {
                             state.metrics.recordZoneLeftBehind(zone: w.zone)
                         } else {
                             logger.warning("backend \(step) failed", metadata: ["zone": "\(w.zone)", "error": "\(error)"])
-                            state.health.recordFailure(w.zone, error)
+                            zoneFailed(w.zone, error)
                         }
                         await w.writer.abort()
                         return .done(i, false)
@@ -261,7 +277,7 @@ struct WriteCoordinator {
 }
 
 /// Whether a step's stragglers were cancelled by ``WriteCoordinator/together(_:quorum:step:logger:_:)``.
-private final class CutOff: Sendable {
+final class WriteFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     var isSet: Bool { flag.load(ordering: .acquiring) }
     func set() { flag.store(true, ordering: .releasing) }

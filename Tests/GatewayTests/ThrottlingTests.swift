@@ -1,0 +1,228 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Metadata
+import NIOCore
+import PolicyEngine
+import Prometheus
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// An S3 server that keeps objects in memory and answers the first `throttled` requests
+/// (every request when nil) with `status` and the S3 error `code`, as a provider over its
+/// request rate does (`503 SlowDown`; some send `429`).
+struct ThrottlingS3: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    final class Log: Sendable {
+        let objects = Mutex<[String: [UInt8]]>([:])
+        let requests = Mutex<[String]>([])
+    }
+
+    let log = Log()
+    let throttled: Int?
+    var status: HTTPResponse.Status = .serviceUnavailable
+    var code = "SlowDown"
+
+    /// Requests answered, as "METHOD path", in order.
+    var requests: [String] { log.requests.withLock { $0 } }
+    func count(_ method: HTTPRequest.Method) -> Int { requests.filter { $0.hasPrefix(method.rawValue + " ") }.count }
+    func object(_ path: String) -> [UInt8]? { log.objects.withLock { $0[path] } }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let body = Array((try await request.body.collect(upTo: 16 << 20)).readableBytesView)
+        let path = request.uri.path
+        let n = log.requests.withLock { requests in
+            requests.append("\(request.method.rawValue) \(path)")
+            return requests.count
+        }
+        if throttled.map({ n <= $0 }) ?? true {
+            let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>\#(code)</Code><Message>Please reduce your request rate.</Message></Error>"#
+            return Response(status: status, headers: [.contentType: "application/xml", .contentLength: "\(xml.utf8.count)"],
+                            body: .init(byteBuffer: ByteBuffer(string: xml)))
+        }
+        switch request.method {
+        case .put:
+            log.objects.withLock { $0[path] = body }
+            let etag = Insecure.MD5.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            return Response(status: .ok, headers: [.eTag: "\"\(etag)\"", .contentLength: "0"])
+        case .get:
+            guard let object = object(path) else { return Response(status: .notFound, headers: [.contentLength: "0"]) }
+            return Response(status: .ok, headers: [.contentLength: "\(object.count)"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: object)))
+        default:
+            return Response(status: .ok, headers: [.contentLength: "0"])
+        }
+    }
+}
+
+/// A provider that asks the gateway to slow down is up: its circuit breaker does not count it,
+/// a small write is sent to it again after a pause, a read asks the next replica, and a request
+/// that still fails is answered `503 SlowDown`, which S3's clients take as a sign to back off.
+@Suite("A provider that asks to slow down")
+struct ThrottlingTests {
+    /// Runs `body` with `server` listening and an S3 backend of `zone` on it.
+    static func withServer(_ server: ThrottlingS3, zone: String = "FI-HEL-ST-1",
+                           _ body: @escaping @Sendable (S3Backend) async throws -> Void) async throws {
+        let app = Application(responder: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let backend = try S3Backend(zone: zone, endpoint: "http://127.0.0.1:\(port)", bucket: "2025-datatransfer",
+                                        region: "us-east-1", accessKey: "AKID", secretKey: "secret", client: Moto.client)
+            try await body(backend)
+        }
+    }
+
+    static func put(_ backend: S3Backend, _ key: String, _ bytes: [UInt8]) async throws {
+        let writer = try await backend.makeWriter(key: key, expectedSize: Int64(bytes.count), lock: nil)
+        try await writer.write(ByteBuffer(bytes: bytes))
+        try await writer.finish()
+    }
+
+    @Test func slowDownAndTooManyRequestsAreThrottling() {
+        #expect(S3Backend.isThrottling(status: 503, code: "SlowDown"))
+        #expect(S3Backend.isThrottling(status: 429, code: nil))
+        #expect(S3Backend.isThrottling(status: 429, code: "TooManyRequests"))
+        #expect(!S3Backend.isThrottling(status: 503, code: "ServiceUnavailable"))
+        #expect(!S3Backend.isThrottling(status: 503, code: nil))
+        #expect(!S3Backend.isThrottling(status: 500, code: "SlowDown"))
+    }
+
+    /// A health probe answered `429` finds the provider up; one answered `503` (a HEAD's answer
+    /// has no body that could say `SlowDown`) finds it down.
+    @Test(arguments: [(HTTPResponse.Status.tooManyRequests, true), (HTTPResponse.Status.serviceUnavailable, false)])
+    func aProbeAnsweredTooManyRequestsFindsTheProviderUp(status: HTTPResponse.Status, up: Bool) async throws {
+        let server = ThrottlingS3(throttled: nil, status: status)
+        try await Self.withServer(server) { backend in
+            #expect(await backend.probe() == up)
+        }
+        #expect(server.count(.head) == 1)
+    }
+
+    /// A small body (sent whole) goes out again after each `SlowDown`, within the backend's attempts.
+    @Test func aSmallWriteIsSentAgainAfterSlowDown() async throws {
+        let server = ThrottlingS3(throttled: 2)
+        try await Self.withServer(server) { backend in
+            try #require(backend.attempts == 3)
+            try await Self.put(backend, "docs/a.txt", Array("after two pauses".utf8))
+        }
+        #expect(server.count(.put) == 3)
+        #expect(server.object("/2025-datatransfer/docs/a.txt") == Array("after two pauses".utf8))
+    }
+
+    /// A provider that goes on asking fails the write as throttled, not as the provider's
+    /// failure; so does `429`. Another `503` is the provider's failure, and is not sent again.
+    @Test(arguments: [(HTTPResponse.Status.serviceUnavailable, "SlowDown", true),
+                      (HTTPResponse.Status.tooManyRequests, "TooManyRequests", true),
+                      (HTTPResponse.Status.serviceUnavailable, "ServiceUnavailable", false)])
+    func aProviderThatGoesOnAskingFailsTheWriteAsThrottled(status: HTTPResponse.Status, code: String, throttling: Bool) async throws {
+        let server = ThrottlingS3(throttled: nil, status: status, code: code)
+        let registry = PrometheusCollectorRegistry()
+        try await Self.withServer(server) { backend in
+            var backend = backend
+            backend.metrics = BackendRequestMetrics(zone: backend.zone, registry: registry)
+            let error = await #expect(throws: BackendError.self) {
+                try await Self.put(backend, "docs/b.txt", Array("never taken".utf8))
+            }
+            #expect(error?.code == .unavailable)
+            #expect(error?.cause == (throttling ? .throttled : .provider))
+            let failure = try #require(error)
+            #expect(BackendHealth.isBackendFailure(failure) == !throttling)
+        }
+        #expect(server.count(.put) == (throttling ? 3 : 1))
+        let throttles = OperationalMetricsTests.series(registry.emitToString(), "gateway_backend_throttled_total")
+        #expect(throttles == (throttling ? [#"gateway_backend_throttled_total{zone="FI-HEL-ST-1"} 3"#] : []))
+    }
+
+    /// Through the S3 API, a key whose two copies are both needed (`personal/`: write quorum 2),
+    /// with one of its zones always asking to slow down: the client gets `503 SlowDown`, nothing
+    /// is stored, and the zone's breaker has counted nothing. A provider that fails instead
+    /// (`503 ServiceUnavailable`) gets its failure counted and the client `ServiceUnavailable`.
+    @Test(arguments: [("SlowDown", true), ("ServiceUnavailable", false)])
+    func theClientIsToldToSlowDownAndTheZoneStaysUp(code: String, throttling: Bool) async throws {
+        let key = "personal/throttled-\(code).txt"
+        let server = ThrottlingS3(throttled: nil, code: code)
+        try await Self.putWithSecondZoneOn(server, key: key, Array("needs both zones".utf8)) { (gw, degraded, put) async throws in
+            #expect(put.status == .serviceUnavailable, "\(String(buffer: put.body))")
+            #expect(String(buffer: put.body).contains("<Code>\(throttling ? "SlowDown" : "ServiceUnavailable")</Code>"),
+                    "\(String(buffer: put.body))")
+            let breaker = degraded.state.health.snapshot[gw.planned("data", key)[1]]
+            #expect((breaker?.consecutiveFailures ?? 0) == (throttling ? 0 : 1))
+            #expect(try await gw.store.latestVersion(bucket: "data", key: key) == nil)
+        }
+        #expect(server.count(.put) == (throttling ? 3 : 1))
+    }
+
+    /// PUTs `body` at `data/KEY` (two copies, a write quorum of two) through a gateway whose
+    /// second planned zone is an S3 backend on `server`, and hands `check` the gateway, the one
+    /// with that zone, and the answer.
+    static func putWithSecondZoneOn(
+        _ server: ThrottlingS3, key: String, _ body: [UInt8],
+        _ check: @escaping @Sendable (TestGateway, TestGateway, TestResponse) async throws -> Void
+    ) async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        try #require(gw.state.policies.plan(for: .init(bucket: "data", key: key, tags: [:])).writeQuorum == 2)
+        try await Self.withServer(server, zone: planned[1]) { backend in
+            let degraded = gw.replacing([planned[1]: backend])
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                try await check(gw, degraded, try await degraded.put(client, "/data/\(key)", body))
+            }
+        }
+    }
+
+    /// A small write whose provider asks twice to slow down is stored in both zones.
+    @Test func aWriteGoesThroughWhenTheProviderTakesItOnAnotherTry() async throws {
+        let key = "personal/throttled-twice.txt"
+        let server = ThrottlingS3(throttled: 2)
+        try await Self.putWithSecondZoneOn(server, key: key, Array("stored on the third try".utf8)) { (gw, degraded, put) async throws in
+            #expect(put.status == .ok, "\(String(buffer: put.body))")
+            let planned = gw.planned("data", key)
+            let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+            let replicas = try await gw.store.replicas(storageId: version.storageId)
+            #expect(Set(replicas.filter { $0.status == .complete }.map(\.zone)) == Set(planned))
+            #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
+        }
+        #expect(server.count(.put) == 3)
+    }
+
+    /// A read whose first replica's provider asks to slow down is served by the next one at
+    /// once; with every replica's provider asking, the client gets `503 SlowDown`.
+    @Test func aReadAsksTheNextReplicaAndTellsTheClientToSlowDownWhenNoneServes() async throws {
+        let key = "docs/throttled-read.txt"
+        let object = Array("two copies, one of them behind a busy provider".utf8)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let (_, planned) = try await gw.twoCopies(of: object, key: key)
+        let first = ThrottlingS3(throttled: nil)
+        try await Self.withServer(first, zone: planned[0]) { throttled in
+            let degraded = gw.replacing([planned[0]: throttled])
+            try await degraded.withClient { client in
+                let r = try await degraded.get(client, "/data/\(key)")
+                #expect(r.status == .ok)
+                #expect(Array(r.body.readableBytesView) == object)
+            }
+            #expect(first.count(.get) >= 1, "the throttled zone was not asked first")
+            #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures ?? 0 == 0)
+
+            let second = ThrottlingS3(throttled: nil)
+            try await Self.withServer(second, zone: planned[1]) { alsoThrottled in
+                let both = gw.replacing([planned[0]: throttled, planned[1]: alsoThrottled])
+                try await both.withClient { client in
+                    let r = try await both.get(client, "/data/\(key)")
+                    #expect(r.status == .serviceUnavailable)
+                    #expect(String(buffer: r.body).contains("<Code>SlowDown</Code>"), "\(String(buffer: r.body))")
+                }
+                #expect(both.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
+            }
+        }
+    }
+}

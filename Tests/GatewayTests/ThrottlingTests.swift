@@ -115,6 +115,29 @@ struct ThrottlingTests {
         #expect(server.object("/2025-datatransfer/docs/a.txt") == Array("after two pauses".utf8))
     }
 
+    /// A streamed body (over 64 KiB) goes out again after a `SlowDown` while the channel still
+    /// keeps what the request took (up to 1 MiB); a larger one fails as throttled at once.
+    @Test(arguments: [(200 << 10, true), (3 << 20, false)])
+    func aStreamedWriteIsSentAgainWhileItsBodyIsKept(size: Int, again: Bool) async throws {
+        let server = ThrottlingS3(throttled: 1)
+        let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try await Self.withServer(server) { backend in
+            let writer = try await backend.makeWriter(key: "docs/streamed.bin", expectedSize: Int64(size), lock: nil)
+            #expect(writer is S3Writer)
+            for start in stride(from: 0, to: size, by: 64 << 10) {
+                try await writer.write(ByteBuffer(bytes: body[start..<min(size, start + (64 << 10))]))
+            }
+            if again {
+                try await writer.finish()
+            } else {
+                let error = await #expect(throws: BackendError.self) { try await writer.finish() }
+                #expect(error?.cause == .throttled)
+            }
+        }
+        #expect(server.count(.put) == (again ? 2 : 1))
+        #expect(server.object("/2025-datatransfer/docs/streamed.bin") == (again ? body : nil))
+    }
+
     /// A provider that goes on asking fails the write as throttled, not as the provider's
     /// failure; so does `429`. Another `503` is the provider's failure, and is not sent again.
     @Test(arguments: [(HTTPResponse.Status.serviceUnavailable, "SlowDown", true),

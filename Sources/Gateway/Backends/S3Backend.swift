@@ -354,7 +354,8 @@ struct S3Backend: ObjectBackend {
     ///
     /// After a closed connection the body goes out again (``put(key:query:body:)``) provided
     /// that the failed request had taken no more than ``replayLimit`` bytes of it (the
-    /// ``UploadChannel`` keeps those).
+    /// ``UploadChannel`` keeps those); so it does after a provider asked to slow down
+    /// (``BackendError/Cause/throttled``), after a pause, within the backend's ``attempts``.
     func streamingPut(key: String, query: [(name: String, value: String)] = [], expectedSize: Int64?,
                       afterwards: @escaping @Sendable () async throws -> Void = {}) -> S3Writer {
         let channel = UploadChannel(keepLimit: Self.replayLimit)
@@ -362,12 +363,23 @@ struct S3Backend: ObjectBackend {
             do {
                 // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
                 let length: HTTPClientRequest.Body.Length = expectedSize.map { .known($0) } ?? .unknown
-                let response = try await watchingForStalls(of: channel, key: key) {
-                    try await put(key: key, query: query) { attempt in
-                        attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
+                var attempt = 1
+                while true {
+                    let response = try await watchingForStalls(of: channel, key: key) {
+                        try await put(key: key, query: query) { attempt in
+                            attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
+                        }
+                    }
+                    do {
+                        return try await outcome(of: response, key: key, afterwards: afterwards)
+                    } catch let error as BackendError where error.cause == .throttled && attempt < attempts {
+                        // The provider answered: that request is over, and the next one reads
+                        // the body from its start, if the buffers it took are still kept.
+                        guard channel.rewind() else { throw error }
+                        try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))
+                        attempt += 1
                     }
                 }
-                return try await outcome(of: response, key: key, afterwards: afterwards)
             } catch {
                 channel.fail(error)
                 throw error

@@ -55,6 +55,11 @@ struct ThrottlingS3: HTTPResponder {
             guard let object = object(path) else { return Response(status: .notFound, headers: [.contentLength: "0"]) }
             return Response(status: .ok, headers: [.contentLength: "\(object.count)"],
                             body: .init(byteBuffer: ByteBuffer(bytes: object)))
+        case .post:
+            let xml = request.uri.queryParameters.has("uploads")
+                ? "<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>"
+                : #"<CompleteMultipartUploadResult><ETag>"joined-2"</ETag></CompleteMultipartUploadResult>"#
+            return Response(status: .ok, headers: [.contentLength: "\(xml.utf8.count)"], body: .init(byteBuffer: ByteBuffer(string: xml)))
         default:
             return Response(status: .ok, headers: [.contentLength: "0"])
         }
@@ -136,6 +141,24 @@ struct ThrottlingTests {
         }
         #expect(server.count(.put) == (again ? 2 : 1))
         #expect(server.object("/2025-datatransfer/docs/streamed.bin") == (again ? body : nil))
+    }
+
+    /// CreateMultipartUpload and CompleteMultipartUpload go out again after a `SlowDown` (the
+    /// provider did nothing then, so no upload is left behind).
+    @Test func multipartCallsAreSentAgainAfterSlowDown() async throws {
+        let create = ThrottlingS3(throttled: 1)
+        try await Self.withServer(create) { backend in
+            let uploadId = try await backend.createMultipartUpload(key: "docs/big.bin")
+            #expect(uploadId == "upload-1")
+        }
+        #expect(create.count(.post) == 2)
+        let complete = ThrottlingS3(throttled: 2)
+        try await Self.withServer(complete) { backend in
+            let etag = try await backend.completeMultipartUpload(key: "docs/big.bin", uploadId: "upload-1",
+                                                                 parts: [BackendPart(number: 1, etag: "p1")], size: 1, lock: nil)
+            #expect(etag == "joined-2")
+        }
+        #expect(complete.count(.post) == 3)
     }
 
     /// A provider that goes on asking fails the write as throttled, not as the provider's

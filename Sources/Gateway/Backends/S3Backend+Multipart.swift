@@ -15,12 +15,15 @@ import SigV4
 /// also only known at completion (bucket default and policy floor are measured then).
 extension S3Backend {
     func createMultipartUpload(key: String) async throws -> String {
-        // Not retried: a second attempt could leave the first upload behind unrecorded.
-        let response = try await send(request(.POST, key: key, query: [("uploads", "")],
-                                              headers: [("content-type", "application/octet-stream")]),
-                                      timeout: requestTimeout)
-        guard response.status.code == 200 else { throw await failure(response, "CreateMultipartUpload \(key)") }
-        let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+        // Retried only when the provider asked to slow down (it then started nothing): a second
+        // attempt after another failure could leave the first upload behind unrecorded.
+        let body = try await retrying(when: { $0.cause == .throttled }) {
+            let response = try await send(request(.POST, key: key, query: [("uploads", "")],
+                                                  headers: [("content-type", "application/octet-stream")]),
+                                          timeout: requestTimeout)
+            guard response.status.code == 200 else { throw await failure(response, "CreateMultipartUpload \(key)") }
+            return String(buffer: try await response.body.collect(upTo: 64 * 1024))
+        }
         guard let uploadId = Self.xmlValue("UploadId", in: body), !uploadId.isEmpty else {
             throw BackendError(code: .io, message: "\(zone): CreateMultipartUpload \(key): no UploadId")
         }
@@ -39,21 +42,33 @@ extension S3Backend {
             "<Part><PartNumber>\($0.number)</PartNumber><ETag>\"\($0.etag)\"</ETag></Part>"
         }.joined() + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
-        var complete = request(.POST, key: key, query: [("uploadId", uploadId)],
-                               headers: [("content-type", "application/xml")], payload: .sha256(of: body))
-        complete.body = .bytes(ByteBuffer(bytes: body))
-        // S3 answers at once and sends its body (whitespace, then the result) only when the
-        // upload is assembled: the request holds its connection until then.
-        let (response, client) = try await sendHeld(complete, timeout: transferTimeout)
-        let collected: ByteBuffer
-        do {
-            collected = try await response.body.collect(upTo: 64 * 1024)
-            load.leave(client)
-        } catch {
-            load.leave(client)
-            throw error
+        // Sent again after a pause when the provider asks to slow down (it then did nothing).
+        let (response, answer) = try await retrying(when: { $0.cause == .throttled }) { () async throws -> (HTTPClientResponse, String) in
+            var complete = request(.POST, key: key, query: [("uploadId", uploadId)],
+                                   headers: [("content-type", "application/xml")], payload: .sha256(of: body))
+            complete.body = .bytes(ByteBuffer(bytes: body))
+            // S3 answers at once and sends its body (whitespace, then the result) only when the
+            // upload is assembled: the request holds its connection until then.
+            let (response, client) = try await sendHeld(complete, timeout: transferTimeout)
+            let collected: ByteBuffer
+            do {
+                collected = try await response.body.collect(upTo: 64 * 1024)
+                load.leave(client)
+            } catch {
+                load.leave(client)
+                throw error
+            }
+            let answer = String(buffer: collected)
+            let code = S3ErrorBody.code(in: answer)
+            // S3 may also send the error in a 200 answer, once it has started assembling.
+            if Self.isThrottling(status: response.status.code == 200 && answer.contains("<Error>") ? 503 : response.status.code,
+                                 code: code) {
+                metrics?.recordThrottled()
+                throw BackendError(code: .unavailable, message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(code ?? "")",
+                                   cause: .throttled)
+            }
+            return (response, answer)
         }
-        let answer = String(buffer: collected)
         var etag: String?
         if response.status.code == 404, S3ErrorBody.code(in: answer) == "NoSuchUpload" {
             // Completed before (its answer was lost) or aborted.

@@ -253,7 +253,7 @@ extension S3Handlers {
                                                           lock: BackendObjectLock(retention: retention, legalHold: upload.legalHold),
                                                           logger: logger)
         guard completed.count >= quorum else {
-            throw S3Error(.serviceUnavailable, message: "only \(completed.count) zones completed the upload; the write quorum is \(quorum). Retry it.")
+            throw coordinator.quorumFailure("only \(completed.count) zones completed the upload; the write quorum is \(quorum). Retry it.")
         }
         let order = plan.zones.map(\.code) + upload.placement.plannedZones
         let written = completed.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }

@@ -61,11 +61,10 @@ extension S3Backend {
             let answer = String(buffer: collected)
             let code = S3ErrorBody.code(in: answer)
             // S3 may also send the error in a 200 answer, once it has started assembling.
-            if Self.isThrottling(status: response.status.code == 200 && answer.contains("<Error>") ? 503 : response.status.code,
-                                 code: code) {
-                metrics?.recordThrottled()
-                throw BackendError(code: .unavailable, message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(code ?? "")",
-                                   cause: .throttled)
+            if let throttled = throttling(status: response.status.code == 200 && answer.contains("<Error>") ? 503 : response.status.code,
+                                          code: code,
+                                          message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(code ?? "")") {
+                throw throttled
             }
             return (response, answer)
         }

@@ -238,15 +238,20 @@ struct S3Backend: ObjectBackend {
         status == 429 || (status == 503 && code == "SlowDown")
     }
 
+    /// The error of an answer asking to slow down (``isThrottling(status:code:)``), counted;
+    /// nil for any other answer.
+    func throttling(status: UInt, code: String?, message: @autoclosure () -> String) -> BackendError? {
+        guard Self.isThrottling(status: status, code: code) else { return nil }
+        metrics?.recordThrottled()
+        return BackendError(code: .unavailable, message: message(), cause: .throttled)
+    }
+
     /// The error of a non-2xx response (its body is read, up to 64 KiB, for the S3 error code).
     func failure(_ response: HTTPClientResponse, _ what: String) async -> BackendError {
         let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
         let code = S3ErrorBody.code(in: body)
         let message = "\(zone): \(what): HTTP \(response.status.code)" + (code.map { " \($0)" } ?? "")
-        if Self.isThrottling(status: response.status.code, code: code) {
-            metrics?.recordThrottled()
-            return BackendError(code: .unavailable, message: message, cause: .throttled)
-        }
+        if let throttled = throttling(status: response.status.code, code: code, message: message) { return throttled }
         switch response.status.code {
         case 404: return BackendError(code: .notFound, message: message)
         case 500...599: return BackendError(code: .unavailable, message: message)

@@ -215,7 +215,8 @@ struct S3Backend: ObjectBackend {
     }
 
     /// Runs an idempotent call up to `attempts` times (the backend's ``attempts`` unless
-    /// given) while it fails with `.unavailable` (and `again` says so), waiting 200 ms, then
+    /// given) while it fails with `.unavailable` (and `again` says so; it is asked only when
+    /// another attempt is left, so it may also make that attempt ready), waiting 200 ms, then
     /// 400 ms... between attempts.
     func retrying<T>(attempts: Int? = nil, when again: (BackendError) -> Bool = { _ in true },
                      _ operation: () async throws -> T) async throws -> T {
@@ -368,22 +369,15 @@ struct S3Backend: ObjectBackend {
             do {
                 // Content-Length (or chunked transfer encoding) is set by the client from the body's length.
                 let length: HTTPClientRequest.Body.Length = expectedSize.map { .known($0) } ?? .unknown
-                var attempt = 1
-                while true {
+                // After a SlowDown the provider has answered, so that request is over: the next
+                // one reads the body from its start (the rewind), if the buffers it took are kept.
+                return try await retrying(when: { $0.cause == .throttled && channel.rewind() }) {
                     let response = try await watchingForStalls(of: channel, key: key) {
                         try await put(key: key, query: query) { attempt in
                             attempt == 1 || channel.rewind() ? .stream(channel.reader(), length: length) : nil
                         }
                     }
-                    do {
-                        return try await outcome(of: response, key: key, afterwards: afterwards)
-                    } catch let error as BackendError where error.cause == .throttled && attempt < attempts {
-                        // The provider answered: that request is over, and the next one reads
-                        // the body from its start, if the buffers it took are still kept.
-                        guard channel.rewind() else { throw error }
-                        try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))
-                        attempt += 1
-                    }
+                    return try await outcome(of: response, key: key, afterwards: afterwards)
                 }
             } catch {
                 channel.fail(error)

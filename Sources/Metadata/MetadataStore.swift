@@ -143,6 +143,11 @@ public protocol MetadataStore: Sendable {
     /// Records a failed attempt (attempts + 1): re-queued for `retryAt`, or `failed` for good
     /// when `retryAt` is nil (a `replicate` job's replica then becomes `failed`).
     func failJob(id: Int64, error: String, retryAt: Date?, now: Date) async throws -> SyncJob
+    /// Puts a running job back in the queue until `until` without counting an attempt, as for
+    /// a provider that asked to slow down: nothing failed, the job only has to wait. Its (and a
+    /// `replicate` job's replica's) `lastError` says why. A job that `worker` is not running
+    /// is `notFound`, as is one that another worker claimed since (its lease ran out).
+    func deferJob(id: Int64, worker: String, reason: String, until: Date, now: Date) async throws -> SyncJob
     /// Unfinished jobs past their deadline, earliest deadline first.
     func lateJobs(now: Date, limit: Int) async throws -> [SyncJob]
     func jobCounts(now: Date) async throws -> SyncJobCounts

@@ -15,19 +15,25 @@ import Testing
 
 /// An S3 server that keeps objects in memory and answers the first `throttled` requests
 /// (every request when nil) with `status` and the S3 error `code`, as a provider over its
-/// request rate does (`503 SlowDown`; some send `429`).
+/// request rate does (`503 SlowDown`; some send `429`): requests of any method, or only those
+/// of `methods`, until `calm()`.
 struct ThrottlingS3: HTTPResponder {
     typealias Context = BasicRequestContext
 
     final class Log: Sendable {
         let objects = Mutex<[String: [UInt8]]>([:])
         let requests = Mutex<[String]>([])
+        let calm = Mutex(false)
     }
 
     let log = Log()
     let throttled: Int?
     var status: HTTPResponse.Status = .serviceUnavailable
     var code = "SlowDown"
+    var methods: Set<HTTPRequest.Method>?
+
+    /// Stops asking to slow down.
+    func calm() { log.calm.withLock { $0 = true } }
 
     /// Requests answered, as "METHOD path", in order.
     var requests: [String] { log.requests.withLock { $0 } }
@@ -41,7 +47,7 @@ struct ThrottlingS3: HTTPResponder {
             requests.append("\(request.method.rawValue) \(path)")
             return requests.count
         }
-        if throttled.map({ n <= $0 }) ?? true {
+        if throttled.map({ n <= $0 }) ?? true, methods?.contains(request.method) ?? true, !log.calm.withLock({ $0 }) {
             let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>\#(code)</Code><Message>Please reduce your request rate.</Message></Error>"#
             return Response(status: status, headers: [.contentType: "application/xml", .contentLength: "\(xml.utf8.count)"],
                             body: .init(byteBuffer: ByteBuffer(string: xml)))
@@ -60,6 +66,9 @@ struct ThrottlingS3: HTTPResponder {
                 ? "<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>"
                 : #"<CompleteMultipartUploadResult><ETag>"joined-2"</ETag></CompleteMultipartUploadResult>"#
             return Response(status: .ok, headers: [.contentLength: "\(xml.utf8.count)"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+        case .head where path.dropFirst().contains("/"):
+            guard let object = object(path) else { return Response(status: .notFound, headers: [.contentLength: "0"]) }
+            return Response(status: .ok, headers: [.contentLength: "\(object.count)"])
         default:
             return Response(status: .ok, headers: [.contentLength: "0"])
         }
@@ -269,6 +278,119 @@ struct ThrottlingTests {
                 }
                 #expect(both.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
             }
+        }
+    }
+}
+
+/// The replication worker waits for a provider that asks to slow down: the job goes back in
+/// the queue for the zone's pause (1 s, doubling while the provider goes on asking) without
+/// using up an attempt, and the zone gets no other job until the pause is over.
+@Suite("Copies to and from a provider that asks to slow down")
+struct ThrottledReplicationTests {
+    @Test func aZonesPauseDoublesUpToAMinuteAndEndsWithASuccess() {
+        let throttles = ZoneThrottles()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var at = start
+        var pauses: [TimeInterval] = []
+        for _ in 0..<9 {
+            let until = throttles.record("FI-HEL-UC-1", now: at)
+            // The other answers of the same batch do not lengthen the pause.
+            #expect(throttles.record("FI-HEL-UC-1", now: at) == until)
+            #expect(throttles.record("FI-HEL-UC-1", now: until.addingTimeInterval(-0.5)) == until)
+            pauses.append(until.timeIntervalSince(at))
+            at = until
+        }
+        #expect(pauses == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+        #expect(throttles.paused(at: at.addingTimeInterval(-1)) == ["FI-HEL-UC-1"])
+        #expect(throttles.paused(at: at).isEmpty)
+        throttles.recordSuccess("FI-HEL-UC-1")
+        #expect(throttles.pause(of: "FI-HEL-UC-1") == nil)
+        #expect(throttles.record("FI-HEL-UC-1", now: at).timeIntervalSince(at) == 1)
+        #expect(throttles.paused(at: at) == ["FI-HEL-UC-1"])
+    }
+
+    @Test func aCopyWaitsForTheProviderWithoutUsingUpItsAttempts() async throws {
+        let key = "docs/throttled-copy.txt"
+        let object = Array("copied once the provider takes it".utf8)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let server = ThrottlingS3(throttled: nil, methods: [.put])
+        try await ThrottlingTests.withServer(server, zone: planned[1]) { backend in
+            let degraded = gw.replacing([planned[1]: backend])
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                #expect(try await degraded.put(client, "/data/\(key)", object).status == .ok)
+            }
+            let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+            var worker = ReplicationWorker(state: degraded.state)
+            worker.maxAttempts = 2
+            let start = Date().addingTimeInterval(120)
+            // Three answers of SlowDown, more than the job's attempts: it stays queued, paused
+            // 1 s, then 2 s, then 4 s.
+            for at in [0.0, 1, 3] {
+                let puts = server.count(.put)
+                #expect(try await worker.runOnce(now: start.addingTimeInterval(at)) == 0)
+                #expect(server.count(.put) > puts, "the copy was not sent at +\(at) s")
+                #expect(try await gw.store.jobCounts(now: start) == SyncJobCounts(queued: 1))
+            }
+            #expect(worker.throttles.pause(of: planned[1]) == start.addingTimeInterval(7))
+            let replica = try #require(try await gw.store.replicas(storageId: version.storageId).first { $0.zone == planned[1] })
+            #expect(replica.status == .pending)
+            #expect(replica.lastError?.contains("SlowDown") == true, "\(replica.lastError ?? "-")")
+            // Nothing goes to the zone during its pause.
+            let puts = server.count(.put)
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(6.5)) == 0)
+            #expect(server.count(.put) == puts)
+
+            server.calm()
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(7)) == 1)
+            #expect(server.object("/2025-datatransfer/\(replica.backendKey)") == object)
+            #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+            #expect(worker.throttles.pause(of: planned[1]) == nil)
+            #expect(degraded.state.health.snapshot[planned[1]]?.consecutiveFailures ?? 0 == 0)
+        }
+    }
+
+    /// A copy whose only source's provider asks to slow down waits too, and the source's zone
+    /// is paused.
+    @Test func aCopyWaitsForItsSourceWithoutUsingUpItsAttempts() async throws {
+        let key = "docs/throttled-source.txt"
+        let object = Array("read from a busy provider".utf8)
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let server = ThrottlingS3(throttled: nil, methods: [.get])
+        // The write is stored in the first zone only: the others fail it.
+        let others = TestGateway.zones.filter { $0 != planned[0] }.map { FlakyBackend(gw.state.backends[$0]!) }
+        for flaky in others { flaky.set(failWrites: true) }
+        try await ThrottlingTests.withServer(server, zone: planned[0]) { backend in
+            var backends: [String: any ObjectBackend] = [planned[0]: backend]
+            for flaky in others { backends[flaky.zone] = flaky }
+            let degraded = gw.replacing(backends)
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                #expect(try await degraded.put(client, "/data/\(key)", object).status == .ok)
+            }
+            for flaky in others { flaky.set(failWrites: false) }
+            var worker = ReplicationWorker(state: degraded.state)
+            worker.maxAttempts = 1
+            let start = Date().addingTimeInterval(120)
+            #expect(try await worker.runOnce(now: start) == 0)
+            #expect(server.count(.get) >= 1)
+            #expect(try await gw.store.jobCounts(now: start) == SyncJobCounts(queued: 1))
+            #expect(worker.throttles.paused(at: start) == [planned[0]])
+            // Nothing is read from the zone during its pause.
+            let gets = server.count(.get)
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(0.5)) == 0)
+            #expect(server.count(.get) == gets)
+            server.calm()
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(1)) == 1)
+            #expect(server.count(.get) > gets)
+            let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+            #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
         }
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import PolicyEngine
 import SigV4
 import ServiceLifecycle
+import Synchronization
 
 /// Works off the sync-job queue: copies missing replicas from a complete one (`replicate`),
 /// removes copies that are no longer wanted (`delete`) and aborts backend multipart uploads
@@ -27,6 +28,8 @@ struct ReplicationWorker: Service {
     var multipartThreshold: Int64 = 5 * 1024 * 1024 * 1024
     var multipartPartSize: Int64 = 64 * 1024 * 1024
     let lateJobs: LateJobMonitor
+    /// Zones whose provider asked this worker to slow down, and until when it leaves them be.
+    let throttles = ZoneThrottles()
 
     init(state: GatewayState, workerId: String = "worker-" + UUID().uuidString.lowercased()) {
         self.state = state
@@ -70,12 +73,13 @@ struct ReplicationWorker: Service {
     func iterate(now: Date = Date()) async throws -> (claimed: Int, completed: Int) {
         // Jobs for zones known to be down stay queued (not leased and left to expire), so they
         // run as soon as the zone is back, here or on another gateway.
-        let down = Set(state.backends.keys.filter { !state.isHealthy($0) })
+        // So do jobs for zones whose provider asked to slow down, until their pause is over.
+        let down = Set(state.backends.keys.filter { !state.isHealthy($0) }).union(throttles.paused(at: now))
         let jobs = try await state.store.claimJobs(worker: workerId, limit: batchSize, now: now, leaseSeconds: leaseSeconds,
                                                    skippingZones: down)
         if jobs.isEmpty { return (0, 0) }
         let completed = await withTaskGroup(of: Bool.self) { group in
-            for job in jobs { group.addTask { await process(job) } }
+            for job in jobs { group.addTask { await process(job, now: now) } }
             var n = 0
             for await ok in group where ok { n += 1 }
             return n
@@ -88,7 +92,7 @@ struct ReplicationWorker: Service {
         min(5 * pow(2, Double(max(0, attempts))), 1800)
     }
 
-    private func process(_ job: SyncJob) async -> Bool {
+    private func process(_ job: SyncJob, now: Date) async -> Bool {
         guard let target = state.backends[job.zone] else {
             await fail(job, "zone \(job.zone) has no enabled backend", permanent: job.kind == .replicate)
             return false
@@ -98,7 +102,7 @@ struct ReplicationWorker: Service {
         do {
             switch job.kind {
             case .replicate:
-                let etag = try await replicate(job, to: target)
+                let etag = try await replicate(job, to: target, now: now)
                 try await state.store.completeJob(id: job.id, etag: etag, now: Date())
             case .delete:
                 try await target.delete(key: job.backendKey)
@@ -106,7 +110,13 @@ struct ReplicationWorker: Service {
             case .abortUpload:
                 try await WriteCoordinator(state: state).runAbortJob(job)
             }
+            throttles.recordSuccess(job.zone)
             return true
+        } catch let error as Throttled {
+            await postpone(job, error, now: now)
+        } catch let error as BackendError where error.cause == .throttled {
+            // The target's provider (the sources' are told apart in `replicate`).
+            await postpone(job, Throttled(zone: job.zone, message: error.message), now: now)
         } catch let error as PermanentFailure {
             await fail(job, error.message, permanent: true)
         } catch {
@@ -117,8 +127,30 @@ struct ReplicationWorker: Service {
 
     private struct PermanentFailure: Error { var message: String }
 
+    /// A provider asked to slow down: `zone` is the one it serves. `asked` is false where the
+    /// job did not reach it at all, its zone being paused from an earlier answer.
+    struct Throttled: Error { var zone: String; var message: String; var asked = true }
+
+    /// Puts a job whose provider asked to slow down back in the queue for after the zone's
+    /// pause, without counting an attempt: the provider is up, only busy, and a job that waits
+    /// for it must not use up the attempts that tell a broken copy from a slow one.
+    private func postpone(_ job: SyncJob, _ throttled: Throttled, now: Date) async {
+        let until = throttled.asked ? throttles.record(throttled.zone, now: now)
+            : throttles.pause(of: throttled.zone) ?? now.addingTimeInterval(ZoneThrottles.firstPause)
+        state.logger.info("sync job postponed: the provider asked to slow down", metadata: [
+            "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "zone": "\(job.zone)", "key": "\(job.key)",
+            "throttledZone": "\(throttled.zone)", "retry": "\(until)",
+        ])
+        do {
+            _ = try await state.store.deferJob(id: job.id, worker: workerId, reason: "\(throttled.zone): \(throttled.message)",
+                                               until: until, now: now)
+        } catch {
+            state.logger.warning("sync job: postponing failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
     /// Copies the version's bytes to the job's zone; returns the copy's backend ETag when known.
-    private func replicate(_ job: SyncJob, to target: any ObjectBackend) async throws -> String? {
+    private func replicate(_ job: SyncJob, to target: any ObjectBackend, now: Date) async throws -> String? {
         guard let version = try await state.store.version(storageId: job.storageId) else {
             throw PermanentFailure(message: "version \(job.storageId) no longer exists")
         }
@@ -151,11 +183,15 @@ struct ReplicationWorker: Service {
         }
         guard !sources.isEmpty else { throw PermanentFailure(message: "no complete replica to copy from") }
         var lastError: (any Error)?
-        for source in sources where state.isHealthy(source.zone) {
+        let paused = throttles.paused(at: now)
+        for source in sources where state.isHealthy(source.zone) && !paused.contains(source.zone) {
             guard let backend = state.backends[source.zone] else { continue }
             let stream: BackendReadStream
             do {
                 stream = try await backend.read(key: source.backendKey, range: nil)
+            } catch let error as BackendError where error.cause == .throttled {
+                lastError = Throttled(zone: source.zone, message: error.message)
+                continue
             } catch {
                 state.health.recordFailure(source.zone, error)
                 lastError = error
@@ -212,6 +248,9 @@ struct ReplicationWorker: Service {
             }
             state.health.recordSuccess(job.zone)
             return etag
+        }
+        if lastError == nil, let busy = sources.first(where: { paused.contains($0.zone) && state.isHealthy($0.zone) }) {
+            lastError = Throttled(zone: busy.zone, message: "its provider asked to slow down", asked: false)
         }
         throw lastError ?? BackendError(code: .unavailable, message: "no healthy zone holds a complete replica")
     }
@@ -282,5 +321,41 @@ struct HealthProber: Service {
            await backend.probe() {
             state.health.recordProbe(zone, healthy: true)
         }
+    }
+}
+
+/// Zones whose provider answered the replication worker `503 SlowDown` (or `429`), each with a
+/// pause that doubles from 1 s up to a minute while the provider goes on asking, and ends with
+/// its first success. The worker claims no job for a paused zone, nor reads from it.
+final class ZoneThrottles: Sendable {
+    private let pauses = Mutex<[String: (until: Date, streak: Int)]>([:])
+    static let firstPause: TimeInterval = 1
+    static let longestPause: TimeInterval = 60
+
+    /// Records a throttled request at `now`; returns the end of the zone's pause. Answers to
+    /// requests that went out before the pause began (the other jobs of one batch) do not
+    /// lengthen it.
+    func record(_ zone: String, now: Date) -> Date {
+        pauses.withLock { pauses in
+            if let pause = pauses[zone], pause.until > now { return pause.until }
+            let streak = (pauses[zone]?.streak ?? 0) + 1
+            let until = now.addingTimeInterval(min(Self.firstPause * pow(2, Double(streak - 1)), Self.longestPause))
+            pauses[zone] = (until, streak)
+            return until
+        }
+    }
+
+    func recordSuccess(_ zone: String) {
+        pauses.withLock { _ = $0.removeValue(forKey: zone) }
+    }
+
+    /// The end of the zone's pause, if it has one.
+    func pause(of zone: String) -> Date? {
+        pauses.withLock { $0[zone]?.until }
+    }
+
+    /// The zones still paused at `now`.
+    func paused(at now: Date) -> Set<String> {
+        pauses.withLock { Set($0.filter { $0.value.until > now }.keys) }
     }
 }

@@ -140,6 +140,28 @@ extension SQLMetadataCore {
         }
     }
 
+    func deferJob(id: Int64, worker: String, reason: String, until: Date, now: Date) async throws -> SyncJob {
+        try await engine.transaction { db in
+            guard let row = try await db.first("""
+                UPDATE sync_jobs SET last_error = \(reason), updated_at = \(now), status = \(SyncJobStatus.queued.rawValue),
+                    not_before = \(until), lease_until = NULL
+                WHERE id = \(id) AND status = \(SyncJobStatus.running.rawValue) AND claimed_by = \(worker)
+                RETURNING \(sql: Rows.jobColumns)
+                """) else {
+                throw MetadataError.notFound("job \(id) is not running for \(worker)")
+            }
+            let job = try Rows.job(row)
+            if job.kind == .replicate {
+                try await db.execute("""
+                    UPDATE object_replicas SET last_error = \(reason), updated_at = \(now)
+                    WHERE storage_id = \(job.storageId) AND zone = \(job.zone)
+                        AND status IN (\(ReplicaStatus.pending.rawValue), \(ReplicaStatus.failed.rawValue))
+                    """)
+            }
+            return job
+        }
+    }
+
     func lateJobs(now: Date, limit: Int) async throws -> [SyncJob] {
         let limit = try Self.checkLimit(limit, "limit")
         return try await engine.read { db in

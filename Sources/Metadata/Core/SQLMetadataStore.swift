@@ -117,6 +117,9 @@ public class SQLMetadataStore: @unchecked Sendable {
     public func failJob(id: Int64, error: String, retryAt: Date?, now: Date) async throws -> SyncJob {
         try await core.failJob(id: id, error: error, retryAt: retryAt, now: now)
     }
+    public func deferJob(id: Int64, worker: String, reason: String, until: Date, now: Date) async throws -> SyncJob {
+        try await core.deferJob(id: id, worker: worker, reason: reason, until: until, now: now)
+    }
     public func lateJobs(now: Date, limit: Int) async throws -> [SyncJob] { try await core.lateJobs(now: now, limit: limit) }
     public func jobCounts(now: Date) async throws -> SyncJobCounts { try await core.jobCounts(now: now) }
 

@@ -75,6 +75,21 @@ struct ReplicationConformanceTests {
             let retried = try await store.claimJobs(worker: "w1", limit: 10, now: at(60), leaseSeconds: 30)
             #expect(retried.map(\.id) == [copy.id])
 
+            // A deferral (the provider asked to slow down) re-queues it without counting an
+            // attempt, and only by the worker that holds it.
+            await expectError(.notFound) {
+                _ = try await store.deferJob(id: copy.id, worker: "w2", reason: "SlowDown", until: at(70), now: at(60))
+            }
+            await expectError(.notFound) {
+                _ = try await store.deferJob(id: later[0].id, worker: "w1", reason: "SlowDown", until: at(70), now: at(60))
+            }
+            let deferred = try await store.deferJob(id: copy.id, worker: "w1", reason: "SlowDown", until: at(70), now: at(60))
+            #expect(deferred.status == .queued && deferred.attempts == 1 && deferred.lastError == "SlowDown")
+            #expect(deferred.notBefore == at(70) && deferred.leaseUntil == nil)
+            #expect(try await store.replicas(storageId: put.version.storageId).first { $0.zone == "FI-HEL-UC-1" }?.lastError == "SlowDown")
+            #expect(try await store.claimJobs(worker: "w1", limit: 10, now: at(69), leaseSeconds: 30).isEmpty)
+            #expect(try await store.claimJobs(worker: "w1", limit: 10, now: at(70), leaseSeconds: 30).map(\.id) == [copy.id])
+
             #expect(try await store.jobCounts(now: at(60)) == SyncJobCounts(queued: 1, running: 1, late: 1))
             #expect(try await store.lateJobs(now: at(60), limit: 10).map(\.id) == [later[0].id])
             #expect(try await store.lateJobs(now: at(49), limit: 10).isEmpty)

@@ -255,8 +255,11 @@ struct WriteStallTests {
 
     /// A streamed body the provider reads whole and does not answer: the write fails after the
     /// stall timeout, not the HTTP client's read timeout (30 s), which it waited for before.
+    /// The timeout is longer here than in the other tests: on a loaded machine the request may
+    /// take none of a 1 MiB body for 500 ms, which fails the write as a body not taken.
     @Test func aStreamedWriteFailsOnAZoneThatHasTheBodyAndDoesNotAnswer() async throws {
-        try await Straggler.withSilentZone(stallTimeout: Self.stall, reads: true) { _, silent, server in
+        let stall = Duration.seconds(2)
+        try await Straggler.withSilentZone(stallTimeout: stall, reads: true) { _, silent, server in
             let size = 1 << 20
             let writer = silent.streamingPut(key: "docs/unanswered.bin", expectedSize: Int64(size))
             let started = ContinuousClock.now
@@ -265,7 +268,7 @@ struct WriteStallTests {
             let took = ContinuousClock.now - started
             #expect(error?.code == .unavailable)
             #expect(error.map { "\($0)" }?.contains("did not answer") == true, "\(String(describing: error))")
-            #expect(took >= Self.stall && took < Self.limit, "\(took)")
+            #expect(took >= stall && took < Self.limit, "\(took)")
             #expect(server.connections == 1)
         }
     }

@@ -8,6 +8,7 @@ import Metadata
 import NIOCore
 import PolicyEngine
 import Prometheus
+import S3Protocol
 import Synchronization
 import Testing
 
@@ -31,6 +32,8 @@ struct ThrottlingS3: HTTPResponder {
     var status: HTTPResponse.Status = .serviceUnavailable
     var code = "SlowDown"
     var methods: Set<HTTPRequest.Method>?
+    /// The `Retry-After` of its answers asking to slow down.
+    var retryAfter: String?
 
     /// Stops asking to slow down.
     func calm() { log.calm.withLock { $0 = true } }
@@ -49,8 +52,9 @@ struct ThrottlingS3: HTTPResponder {
         }
         if throttled.map({ n <= $0 }) ?? true, methods?.contains(request.method) ?? true, !log.calm.withLock({ $0 }) {
             let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>\#(code)</Code><Message>Please reduce your request rate.</Message></Error>"#
-            return Response(status: status, headers: [.contentType: "application/xml", .contentLength: "\(xml.utf8.count)"],
-                            body: .init(byteBuffer: ByteBuffer(string: xml)))
+            var headers: HTTPFields = [.contentType: "application/xml", .contentLength: "\(xml.utf8.count)"]
+            if let retryAfter { headers[.retryAfter] = retryAfter }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
         }
         switch request.method {
         case .put:
@@ -307,6 +311,57 @@ struct ThrottledReplicationTests {
         #expect(throttles.pause(of: "FI-HEL-UC-1") == nil)
         #expect(throttles.record("FI-HEL-UC-1", now: at).timeIntervalSince(at) == 1)
         #expect(throttles.paused(at: at) == ["FI-HEL-UC-1"])
+    }
+
+    @Test func aRetryAfterIsSecondsOrADate() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(S3Backend.retryAfter("5", now: now) == 5)
+        #expect(S3Backend.retryAfter(" 120 ", now: now) == 120)
+        #expect(S3Backend.retryAfter("0", now: now) == 0)
+        #expect(S3Backend.retryAfter("99999999999999", now: now) == 3600)
+        #expect(S3Backend.retryAfter(HTTPDate.format(now.addingTimeInterval(30)), now: now) == 30)
+        #expect(S3Backend.retryAfter(HTTPDate.format(now.addingTimeInterval(-30)), now: now) == 0)
+        for bad in ["", "-3", "1.5", "soon", "5 s"] { #expect(S3Backend.retryAfter(bad, now: now) == nil, "\(bad)") }
+    }
+
+    /// A longer `Retry-After` than the pause's back-off makes the pause that long; a later
+    /// answer of the same batch may lengthen it, not shorten it.
+    @Test func aRetryAfterLengthensTheZonesPause() {
+        let throttles = ZoneThrottles()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(throttles.record("FI-HEL-UC-1", now: now, retryAfter: 10) == now.addingTimeInterval(10))
+        #expect(throttles.record("FI-HEL-UC-1", now: now, retryAfter: 20) == now.addingTimeInterval(20))
+        #expect(throttles.record("FI-HEL-UC-1", now: now, retryAfter: 5) == now.addingTimeInterval(20))
+        #expect(throttles.record("FI-HEL-UC-1", now: now) == now.addingTimeInterval(20))
+        // The back-off goes on doubling beneath: 2 s after the second answer.
+        let later = now.addingTimeInterval(20)
+        #expect(throttles.record("FI-HEL-UC-1", now: later, retryAfter: 0) == later.addingTimeInterval(2))
+    }
+
+    /// The provider's `Retry-After` reaches the job: it waits that long, not the first 1 s.
+    @Test func aCopyWaitsAsLongAsTheProviderSays() async throws {
+        let key = "docs/throttled-retry-after.txt"
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let server = ThrottlingS3(throttled: nil, methods: [.put], retryAfter: "30")
+        try await ThrottlingTests.withServer(server, zone: planned[1]) { backend in
+            let error = await #expect(throws: BackendError.self) { try await ThrottlingTests.put(backend, "direct.txt", [1, 2, 3]) }
+            #expect(error?.cause == .throttled && error?.retryAfter == 30)
+            let degraded = gw.replacing([planned[1]: backend])
+            try await degraded.withClient { client in
+                try await degraded.createBucket(client, "data")
+                #expect(try await degraded.put(client, "/data/\(key)", Array("later".utf8)).status == .ok)
+            }
+            let worker = ReplicationWorker(state: degraded.state)
+            let start = Date().addingTimeInterval(120)
+            #expect(try await worker.runOnce(now: start) == 0)
+            #expect(worker.throttles.pause(of: planned[1]) == start.addingTimeInterval(30))
+            server.calm()
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(29)) == 0)
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(30)) == 1)
+        }
     }
 
     @Test func aCopyWaitsForTheProviderWithoutUsingUpItsAttempts() async throws {

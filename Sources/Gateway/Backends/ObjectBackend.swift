@@ -1,3 +1,4 @@
+import Foundation
 import Metadata
 import NIOCore
 
@@ -143,5 +144,7 @@ struct BackendError: Error, CustomStringConvertible {
         case throttled
     }
     var cause = Cause.provider
+    /// How long a provider that asked to slow down said to wait (its `Retry-After`).
+    var retryAfter: TimeInterval?
     var description: String { message }
 }

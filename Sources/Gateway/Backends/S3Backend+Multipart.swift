@@ -62,7 +62,7 @@ extension S3Backend {
             let code = S3ErrorBody.code(in: answer)
             // S3 may also send the error in a 200 answer, once it has started assembling.
             if let throttled = throttling(status: response.status.code == 200 && answer.contains("<Error>") ? 503 : response.status.code,
-                                          code: code,
+                                          code: code, headers: response.headers,
                                           message: "\(zone): CompleteMultipartUpload \(key): HTTP \(response.status.code) \(code ?? "")") {
                 throw throttled
             }

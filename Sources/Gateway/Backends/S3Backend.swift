@@ -239,12 +239,28 @@ struct S3Backend: ObjectBackend {
         status == 429 || (status == 503 && code == "SlowDown")
     }
 
-    /// The error of an answer asking to slow down (``isThrottling(status:code:)``), counted;
-    /// nil for any other answer.
-    func throttling(status: UInt, code: String?, message: @autoclosure () -> String) -> BackendError? {
+    /// The error of an answer asking to slow down (``isThrottling(status:code:)``), counted,
+    /// with the wait its `Retry-After` asks for; nil for any other answer.
+    func throttling(status: UInt, code: String?, headers: HTTPHeaders, message: @autoclosure () -> String) -> BackendError? {
         guard Self.isThrottling(status: status, code: code) else { return nil }
         metrics?.recordThrottled()
-        return BackendError(code: .unavailable, message: message(), cause: .throttled)
+        return BackendError(code: .unavailable, message: message(), cause: .throttled,
+                            retryAfter: headers.first(name: "retry-after").flatMap { Self.retryAfter($0) })
+    }
+
+    /// The seconds a `Retry-After` value asks for (RFC 9110 §10.2.3: a number of seconds or an
+    /// HTTP date), at most an hour; nil when it is neither.
+    static func retryAfter(_ value: String, now: Date = Date()) -> TimeInterval? {
+        let value = value.trimmingCharacters(in: .whitespaces)
+        let seconds: TimeInterval
+        if !value.isEmpty, value.utf8.allSatisfy({ (48...57).contains($0) }) {
+            seconds = TimeInterval(value.prefix(7)) ?? 0
+        } else if let date = HTTPDate.parse(value) {
+            seconds = max(0, date.timeIntervalSince(now))
+        } else {
+            return nil
+        }
+        return min(seconds, 3600)
     }
 
     /// The error of a non-2xx response (its body is read, up to 64 KiB, for the S3 error code).
@@ -252,7 +268,9 @@ struct S3Backend: ObjectBackend {
         let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
         let code = S3ErrorBody.code(in: body)
         let message = "\(zone): \(what): HTTP \(response.status.code)" + (code.map { " \($0)" } ?? "")
-        if let throttled = throttling(status: response.status.code, code: code, message: message) { return throttled }
+        if let throttled = throttling(status: response.status.code, code: code, headers: response.headers, message: message) {
+            return throttled
+        }
         switch response.status.code {
         case 404: return BackendError(code: .notFound, message: message)
         case 500...599: return BackendError(code: .unavailable, message: message)

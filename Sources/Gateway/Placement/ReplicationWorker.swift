@@ -116,7 +116,7 @@ struct ReplicationWorker: Service {
             await postpone(job, error, now: now)
         } catch let error as BackendError where error.cause == .throttled {
             // The target's provider (the sources' are told apart in `replicate`).
-            await postpone(job, Throttled(zone: job.zone, message: error.message), now: now)
+            await postpone(job, Throttled(zone: job.zone, message: error.message, retryAfter: error.retryAfter), now: now)
         } catch let error as PermanentFailure {
             await fail(job, error.message, permanent: true)
         } catch {
@@ -127,15 +127,21 @@ struct ReplicationWorker: Service {
 
     private struct PermanentFailure: Error { var message: String }
 
-    /// A provider asked to slow down: `zone` is the one it serves. `asked` is false where the
-    /// job did not reach it at all, its zone being paused from an earlier answer.
-    struct Throttled: Error { var zone: String; var message: String; var asked = true }
+    /// A provider asked to slow down: `zone` is the one it serves, `retryAfter` the wait it
+    /// asked for, if it said. `asked` is false where the job did not reach it at all, its zone
+    /// being paused from an earlier answer.
+    struct Throttled: Error {
+        var zone: String
+        var message: String
+        var retryAfter: TimeInterval?
+        var asked = true
+    }
 
     /// Puts a job whose provider asked to slow down back in the queue for after the zone's
     /// pause, without counting an attempt: the provider is up, only busy, and a job that waits
     /// for it must not use up the attempts that tell a broken copy from a slow one.
     private func postpone(_ job: SyncJob, _ throttled: Throttled, now: Date) async {
-        let until = throttled.asked ? throttles.record(throttled.zone, now: now)
+        let until = throttled.asked ? throttles.record(throttled.zone, now: now, retryAfter: throttled.retryAfter)
             : throttles.pause(of: throttled.zone) ?? now.addingTimeInterval(ZoneThrottles.firstPause)
         state.logger.info("sync job postponed: the provider asked to slow down", metadata: [
             "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "zone": "\(job.zone)", "key": "\(job.key)",
@@ -190,7 +196,7 @@ struct ReplicationWorker: Service {
             do {
                 stream = try await backend.read(key: source.backendKey, range: nil)
             } catch let error as BackendError where error.cause == .throttled {
-                lastError = Throttled(zone: source.zone, message: error.message)
+                lastError = Throttled(zone: source.zone, message: error.message, retryAfter: error.retryAfter)
                 continue
             } catch {
                 state.health.recordFailure(source.zone, error)
@@ -325,23 +331,29 @@ struct HealthProber: Service {
 }
 
 /// Zones whose provider answered the replication worker `503 SlowDown` (or `429`), each with a
-/// pause that doubles from 1 s up to a minute while the provider goes on asking, and ends with
-/// its first success. The worker claims no job for a paused zone, nor reads from it.
+/// pause that doubles from 1 s up to a minute while the provider goes on asking (or is as long
+/// as its `Retry-After` asked, when that is longer), and ends with its first success. The
+/// worker claims no job for a paused zone, nor reads from it.
 final class ZoneThrottles: Sendable {
     private let pauses = Mutex<[String: (until: Date, streak: Int)]>([:])
     static let firstPause: TimeInterval = 1
     static let longestPause: TimeInterval = 60
 
-    /// Records a throttled request at `now`; returns the end of the zone's pause. Answers to
-    /// requests that went out before the pause began (the other jobs of one batch) do not
-    /// lengthen it.
-    func record(_ zone: String, now: Date) -> Date {
+    /// Records a throttled request at `now`, whose answer asked for `retryAfter` seconds if it
+    /// said; returns the end of the zone's pause. Answers to requests that went out before the
+    /// pause began (the other jobs of one batch) do not shorten or double it, but one may
+    /// lengthen it to its `Retry-After`.
+    func record(_ zone: String, now: Date, retryAfter: TimeInterval? = nil) -> Date {
         pauses.withLock { pauses in
-            if let pause = pauses[zone], pause.until > now { return pause.until }
+            let asked = retryAfter.map { now.addingTimeInterval($0) } ?? now
+            if let pause = pauses[zone], pause.until > now {
+                pauses[zone]?.until = max(pause.until, asked)
+                return pauses[zone]!.until
+            }
             let streak = (pauses[zone]?.streak ?? 0) + 1
-            let until = now.addingTimeInterval(min(Self.firstPause * pow(2, Double(streak - 1)), Self.longestPause))
-            pauses[zone] = (until, streak)
-            return until
+            let backoff = now.addingTimeInterval(min(Self.firstPause * pow(2, Double(streak - 1)), Self.longestPause))
+            pauses[zone] = (max(backoff, asked), streak)
+            return pauses[zone]!.until
         }
     }
 

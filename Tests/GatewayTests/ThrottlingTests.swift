@@ -338,22 +338,34 @@ struct ThrottledReplicationTests {
         #expect(throttles.record("FI-HEL-UC-1", now: later, retryAfter: 0) == later.addingTimeInterval(2))
     }
 
-    /// The provider's `Retry-After` reaches the job: it waits that long, not the first 1 s.
-    @Test func aCopyWaitsAsLongAsTheProviderSays() async throws {
-        let key = "docs/throttled-retry-after.txt"
+    /// Writes `object` at `data/KEY` (two copies, a write quorum of one) through a gateway
+    /// whose second planned zone is an S3 backend on `server`, and hands `check` the gateway,
+    /// the one with that zone, and the zones planned.
+    static func writeWithSecondZoneOn(
+        _ server: ThrottlingS3, key: String, _ object: [UInt8],
+        _ check: @escaping @Sendable (TestGateway, TestGateway, [String]) async throws -> Void
+    ) async throws {
         let gw = try await TestGateway.make()
         defer { gw.cleanUp() }
         let planned = gw.planned("data", key)
         try #require(planned.count == 2)
-        let server = ThrottlingS3(throttled: nil, methods: [.put], retryAfter: "30")
         try await ThrottlingTests.withServer(server, zone: planned[1]) { backend in
-            let error = await #expect(throws: BackendError.self) { try await ThrottlingTests.put(backend, "direct.txt", [1, 2, 3]) }
-            #expect(error?.cause == .throttled && error?.retryAfter == 30)
             let degraded = gw.replacing([planned[1]: backend])
             try await degraded.withClient { client in
                 try await degraded.createBucket(client, "data")
-                #expect(try await degraded.put(client, "/data/\(key)", Array("later".utf8)).status == .ok)
+                #expect(try await degraded.put(client, "/data/\(key)", object).status == .ok)
             }
+            try await check(gw, degraded, planned)
+        }
+    }
+
+    /// The provider's `Retry-After` reaches the job: it waits that long, not the first 1 s.
+    @Test func aCopyWaitsAsLongAsTheProviderSays() async throws {
+        let server = ThrottlingS3(throttled: nil, methods: [.put], retryAfter: "30")
+        try await Self.writeWithSecondZoneOn(server, key: "docs/throttled-retry-after.txt", Array("later".utf8)) { gw, degraded, planned in
+            let backend = try #require(degraded.state.backends[planned[1]] as? S3Backend)
+            let error = await #expect(throws: BackendError.self) { try await ThrottlingTests.put(backend, "direct.txt", [1, 2, 3]) }
+            #expect(error?.cause == .throttled && error?.retryAfter == 30)
             let worker = ReplicationWorker(state: degraded.state)
             let start = Date().addingTimeInterval(120)
             #expect(try await worker.runOnce(now: start) == 0)
@@ -367,17 +379,8 @@ struct ThrottledReplicationTests {
     @Test func aCopyWaitsForTheProviderWithoutUsingUpItsAttempts() async throws {
         let key = "docs/throttled-copy.txt"
         let object = Array("copied once the provider takes it".utf8)
-        let gw = try await TestGateway.make()
-        defer { gw.cleanUp() }
-        let planned = gw.planned("data", key)
-        try #require(planned.count == 2)
         let server = ThrottlingS3(throttled: nil, methods: [.put])
-        try await ThrottlingTests.withServer(server, zone: planned[1]) { backend in
-            let degraded = gw.replacing([planned[1]: backend])
-            try await degraded.withClient { client in
-                try await degraded.createBucket(client, "data")
-                #expect(try await degraded.put(client, "/data/\(key)", object).status == .ok)
-            }
+        try await Self.writeWithSecondZoneOn(server, key: key, object) { gw, degraded, planned in
             let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
             var worker = ReplicationWorker(state: degraded.state)
             worker.maxAttempts = 2

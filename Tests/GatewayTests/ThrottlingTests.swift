@@ -376,6 +376,23 @@ struct ThrottledReplicationTests {
         }
     }
 
+    /// The copy's first request, a HEAD (is the object there already?), answered `503`: its
+    /// answer has no body to say `SlowDown`, and the job waits as for one.
+    @Test func aCopyWhoseHeadIsAnswered503Waits() async throws {
+        let server = ThrottlingS3(throttled: nil, methods: [.head, .put])
+        try await Self.writeWithSecondZoneOn(server, key: "docs/throttled-head.txt", Array("head first".utf8)) { (gw, degraded, planned) async throws in
+            var worker = ReplicationWorker(state: degraded.state)
+            worker.maxAttempts = 1
+            let start = Date().addingTimeInterval(120)
+            #expect(try await worker.runOnce(now: start) == 0)
+            #expect(server.count(.head) == 3)
+            #expect(try await gw.store.jobCounts(now: start) == SyncJobCounts(queued: 1))
+            #expect(worker.throttles.paused(at: start) == [planned[1]])
+            server.calm()
+            #expect(try await worker.runOnce(now: start.addingTimeInterval(1)) == 1)
+        }
+    }
+
     @Test func aCopyWaitsForTheProviderWithoutUsingUpItsAttempts() async throws {
         let key = "docs/throttled-copy.txt"
         let object = Array("copied once the provider takes it".utf8)

@@ -278,6 +278,18 @@ struct S3Backend: ObjectBackend {
         }
     }
 
+    /// The error of a HEAD's non-2xx response. A HEAD's answer has no body, so a `503` cannot
+    /// say whether the provider asks to slow down (S3 answers a HEAD over its request rate
+    /// so) or is down; it is taken as the first, which the replication worker waits for
+    /// without using up a job's attempts. A zone that is down fails its health probe (a HEAD
+    /// too, which counts a `503` as down), and its jobs wait for it all the same.
+    func headFailure(_ response: HTTPClientResponse, _ key: String) async -> BackendError {
+        guard response.status.code == 503 else { return await failure(response, "HEAD \(key)") }
+        return BackendError(code: .unavailable, message: "\(zone): HEAD \(key): HTTP 503 (SlowDown, or the provider is down)",
+                            cause: .throttled,
+                            retryAfter: response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0) })
+    }
+
     // MARK: ObjectBackend
 
     func initialize(objectLock: Bool) async throws {
@@ -511,7 +523,7 @@ struct S3Backend: ObjectBackend {
         try await retrying { () throws -> Int64? in
             let response = try await send(request(.HEAD, key: key), timeout: requestTimeout)
             if response.status.code == 404 { return nil }
-            guard response.status.code == 200 else { throw await failure(response, "HEAD \(key)") }
+            guard response.status.code == 200 else { throw await headFailure(response, key) }
             guard let length = response.headers.first(name: "content-length").flatMap({ Int64($0) }) else {
                 throw BackendError(code: .io, message: "\(zone): HEAD \(key): no Content-Length")
             }
@@ -524,7 +536,7 @@ struct S3Backend: ObjectBackend {
         try await retrying { () throws -> String? in
             let response = try await send(request(.HEAD, key: key), timeout: requestTimeout)
             if response.status.code == 404 { return nil }
-            guard response.status.code == 200 else { throw await failure(response, "HEAD \(key)") }
+            guard response.status.code == 200 else { throw await headFailure(response, key) }
             return response.headers.first(name: "etag").map { $0.trimmingQuotes() }
         }
     }

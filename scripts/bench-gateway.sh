@@ -17,7 +17,12 @@
 #             10 MiB/s per connection (WAN_RATE_MIB), so that each upload holds a connection for
 #             ~0.8 s and the others wait seconds for one; with BASELINE_GATEWAY, that build too, in
 #             the same run. Requests that fail are counted, not fatal
-#   all       every mode above but busy
+#   floor     what the frameworks alone add: 4 KiB PUT and GET at concurrency 1
+#             (FLOOR_CONCURRENCY) through the gateway, through proxy-floor (Benchmarks: a
+#             proxy on Hummingbird and async-http-client, set up as the gateway sets them up,
+#             that passes requests to the backend and does nothing else) and to the backend
+#             directly, in one run; one copy per write, BACKEND gateway-disk by default
+#   all       every mode above but busy and floor
 #   compare   this build against another build of the gateway (BASELINE_GATEWAY=PATH of its
 #             binary, e.g. an earlier commit built in a worktree with
 #             `swift build -c release --package-path Benchmarks --product gateway`), in the
@@ -50,7 +55,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,46p' "$0"; exit 2; }
+usage() { sed -n '2,51p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -66,7 +71,7 @@ while [[ $# -gt 0 ]]; do
         *) die "unknown argument: $1" ;;
     esac
 done
-case "$MODE" in small|fanout|large|metadata|all|compare|busy) ;; *) usage ;; esac
+case "$MODE" in small|fanout|large|metadata|all|compare|busy|floor) ;; *) usage ;; esac
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2s}"
@@ -129,6 +134,7 @@ build() {
     rm -f Benchmarks/.build/release.yaml Benchmarks/.build/release/description.json
     local products=(gateway s3-load)
     wan && products+=(wan-proxy)
+    [[ "$MODE" == floor ]] && products+=(proxy-floor)
     for product in "${products[@]}"; do
         if ! swift build -c release --package-path Benchmarks --product "$product" >"$log" 2>&1; then
             cat "$log" >&2
@@ -396,6 +402,32 @@ mode_small() {
     stop_gateway "$GW_PID"
 }
 
+mode_floor() {
+    BACKEND_KIND="${BACKEND:-gateway-disk}"
+    echo
+    echo "### floor: 4 KiB, one copy per write, backend $BACKEND_KIND: the gateway and proxy-floor, each against the backend directly"
+    start_backends 1
+    policies "$WORK/policies-1" 1 1
+    backends "$WORK/backends-1.json" "${BACKEND_URLS[0]}"
+    start_gateway gateway-1copy "$WORK/backends-1.json" "$WORK/policies-1"
+    local port pid
+    port="$(free_port)"
+    "$BIN/proxy-floor" --listen "$port" --target "${BACKEND_URLS[0]}" >"$WORK/proxy-floor.log" 2>&1 </dev/null &
+    pid=$!
+    GATEWAY_PIDS+=("$pid")
+    CPU_WATCH+=("proxy-floor=$pid")
+    for _ in $(seq 1 100); do
+        grep -q "listening on" "$WORK/proxy-floor.log" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/proxy-floor.log" >&2; die "proxy-floor exited"; }
+        sleep 0.1
+    done
+    local targets=(--target "gateway=$GW_URL" --target "floor=http://127.0.0.1:$port" --target "direct=${BACKEND_URLS[0]}")
+    local c="${FLOOR_CONCURRENCY:-1}"
+    load "floor-put-c$c" "${targets[@]}" --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"
+    load "floor-get-c$c" "${targets[@]}" --op get --size 4KiB --concurrency "$c" --objects 64 "${TIMED[@]}"
+    stop_gateway "$GW_PID"
+}
+
 mode_compare() {
     [[ -n "${BASELINE_GATEWAY:-}" && -x "${BASELINE_GATEWAY:-}" ]] || die "compare needs BASELINE_GATEWAY=PATH of a gateway binary"
     echo
@@ -556,6 +588,7 @@ case "$MODE" in
     large) mode_large ;;
     metadata) mode_metadata ;;
     busy) mode_busy ;;
+    floor) mode_floor ;;
     all) mode_small; mode_fanout; mode_large; mode_metadata ;;
 esac
 echo

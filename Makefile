@@ -59,7 +59,7 @@ run: build
 fuzz:
 	@scripts/fuzz.sh
 
-# Gateway benchmarks (see BENCHMARKS.md): MODE=small|fanout|large|metadata|all|compare|busy, e.g.
+# Gateway benchmarks (see BENCHMARKS.md): MODE=small|fanout|large|metadata|all|compare|busy|floor, e.g.
 # `make bench-gateway MODE=small`. Builds release binaries in Benchmarks/.build.
 MODE ?= all
 bench-gateway: deps

@@ -29,6 +29,20 @@ import Testing
         #expect(JSONColumn.encode(["b": "2", "a": "1"]) == #"{"a":"1","b":"2"}"#)
     }
 
+    @Test func tagsReadBackAsFoundationWritesThem() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let awkward = zip(Self.awkward, Self.awkward.reversed()).map { ObjectTag($0, $1) }
+        for tags in [[], [ObjectTag("project", "apollo")], awkward] {
+            let text = JSONColumn.encode(tags)
+            #expect(try JSONDecoder().decode([ObjectTag].self, from: Data(text.utf8)) == tags, "\(text)")
+            #expect(try JSONColumn.decode([ObjectTag].self, from: text, column: "c") == tags)
+        }
+        for tags in [[], [ObjectTag("project", "apollo"), ObjectTag("a/b", "tab\tquote\"")]] {
+            #expect(JSONColumn.encode(tags) == String(decoding: try encoder.encode(tags), as: UTF8.self))
+        }
+    }
+
     @Test func readsWhatFoundationAndJSONBWrite() throws {
         let encoder = JSONEncoder()
         for list in [Self.awkward, ["a/b"]] {

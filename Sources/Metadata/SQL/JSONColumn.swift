@@ -26,6 +26,22 @@ enum JSONColumn {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `[{"key":"k","value":"v"}]`, what Foundation writes for the tags with sorted keys (the
+    /// common case, no tags, without a `JSONEncoder` per write).
+    static func encode(_ value: [ObjectTag]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, tag) in value.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"key":"#.utf8)
+            appendString(tag.key, to: &out)
+            out += Array(#","value":"#.utf8)
+            appendString(tag.value, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// `{"a":"1","b":"2"}`, keys sorted.
     static func encode(_ value: [String: String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]

@@ -20,8 +20,9 @@
 #   floor     what the frameworks alone add: 4 KiB PUT and GET at concurrency 1
 #             (FLOOR_CONCURRENCY) through the gateway, through proxy-floor (Benchmarks: a
 #             proxy on Hummingbird and async-http-client, set up as the gateway sets them up,
-#             that passes requests to the backend and does nothing else) and to the backend
-#             directly, in one run; one copy per write, BACKEND gateway-disk by default
+#             that passes requests to the backend and does nothing else), through wan-proxy
+#             without delay (one more TCP hop through a NIO process, no HTTP) and to the
+#             backend directly, in one run; one copy per write, BACKEND gateway-disk by default
 #   all       every mode above but busy and floor
 #   compare   this build against another build of the gateway (BASELINE_GATEWAY=PATH of its
 #             binary, e.g. an earlier commit built in a worktree with
@@ -55,7 +56,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 die() { echo "bench-gateway.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,51p' "$0"; exit 2; }
+usage() { sed -n '2,52p' "$0"; exit 2; }
 
 MODE="${1:-}"
 [[ -n "$MODE" ]] || usage
@@ -134,7 +135,7 @@ build() {
     rm -f Benchmarks/.build/release.yaml Benchmarks/.build/release/description.json
     local products=(gateway s3-load)
     wan && products+=(wan-proxy)
-    [[ "$MODE" == floor ]] && products+=(proxy-floor)
+    [[ "$MODE" == floor ]] && products+=(proxy-floor wan-proxy)
     for product in "${products[@]}"; do
         if ! swift build -c release --package-path Benchmarks --product "$product" >"$log" 2>&1; then
             cat "$log" >&2
@@ -421,7 +422,20 @@ mode_floor() {
         kill -0 "$pid" 2>/dev/null || { cat "$WORK/proxy-floor.log" >&2; die "proxy-floor exited"; }
         sleep 0.1
     done
-    local targets=(--target "gateway=$GW_URL" --target "floor=http://127.0.0.1:$port" --target "direct=${BACKEND_URLS[0]}")
+    # One more TCP hop and nothing else: wan-proxy without delay or rate limit.
+    local tcp_port
+    tcp_port="$(free_port)"
+    "$BIN/wan-proxy" --listen "$tcp_port" --target "${BACKEND_URLS[0]#http://}" >"$WORK/tcp-proxy.log" 2>&1 </dev/null &
+    pid=$!
+    GATEWAY_PIDS+=("$pid")
+    CPU_WATCH+=("tcp-proxy=$pid")
+    for _ in $(seq 1 100); do
+        grep -q "listening on" "$WORK/tcp-proxy.log" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/tcp-proxy.log" >&2; die "wan-proxy exited"; }
+        sleep 0.1
+    done
+    local targets=(--target "gateway=$GW_URL" --target "floor=http://127.0.0.1:$port" --target "tcp=http://127.0.0.1:$tcp_port"
+        --target "direct=${BACKEND_URLS[0]}")
     local c="${FLOOR_CONCURRENCY:-1}"
     load "floor-put-c$c" "${targets[@]}" --op put --size 4KiB --concurrency "$c" "${TIMED[@]}"
     load "floor-get-c$c" "${targets[@]}" --op get --size 4KiB --concurrency "$c" --objects 64 "${TIMED[@]}"

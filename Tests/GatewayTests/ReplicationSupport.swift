@@ -31,9 +31,14 @@ final class FlakyBackend: ObjectBackend {
         }
     }
 
+    /// Whose doing a failed write is (the provider's unless set).
+    let writeFailureCause = Mutex<BackendError.Cause>(.provider)
+
     func makeWriter(key: String, expectedSize: Int64?, lock: BackendObjectLock?) async throws -> any BackendWriter {
         let fail = flags.withLock { $0.writes += 1; return $0.failWrites }
-        if fail { throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)") }
+        if fail {
+            throw BackendError(code: .unavailable, message: "\(zone): connection refused (test)", cause: writeFailureCause.withLock { $0 })
+        }
         return try await base.makeWriter(key: key, expectedSize: expectedSize, lock: lock)
     }
 

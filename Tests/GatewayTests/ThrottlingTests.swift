@@ -289,7 +289,7 @@ struct ThrottlingTests {
 /// The replication worker waits for a provider that asks to slow down: the job goes back in
 /// the queue for the zone's pause (1 s, doubling while the provider goes on asking) without
 /// using up an attempt, and the zone gets no other job until the pause is over.
-@Suite("Copies to and from a provider that asks to slow down")
+@Suite("Copies that wait for a provider that asks to slow down, or for a connection")
 struct ThrottledReplicationTests {
     @Test func aZonesPauseDoublesUpToAMinuteAndEndsWithASuccess() {
         let throttles = ZoneThrottles()
@@ -391,6 +391,40 @@ struct ThrottledReplicationTests {
             server.calm()
             #expect(try await worker.runOnce(now: start.addingTimeInterval(1)) == 1)
         }
+    }
+
+    /// A copy whose write found every connection to the provider busy (the gateway's doing)
+    /// waits 5 s and is tried again, without using up an attempt or pausing the zone.
+    @Test func aCopyThatFoundEveryConnectionBusyWaitsWithoutUsingUpItsAttempts() async throws {
+        let key = "docs/busy-connections.txt"
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        // The write is stored in the first zone only: the others fail it.
+        let others = TestGateway.zones.filter { $0 != planned[0] }.map { FlakyBackend(gw.state.backends[$0]!) }
+        for flaky in others { flaky.set(failWrites: true) }
+        let degraded = gw.replacing(Dictionary(uniqueKeysWithValues: others.map { ($0.zone, $0 as any ObjectBackend) }))
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            #expect(try await degraded.put(client, "/data/\(key)", Array("busy".utf8)).status == .ok)
+        }
+        let writes = { others.map(\.writesStarted).reduce(0, +) }
+        let written = writes()
+        for flaky in others { flaky.writeFailureCause.withLock { $0 = .connectionsBusy } }
+        var worker = ReplicationWorker(state: degraded.state)
+        worker.maxAttempts = 1
+        let start = Date().addingTimeInterval(120)
+        #expect(try await worker.runOnce(now: start) == 0)
+        #expect(writes() == written + 1)
+        #expect(try await gw.store.jobCounts(now: start) == SyncJobCounts(queued: 1))
+        #expect(worker.throttles.paused(at: start).isEmpty)
+        #expect(try await worker.runOnce(now: start.addingTimeInterval(4)) == 0)
+        #expect(writes() == written + 1, "tried again before its 5 s")
+        for flaky in others { flaky.set(failWrites: false) }
+        #expect(try await worker.runOnce(now: start.addingTimeInterval(5)) == 1)
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
     }
 
     @Test func aCopyWaitsForTheProviderWithoutUsingUpItsAttempts() async throws {

@@ -117,6 +117,10 @@ struct ReplicationWorker: Service {
         } catch let error as BackendError where error.cause == .throttled {
             // The target's provider (the sources' are told apart in `replicate`).
             await postpone(job, Throttled(zone: job.zone, message: error.message, retryAfter: error.retryAfter), now: now)
+        } catch let error as BackendError where error.cause == .connectionsBusy {
+            // Every connection to a provider stayed busy with other requests: the gateway's
+            // doing, not the provider's, so not an attempt either (nor a pause of the zone).
+            await requeue(job, reason: error.message, until: now.addingTimeInterval(Self.busyConnectionsDelay), now: now)
         } catch let error as PermanentFailure {
             await fail(job, error.message, permanent: true)
         } catch {
@@ -137,19 +141,26 @@ struct ReplicationWorker: Service {
         var asked = true
     }
 
+    /// How long a job waits after every connection to a provider stayed busy.
+    static let busyConnectionsDelay: TimeInterval = 5
+
     /// Puts a job whose provider asked to slow down back in the queue for after the zone's
     /// pause, without counting an attempt: the provider is up, only busy, and a job that waits
     /// for it must not use up the attempts that tell a broken copy from a slow one.
     private func postpone(_ job: SyncJob, _ throttled: Throttled, now: Date) async {
         let until = throttled.asked ? throttles.record(throttled.zone, now: now, retryAfter: throttled.retryAfter)
             : throttles.pause(of: throttled.zone) ?? now.addingTimeInterval(ZoneThrottles.firstPause)
-        state.logger.info("sync job postponed: the provider asked to slow down", metadata: [
+        await requeue(job, reason: "\(throttled.zone): \(throttled.message)", until: until, now: now)
+    }
+
+    /// Puts a job back in the queue until `until` without counting an attempt.
+    private func requeue(_ job: SyncJob, reason: String, until: Date, now: Date) async {
+        state.logger.info("sync job postponed", metadata: [
             "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "zone": "\(job.zone)", "key": "\(job.key)",
-            "throttledZone": "\(throttled.zone)", "retry": "\(until)",
+            "retry": "\(until)", "reason": "\(reason)",
         ])
         do {
-            _ = try await state.store.deferJob(id: job.id, worker: workerId, reason: "\(throttled.zone): \(throttled.message)",
-                                               until: until, now: now)
+            _ = try await state.store.deferJob(id: job.id, worker: workerId, reason: reason, until: until, now: now)
         } catch {
             state.logger.warning("sync job: postponing failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }

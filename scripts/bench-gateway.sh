@@ -303,22 +303,31 @@ start_disk_backends() {
 # wan: whether backends are reached over a simulated wide-area link (WAN_DELAY_MS, WAN_RATE_MIB).
 wan() { [[ "${WAN_DELAY_MS:-0}" != 0 || "${WAN_RATE_MIB:-0}" != 0 ]]; }
 
+# start_listener NAME COMMAND...: starts COMMAND, a proxy that prints "listening on PORT" once
+# it accepts connections, with its output in $WORK/NAME.log; it is stopped on exit and its CPU
+# reported as NAME. Waits for that line.
+start_listener() {
+    local name="$1"; shift
+    "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+    local pid=$!
+    GATEWAY_PIDS+=("$pid")
+    CPU_WATCH+=("$name=$pid")
+    for _ in $(seq 1 100); do
+        grep -q "listening on" "$WORK/$name.log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/$name.log" >&2; die "$name exited"; }
+        sleep 0.1
+    done
+    die "$name did not start listening in 10 s"
+}
+
 # behind_wan URL...: a wan-proxy in front of each URL; sets BACKEND_URLS to the proxies' URLs.
 behind_wan() {
-    local urls=("$@") i=0 url port pid
+    local urls=("$@") i=0 url port
     BACKEND_URLS=()
     for url in "${urls[@]}"; do
         port="$(free_port)"
-        "$BIN/wan-proxy" --listen "$port" --target "${url#http://}" \
-            --delay-ms "${WAN_DELAY_MS:-0}" --rate-mib "${WAN_RATE_MIB:-0}" >"$WORK/wan-proxy-$i.log" 2>&1 </dev/null &
-        pid=$!
-        GATEWAY_PIDS+=("$pid")
-        CPU_WATCH+=("wan-proxy-$i=$pid")
-        for _ in $(seq 1 100); do
-            grep -q "listening on" "$WORK/wan-proxy-$i.log" 2>/dev/null && break
-            kill -0 "$pid" 2>/dev/null || { cat "$WORK/wan-proxy-$i.log" >&2; die "wan-proxy exited"; }
-            sleep 0.1
-        done
+        start_listener "wan-proxy-$i" "$BIN/wan-proxy" --listen "$port" --target "${url#http://}" \
+            --delay-ms "${WAN_DELAY_MS:-0}" --rate-mib "${WAN_RATE_MIB:-0}"
         BACKEND_URLS+=("http://127.0.0.1:$port")
         i=$((i + 1))
     done
@@ -411,29 +420,12 @@ mode_floor() {
     policies "$WORK/policies-1" 1 1
     backends "$WORK/backends-1.json" "${BACKEND_URLS[0]}"
     start_gateway gateway-1copy "$WORK/backends-1.json" "$WORK/policies-1"
-    local port pid
+    local port tcp_port
     port="$(free_port)"
-    "$BIN/proxy-floor" --listen "$port" --target "${BACKEND_URLS[0]}" >"$WORK/proxy-floor.log" 2>&1 </dev/null &
-    pid=$!
-    GATEWAY_PIDS+=("$pid")
-    CPU_WATCH+=("proxy-floor=$pid")
-    for _ in $(seq 1 100); do
-        grep -q "listening on" "$WORK/proxy-floor.log" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || { cat "$WORK/proxy-floor.log" >&2; die "proxy-floor exited"; }
-        sleep 0.1
-    done
+    start_listener proxy-floor "$BIN/proxy-floor" --listen "$port" --target "${BACKEND_URLS[0]}"
     # One more TCP hop and nothing else: wan-proxy without delay or rate limit.
-    local tcp_port
     tcp_port="$(free_port)"
-    "$BIN/wan-proxy" --listen "$tcp_port" --target "${BACKEND_URLS[0]#http://}" >"$WORK/tcp-proxy.log" 2>&1 </dev/null &
-    pid=$!
-    GATEWAY_PIDS+=("$pid")
-    CPU_WATCH+=("tcp-proxy=$pid")
-    for _ in $(seq 1 100); do
-        grep -q "listening on" "$WORK/tcp-proxy.log" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || { cat "$WORK/tcp-proxy.log" >&2; die "wan-proxy exited"; }
-        sleep 0.1
-    done
+    start_listener tcp-proxy "$BIN/wan-proxy" --listen "$tcp_port" --target "${BACKEND_URLS[0]#http://}"
     local targets=(--target "gateway=$GW_URL" --target "floor=http://127.0.0.1:$port" --target "tcp=http://127.0.0.1:$tcp_port"
         --target "direct=${BACKEND_URLS[0]}")
     local c="${FLOOR_CONCURRENCY:-1}"

@@ -245,7 +245,12 @@ struct S3Backend: ObjectBackend {
         guard Self.isThrottling(status: status, code: code) else { return nil }
         metrics?.recordThrottled()
         return BackendError(code: .unavailable, message: message(), cause: .throttled,
-                            retryAfter: headers.first(name: "retry-after").flatMap { Self.retryAfter($0) })
+                            retryAfter: Self.retryAfter(in: headers))
+    }
+
+    /// The seconds an answer's `Retry-After` asks for, if it has a valid one.
+    static func retryAfter(in headers: HTTPHeaders) -> TimeInterval? {
+        headers.first(name: "retry-after").flatMap { retryAfter($0) }
     }
 
     /// The seconds a `Retry-After` value asks for (RFC 9110 §10.2.3: a number of seconds or an
@@ -287,7 +292,7 @@ struct S3Backend: ObjectBackend {
         guard response.status.code == 503 else { return await failure(response, "HEAD \(key)") }
         return BackendError(code: .unavailable, message: "\(zone): HEAD \(key): HTTP 503 (SlowDown, or the provider is down)",
                             cause: .throttled,
-                            retryAfter: response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0) })
+                            retryAfter: Self.retryAfter(in: response.headers))
     }
 
     // MARK: ObjectBackend

@@ -210,6 +210,33 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// The statements of a PUT and a GET are parsed once per connection and then only bound
+    /// and run. Each one is run with new values several times here; SQLite counts the times it
+    /// had to prepare one again (a cleared binding did that to the replicas' lookup before).
+    @Test func theStatementsOfReadsAndWritesArePreparedOnce() async throws {
+        try await withSQLiteStore { store in
+            let fixture = Fixture(store)
+            try await fixture.bucket("photos")
+            // The migrations changed the schema under statements prepared before them.
+            let before = await store.engine.reprepares()
+            for index in 0..<6 {
+                let key = "k\(index)"
+                let zones = index.isMultiple(of: 2) ? ["FI-HEL-ST-1"] : ["FI-HEL-ST-1", "SE-STO-ST-1"]
+                let committed = try await fixture.put(key: key, size: Int64(index + 1), time: index, zones: zones)
+                let storageId = committed.version.storageId
+                #expect(try await store.latestVersion(bucket: "photos", key: key)?.storageId == storageId)
+                #expect(try await store.replicas(storageId: storageId).map(\.zone) == zones)
+                #expect(try await store.versionWithReplicas(bucket: "photos", key: key, versionId: nil)?.replicas.count == zones.count)
+                #expect(try await store.version(storageId: storageId)?.size == Int64(index + 1))
+                #expect(try await store.version(bucket: "photos", key: key, versionId: committed.version.versionId) != nil)
+            }
+            let counts = await store.engine.reprepares().filter { !$0.key.hasPrefix("PRAGMA") }
+            #expect(counts.count >= 5)
+            let prepared = counts.filter { $0.value > before[$0.key, default: 0] }
+            #expect(prepared.isEmpty, "prepared again: \(prepared)")
+        }
+    }
+
     @Test func statementsBeyondTheCacheLimitStillRun() async throws {
         try await withSQLiteStore { store in
             let count = SQLiteHandle.statementCacheLimit + 20

@@ -225,6 +225,23 @@ final class SQLiteEngine: SQLEngine {
         writeGate.signal()
     }
 
+    /// ``SQLiteHandle/reprepares()`` of every connection's cached statements, added up by SQL
+    /// text. It waits until no transaction or read runs (as ``close()`` does).
+    func reprepares() async -> [String: Int] {
+        await writeGate.wait()
+        for _ in allReaders { await readGate.wait() }
+        defer {
+            for _ in allReaders { readGate.signal() }
+            writeGate.signal()
+        }
+        var counts: [String: Int] = [:]
+        if closed.withLock({ $0 }) { return counts }
+        for handle in allReaders + [writer] {
+            counts.merge(handle.reprepares(), uniquingKeysWith: +)
+        }
+        return counts
+    }
+
     private func checkOpen() throws {
         if closed.withLock({ $0 }) { throw MetadataError(.unavailable, "the metadata database is closed") }
     }

@@ -75,9 +75,13 @@ final class SQLiteHandle: @unchecked Sendable {
         guard let db else { throw SQLiteResultError(code: SQLITE_MISUSE, message: "the connection is closed") }
         let (statement, cached) = try prepared(text, db)
         defer {
+            // A cached statement keeps its bindings until the next call binds every parameter
+            // again. `sqlite3_clear_bindings` would make SQLite prepare it again at its next
+            // step: the planner marks the parameters of `column = ?` terms as ones whose value
+            // may change the plan, and clearing such a binding expires the statement. The
+            // replicas of a version were looked up that way, re-parsed on every GET.
             if cached {
                 sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
             } else {
                 sqlite_nio_sqlite3_finalize(statement)
             }
@@ -99,6 +103,14 @@ final class SQLiteHandle: @unchecked Sendable {
             }
             rows.append(SQLRow(values))
         }
+    }
+
+    /// How many times SQLite prepared each cached statement again since it was first prepared
+    /// (`SQLITE_STMTSTATUS_REPREPARE`), by SQL text: after a schema change, or when a new value
+    /// bound to a parameter may change the plan. For tests and diagnostics; callers hold the
+    /// connection, as for a query.
+    func reprepares() -> [String: Int] {
+        statements.mapValues { Int(sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0)) }
     }
 
     private func prepared(_ text: String, _ db: OpaquePointer) throws -> (OpaquePointer, cached: Bool) {

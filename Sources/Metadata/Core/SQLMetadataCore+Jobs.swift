@@ -37,9 +37,13 @@ extension SQLMetadataCore {
         guard limit > 0 else { return [] }
         guard leaseSeconds > 0 else { throw MetadataError.invalid("leaseSeconds must be positive") }
         let until = now.addingTimeInterval(TimeInterval(leaseSeconds))
+        // The statuses are literals, not parameters, so that the planner sees at once that the
+        // partial indexes on them apply. With parameters, SQLite compares their bound values
+        // with the indexes' conditions and prepares the statement again at every run, and
+        // PostgreSQL's generic plan cannot use those indexes.
         var due: SQL = """
-            ((status = \(SyncJobStatus.queued.rawValue) AND not_before <= \(now))
-            OR (status = \(SyncJobStatus.running.rawValue) AND lease_until <= \(now)))
+            ((status = \(sql: SyncJobStatus.queued.sqlLiteral) AND not_before <= \(now))
+            OR (status = \(sql: SyncJobStatus.running.sqlLiteral) AND lease_until <= \(now)))
             """
         if !skippingZones.isEmpty {
             let zones = SQL.joined(skippingZones.sorted().map { "\($0)" }, separator: ", ")
@@ -192,4 +196,9 @@ extension SQLMetadataCore {
             return counts
         }
     }
+}
+
+extension SyncJobStatus {
+    /// The status as an SQL string literal (`'queued'`): a fixed word, no quote in it.
+    var sqlLiteral: SQL { SQL(unsafeRaw: "'\(rawValue)'") }
 }

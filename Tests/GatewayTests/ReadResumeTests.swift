@@ -53,6 +53,46 @@ struct ReadResumeTests {
         #expect(degraded.state.health.snapshot[planned[0]]?.consecutiveFailures == 1)
     }
 
+    /// A body of up to 64 KiB is read whole before the answer starts, so that it leaves in one
+    /// write. A replica that breaks off is still left for the next one, and with no replica to go
+    /// on from the client is answered `503 ServiceUnavailable`, an S3 error it retries, instead of
+    /// a response cut short.
+    @Test func aSmallBodyIsReadWholeBeforeTheAnswerStarts() async throws {
+        let gw = try await TestGateway.make()
+        defer { gw.cleanUp() }
+        let key = "docs/small.bin"
+        let planned = gw.planned("data", key)
+        try #require(planned.count == 2)
+        let (first, second) = (FlakyBackend(gw.state.backends[planned[0]]!), FlakyBackend(gw.state.backends[planned[1]]!))
+        let degraded = gw.replacing([planned[0]: first, planned[1]: second])
+        let body = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+
+        first.breakOff.withLock { $0 = .fail(after: 5_000) }
+        try await degraded.withClient { client in
+            let whole = try await degraded.get(client, "/data/\(key)")
+            #expect(whole.status == .ok)
+            #expect(Array(buffer: whole.body) == body)
+            let range = try await degraded.get(client, "/data/\(key)", range: "bytes=4000-12999")
+            #expect(range.status == .partialContent)
+            #expect(Array(buffer: range.body) == Array(body[4000...12999]))
+
+            second.breakOff.withLock { $0 = .end(after: 3_000) }
+            let failed = try await degraded.get(client, "/data/\(key)")
+            #expect(failed.status == .serviceUnavailable)
+            let text = String(buffer: failed.body)
+            #expect(text.contains("<Code>ServiceUnavailable</Code>"), "\(text)")
+            #expect(failed.headers[.contentLength] == String(failed.body.readableBytes))
+        }
+        #expect(first.readsStarted == 3 && second.readsStarted == 3, "\(first.readsStarted), \(second.readsStarted)")
+    }
+
     /// With nothing to go on from (the other replica gone too), the read fails as before: the
     /// breaker counts both zones' failures.
     @Test func aReadWithNoReplicaLeftToGoOnFromFails() async throws {

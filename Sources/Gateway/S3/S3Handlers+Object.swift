@@ -287,7 +287,43 @@ extension S3Handlers {
         }
         let (stream, zone) = try await ReadPath(state: state).openReporting(version, replicas: replicas, range: range, logger: logger)
         audit?.servedZone = zone
+        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? version.size
+        if length <= Self.wholeReadLimit {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await Self.whole(stream, length: length)))
+        }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
+    }
+
+    /// Bodies up to this size are read whole before the answer starts (``whole(_:length:)``).
+    static let wholeReadLimit: Int64 = 64 * 1024
+
+    /// A small body, read whole from its replica. Hummingbird writes the head, the body and the
+    /// end of an answer whose body is one buffer in one write; a streamed body's head, each of
+    /// its buffers and its end go out each with their own flush: for a 4 KiB object, two or
+    /// three writes to the client's socket (and as many wake-ups of the client) instead of one.
+    /// A read that fails (the ``ResumingRead`` found no replica to go on from) is then answered
+    /// with `503 ServiceUnavailable` instead of a connection closed part-way through the body.
+    static func whole(_ stream: BackendReadStream, length: Int64) async throws -> ByteBuffer {
+        var body: ByteBuffer?
+        do {
+            for try await buffer in stream {
+                if body == nil {
+                    body = buffer
+                    body?.reserveCapacity(Int(length))
+                } else {
+                    body?.writeImmutableBuffer(buffer)
+                }
+            }
+        } catch let error as S3Error {
+            throw error
+        } catch {
+            throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
+        }
+        let whole = body ?? ByteBuffer()
+        guard whole.readableBytes == length else {
+            throw S3Error(.serviceUnavailable, message: "No replica of this object is readable right now.")
+        }
+        return whole
     }
 
     func responseHeaders(for v: ObjectVersion) -> HTTPFields {

@@ -17,6 +17,25 @@ import Glibc
 /// crashed gateway left there by the reconciler.
 @Suite("Local-disk temporary files")
 struct LocalDiskCleanupTests {
+    /// `mkdir -p` from the deepest folder that exists: missing levels are made, existing ones
+    /// are found, and a file in the way is an error.
+    @Test func makeDirectoriesMakesWhatIsMissing() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mkdirs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var isFolder: ObjCBool = false
+        try Posix.makeDirectories(root + "/a/b/c")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/b/c", isDirectory: &isFolder) && isFolder.boolValue)
+        try Posix.makeDirectories(root + "/a/b/c")
+        try Posix.makeDirectories(root + "/a/x/y/")
+        #expect(FileManager.default.fileExists(atPath: root + "/a/x/y", isDirectory: &isFolder) && isFolder.boolValue)
+        #expect(FileManager.default.createFile(atPath: root + "/a/file", contents: Data("x".utf8)))
+        #expect(throws: BackendError.self) { try Posix.makeDirectories(root + "/a/file/below") }
+        let relative = "mkdirs-relative-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: relative) }
+        try Posix.makeDirectories(relative + "/one/two")
+        #expect(FileManager.default.fileExists(atPath: relative + "/one/two", isDirectory: &isFolder) && isFolder.boolValue)
+    }
+
     func partials(_ disk: LocalDiskBackend) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: disk.partialDirectory)) ?? []).sorted()
     }

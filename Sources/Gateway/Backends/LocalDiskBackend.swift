@@ -252,11 +252,16 @@ enum Posix {
         return stat(path, &st) == 0
     }
 
+    /// `mkdir -p`. The folder usually exists already (an object's folder when another object
+    /// went there before): one `mkdir` finds it, where creating each folder from the root would
+    /// cost one call per level (eight for a key two folders deep in a zone under `/srv/data`).
+    /// Only when a parent is missing are the parents made, from the deepest one that exists.
     static func makeDirectories(_ path: String) throws {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw error("mkdir \(current)") }
+        if path.isEmpty || mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw error("mkdir \(path)")
         }
+        try makeDirectories(String(path[..<slash]))
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw error("mkdir \(path)") }
     }
 }

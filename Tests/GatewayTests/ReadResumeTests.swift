@@ -16,6 +16,19 @@ import Testing
 struct ReadResumeTests {
     static let breakOffs: [FlakyBackend.BreakOff] = [.fail(after: 1_000_000), .end(after: 1_000_000), .fail(after: 0)]
 
+    /// Writes `body` under `key` in the bucket `data` through `degraded` (`gw` with some zones
+    /// replaced) and lets `gw`'s replication worker make the other copies: every replica is
+    /// complete afterwards.
+    static func writeReplicated(_ body: [UInt8], key: String, through degraded: TestGateway, of gw: TestGateway) async throws {
+        try await degraded.withClient { client in
+            try await degraded.createBucket(client, "data")
+            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
+        }
+        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
+        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
+        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+    }
+
     @Test(arguments: breakOffs)
     func aReadThatBreaksOffGoesOnFromTheNextReplica(_ breakOff: FlakyBackend.BreakOff) async throws {
         let gw = try await TestGateway.make()
@@ -26,13 +39,7 @@ struct ReadResumeTests {
         let flaky = FlakyBackend(gw.state.backends[planned[0]]!)
         let degraded = gw.replacing([planned[0]: flaky])
         let body = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
-        try await degraded.withClient { client in
-            try await degraded.createBucket(client, "data")
-            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
-        }
-        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
-        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
-        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+        try await Self.writeReplicated(body, key: key, through: degraded, of: gw)
 
         flaky.breakOff.withLock { $0 = breakOff }
         try await degraded.withClient { client in
@@ -66,13 +73,7 @@ struct ReadResumeTests {
         let (first, second) = (FlakyBackend(gw.state.backends[planned[0]]!), FlakyBackend(gw.state.backends[planned[1]]!))
         let degraded = gw.replacing([planned[0]: first, planned[1]: second])
         let body = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
-        try await degraded.withClient { client in
-            try await degraded.createBucket(client, "data")
-            #expect(try await degraded.put(client, "/data/\(key)", body).status == .ok)
-        }
-        _ = try await ReplicationWorker(state: gw.state).runOnce(now: Date().addingTimeInterval(120))
-        let version = try #require(try await gw.store.latestVersion(bucket: "data", key: key))
-        #expect(try await gw.store.replicas(storageId: version.storageId).allSatisfy { $0.status == .complete })
+        try await Self.writeReplicated(body, key: key, through: degraded, of: gw)
 
         first.breakOff.withLock { $0 = .fail(after: 5_000) }
         try await degraded.withClient { client in

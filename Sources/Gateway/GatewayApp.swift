@@ -65,7 +65,8 @@ enum GatewayApp {
         for d in definitions where d.enabled {
             if d.isLocalDisk {
                 backends[d.zoneCode] = LocalDiskBackend(zone: d.zoneCode, root: d.localPath,
-                                                        bucket: d.bucket ?? configuration.physicalBucket)
+                                                        bucket: d.bucket ?? configuration.physicalBucket,
+                                                        syncFolder: configuration.commitsAreSynced ? Posix.syncFolder : nil)
             } else {
                 do {
                     var backend = try S3Backend(zone: d.zoneCode, endpoint: d.endpoint,

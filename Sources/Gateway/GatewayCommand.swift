@@ -138,7 +138,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a graceful shutdown waits for requests in flight before cancelling them (env GATEWAY_SHUTDOWN_GRACE).")
     var shutdownGrace: Int = Int(environment["GATEWAY_SHUTDOWN_GRACE"] ?? "") ?? 60
 
-    @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced) (env SQLITE_SYNCHRONOUS).")
+    @Option(help: "SQLite commit durability: normal (survives a crash of the process; the last commits may be lost on power loss) or full (every commit synced, and local-disk zones sync the folders of their new objects) (env SQLITE_SYNCHRONOUS).")
     var sqliteSynchronous: String = environment["SQLITE_SYNCHRONOUS"] ?? "normal"
 
     @Option(help: "Record every read (GET, HEAD) in the operations log before answering it, and refuse a read that cannot be recorded: on or off (env GATEWAY_AUDIT_READS).")

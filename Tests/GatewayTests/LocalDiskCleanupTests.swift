@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Metadata
 import NIOCore
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -34,6 +35,75 @@ struct LocalDiskCleanupTests {
         defer { try? FileManager.default.removeItem(atPath: relative) }
         try Posix.makeDirectories(relative + "/one/two")
         #expect(FileManager.default.fileExists(atPath: relative + "/one/two", isDirectory: &isFolder) && isFolder.boolValue)
+    }
+
+    /// With `syncFolder`, a write syncs each folder it made into its parent, then the object's
+    /// folder after the rename; a second object in that folder syncs only the folder; a
+    /// completed multipart upload syncs its object's folder; a write whose folder cannot be
+    /// synced fails and leaves no object. Without it, nothing is synced.
+    @Test func writesSyncTheFoldersTheyChange() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-sync-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let synced = Mutex<[String]>([])
+        let failing = Mutex<String?>(nil)
+        let disk = LocalDiskBackend(zone: "FI-HEL-ST-1", root: root, bucket: "b", syncFolder: { folder in
+            if failing.withLock({ $0 == folder }) { throw BackendError(code: .io, message: "fsync \(folder): EIO") }
+            try Posix.syncFolder(folder)
+            synced.withLock { $0.append(folder) }
+        })
+        func take() -> [String] { synced.withLock { folders in defer { folders = [] }; return folders } }
+        func put(_ key: String, _ text: String) async throws {
+            let writer = try await disk.makeWriter(key: key, expectedSize: Int64(text.utf8.count), lock: nil)
+            try await writer.write(ByteBuffer(string: text))
+            try await writer.finish()
+        }
+        try await disk.initialize(objectLock: false)
+        #expect(take() == [root.components(separatedBy: "/").dropLast().joined(separator: "/"), root])
+
+        try await put("x/y/first", "one")
+        let folder = Posix.folder(of: disk.path(for: "x/y/first"))
+        #expect(take() == [disk.bucketPath, disk.bucketPath + "/x", folder])
+        try await put("x/y/second", "two")
+        #expect(take() == [folder])
+
+        let id = try await disk.createMultipartUpload(key: "x/y/large")
+        let upload = try #require(disk.uploadPath(key: "x/y/large", uploadId: id))
+        #expect(take().last == Posix.folder(of: upload))
+        let part = try await disk.makePartWriter(key: "x/y/large", uploadId: id, partNumber: 1, expectedSize: 5)
+        try await part.write(ByteBuffer(string: "parts"))
+        try await part.finish()
+        #expect(take() == [upload])
+        let etag = try await part.etag()
+        _ = try await disk.completeMultipartUpload(key: "x/y/large", uploadId: id, parts: [BackendPart(number: 1, etag: etag)],
+                                                   size: 5, lock: nil)
+        #expect(take() == [folder])
+        #expect(try String(contentsOfFile: disk.path(for: "x/y/large"), encoding: .utf8) == "parts")
+
+        failing.withLock { $0 = folder }
+        await #expect(throws: BackendError.self) { try await put("x/y/third", "three") }
+        #expect(!Posix.exists(disk.path(for: "x/y/third")))
+        #expect(try String(contentsOfFile: disk.path(for: "x/y/first"), encoding: .utf8) == "one")
+
+        let plain = LocalDiskBackend(zone: "FI-HEL-ST-1", root: root + "/plain", bucket: "b")
+        let writer = try await plain.makeWriter(key: "x/y/z", expectedSize: 1, lock: nil)
+        try await writer.write(ByteBuffer(string: "z"))
+        try await writer.finish()
+        #expect(take().isEmpty)
+        #expect(throws: BackendError.self) { try Posix.syncFolder(root + "/missing") }
+    }
+
+    /// The gateway gives its local-disk zones a folder sync when its metadata commits are
+    /// synced (SQLite `synchronous = FULL`, PostgreSQL), and none with `NORMAL`.
+    @Test func folderSyncFollowsTheCommitDurability() async throws {
+        for (synchronous, syncs) in [(SQLiteMetadataStore.Configuration.Synchronous.normal, false), (.full, true)] {
+            let gw = try await TestGateway.make { $0.sqliteSynchronous = synchronous }
+            defer { gw.cleanUp() }
+            let disk = try #require(gw.state.backends["FI-HEL-ST-1"] as? LocalDiskBackend)
+            #expect((disk.syncFolder != nil) == syncs)
+        }
+        var configuration = GatewayConfiguration()
+        configuration.databaseURL = "postgres://localhost/gateway"
+        #expect(configuration.commitsAreSynced)
     }
 
     func partials(_ disk: LocalDiskBackend) -> [String] {

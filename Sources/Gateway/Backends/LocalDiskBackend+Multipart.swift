@@ -40,7 +40,7 @@ extension LocalDiskBackend {
     func createMultipartUpload(key: String) async throws -> String {
         let uploadId = Self.keyDigest(key) + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let folder = uploadPath(key: key, uploadId: uploadId)!
-        try await threadPool.runIfActive { try Posix.makeDirectories(folder) }
+        try await threadPool.runIfActive { try Posix.makeDirectories(folder, syncingParents: syncFolder) }
         return uploadId
     }
 
@@ -60,7 +60,7 @@ extension LocalDiskBackend {
             }
             return fd
         }
-        return LocalDiskPartWriter(fd: fd, temp: temp, final: final, threadPool: threadPool)
+        return LocalDiskPartWriter(fd: fd, temp: temp, final: final, threadPool: threadPool, syncFolder: syncFolder)
     }
 
     func completeMultipartUpload(key: String, uploadId: String, parts: [BackendPart], size: Int64,
@@ -69,7 +69,7 @@ extension LocalDiskBackend {
             throw BackendError(code: .notFound, message: "\(zone): no upload \(uploadId) of \(key)")
         }
         let final = path(for: key)
-        let zone = self.zone
+        let (zone, syncFolder) = (self.zone, self.syncFolder)
         return try await threadPool.runIfActive { () throws -> String in
             var st = stat()
             if stat(final, &st) == 0 {
@@ -84,7 +84,7 @@ extension LocalDiskBackend {
             guard Posix.exists(folder) else {
                 throw BackendError(code: .notFound, message: "\(zone): no upload \(uploadId) of \(key)")
             }
-            try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]))
+            try Posix.makeDirectories(Posix.folder(of: final), syncingParents: syncFolder)
             let (out, temp) = try self.createPartialFile()
             do {
                 defer { close(out) }
@@ -103,6 +103,12 @@ extension LocalDiskBackend {
                 guard rename(temp, final) == 0 else { throw Posix.error("rename") }
             } catch {
                 unlink(temp)
+                throw error
+            }
+            do {
+                try syncFolder?(Posix.folder(of: final))
+            } catch {
+                unlink(final)
                 throw error
             }
             try? Posix.removeUpload(folder)
@@ -136,8 +142,8 @@ final class LocalDiskPartWriter: BackendPartWriter, @unchecked Sendable {
     private var md5 = Insecure.MD5()
     private var digest: String?
 
-    init(fd: Int32, temp: String, final: String, threadPool: NIOThreadPool) {
-        file = LocalDiskWriter(fd: fd, temp: temp, final: final, replacing: true, threadPool: threadPool)
+    init(fd: Int32, temp: String, final: String, threadPool: NIOThreadPool, syncFolder: (@Sendable (String) throws -> Void)? = nil) {
+        file = LocalDiskWriter(fd: fd, temp: temp, final: final, replacing: true, threadPool: threadPool, syncFolder: syncFolder)
     }
 
     func write(_ buffer: ByteBuffer) async throws {

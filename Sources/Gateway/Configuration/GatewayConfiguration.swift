@@ -98,4 +98,9 @@ struct GatewayConfiguration: Sendable {
     var shutdownGrace: Int = 60
     /// The embedded SQLite store's `PRAGMA synchronous` (see ``SQLiteMetadataStore/Configuration``).
     var sqliteSynchronous: SQLiteMetadataStore.Configuration.Synchronous = .normal
+
+    /// Whether a metadata commit is on the disk when it returns: always on PostgreSQL
+    /// (`synchronous_commit`), on SQLite with `synchronous = FULL`. Local-disk zones then sync
+    /// their folders too (``LocalDiskBackend``), so that an object is as durable as its record.
+    var commitsAreSynced: Bool { databaseURL != nil || sqliteSynchronous == .full }
 }

@@ -39,8 +39,9 @@ struct LocalDiskCleanupTests {
 
     /// With `syncFolder`, a write syncs each folder it made into its parent, then the object's
     /// folder after the rename; a second object in that folder syncs only the folder; a
-    /// completed multipart upload syncs its object's folder; a write whose folder cannot be
-    /// synced fails and leaves no object. Without it, nothing is synced.
+    /// completed multipart upload syncs its object's folder, a delete the folder it removed a
+    /// file from; a write whose folder cannot be synced fails and leaves no object. Without
+    /// it, nothing is synced.
     @Test func writesSyncTheFoldersTheyChange() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-sync-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -78,6 +79,11 @@ struct LocalDiskCleanupTests {
                                                    size: 5, lock: nil)
         #expect(take() == [folder])
         #expect(try String(contentsOfFile: disk.path(for: "x/y/large"), encoding: .utf8) == "parts")
+
+        try await disk.delete(key: "x/y/second")
+        #expect(take() == [folder])
+        try await disk.delete(key: "x/y/second")
+        #expect(take().isEmpty)
 
         failing.withLock { $0 = folder }
         await #expect(throws: BackendError.self) { try await put("x/y/third", "three") }

@@ -17,9 +17,9 @@ import Darwin
 /// Writes go to a temporary file that is fsynced and renamed into place, so a reader never
 /// sees a partial object and a crash leaves only a temporary file behind.
 ///
-/// With `syncFolder` set, a write is also durable across a power loss when it returns: each
-/// folder whose entries it changed (the object's, after the rename; the parent of a folder it
-/// made) is synced too. Without it, an object's name reaches the disk with the file system's
+/// With `syncFolder` set, a write or a delete is also durable across a power loss when it
+/// returns: each folder whose entries it changed (the object's, after the rename or the
+/// removal; the parent of a folder it made) is synced too. Without it, an object's name reaches the disk with the file system's
 /// next commit, which is as durable as SQLite's `synchronous = NORMAL` commits and costs one
 /// `fsync` less per write. The gateway sets it when the metadata commits are synced
 /// (PostgreSQL, or SQLite with `synchronous = FULL`): a version the metadata keeps after a
@@ -115,10 +115,16 @@ struct LocalDiskBackend: ObjectBackend {
         }
     }
 
+    /// With `syncFolder`, a removal is durable too: a deleted object (an erased one, a retired
+    /// copy) must not come back after a power loss as a file no record names.
     func delete(key: String) async throws {
-        let p = path(for: key)
+        let (p, syncFolder) = (path(for: key), self.syncFolder)
         try await threadPool.runIfActive {
-            if unlink(p) != 0 && errno != ENOENT { throw Posix.error("unlink \(p)") }
+            if unlink(p) == 0 {
+                try syncFolder?(Posix.folder(of: p))
+            } else if errno != ENOENT {
+                throw Posix.error("unlink \(p)")
+            }
         }
     }
 

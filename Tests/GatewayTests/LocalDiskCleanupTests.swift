@@ -39,8 +39,8 @@ struct LocalDiskCleanupTests {
 
     /// With `syncFolder`, a write syncs each folder it made into its parent, then the object's
     /// folder after the rename; a second object in that folder syncs only the folder; a
-    /// completed multipart upload syncs its object's folder, a delete the folder it removed a
-    /// file from; a write whose folder cannot be synced fails and leaves no object. Without
+    /// completed multipart upload syncs its object's folder, a delete (and its retry) the
+    /// folder it removed a file from; a write whose folder cannot be synced fails and leaves no object. Without
     /// it, nothing is synced.
     @Test func writesSyncTheFoldersTheyChange() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-sync-\(UUID().uuidString)").path
@@ -82,7 +82,10 @@ struct LocalDiskCleanupTests {
 
         try await disk.delete(key: "x/y/second")
         #expect(take() == [folder])
+        #expect(!Posix.exists(disk.path(for: "x/y/second")))
         try await disk.delete(key: "x/y/second")
+        #expect(take() == [folder])
+        try await disk.delete(key: "gone/never")
         #expect(take().isEmpty)
 
         failing.withLock { $0 = folder }

@@ -19,9 +19,9 @@ import Darwin
 ///
 /// With `syncFolder` set, a write or a delete is also durable across a power loss when it
 /// returns: each folder whose entries it changed (the object's, after the rename or the
-/// removal; the parent of a folder it made) is synced too. Without it, an object's name reaches the disk with the file system's
-/// next commit, which is as durable as SQLite's `synchronous = NORMAL` commits and costs one
-/// `fsync` less per write. The gateway sets it when the metadata commits are synced
+/// removal; the parent of a folder it made) is synced too. Without it, an object's name
+/// reaches the disk with the file system's next commit, which is as durable as SQLite's
+/// `synchronous = NORMAL` commits and costs one `fsync` less per write. The gateway sets it when the metadata commits are synced
 /// (PostgreSQL, or SQLite with `synchronous = FULL`): a version the metadata keeps after a
 /// power loss then has its object too.
 struct LocalDiskBackend: ObjectBackend {
@@ -83,7 +83,7 @@ struct LocalDiskBackend: ObjectBackend {
         let final = path(for: key)
         let (fd, temp) = try await threadPool.runIfActive { () throws -> (Int32, String) in
             if Posix.exists(final) { throw BackendError(code: .alreadyExists, message: "\(zone): \(key) already exists") }
-            try Posix.makeDirectories(String(final[..<final.lastIndex(of: "/")!]), syncingParents: syncFolder)
+            try Posix.makeDirectories(Posix.folder(of: final), syncingParents: syncFolder)
             return try createPartialFile()
         }
         // A small body is written by the same thread-pool job that makes it durable.
@@ -116,15 +116,16 @@ struct LocalDiskBackend: ObjectBackend {
     }
 
     /// With `syncFolder`, a removal is durable too: a deleted object (an erased one, a retired
-    /// copy) must not come back after a power loss as a file no record names.
+    /// copy) must not come back after a power loss as a file no record names. A file already
+    /// gone is synced too: it may be the retry of a delete whose sync failed.
     func delete(key: String) async throws {
         let (p, syncFolder) = (path(for: key), self.syncFolder)
         try await threadPool.runIfActive {
-            if unlink(p) == 0 {
-                try syncFolder?(Posix.folder(of: p))
-            } else if errno != ENOENT {
-                throw Posix.error("unlink \(p)")
-            }
+            if unlink(p) != 0 && errno != ENOENT { throw Posix.error("unlink \(p)") }
+            guard let syncFolder else { return }
+            let folder = Posix.folder(of: p)
+            // No folder, nothing of the object left to sync.
+            if Posix.exists(folder) { try syncFolder(folder) }
         }
     }
 
@@ -135,8 +136,8 @@ struct LocalDiskBackend: ObjectBackend {
 
 /// A write to a temporary file, fsynced and renamed into place by `finish` (which then syncs
 /// the folder, with `syncFolder`). An object's file is write-once (`finish` refuses to replace
-/// one); a multipart part's file replaces an
-/// earlier upload of the same part (`replacing`), and its folder being gone means the upload is.
+/// one); a multipart part's file replaces an earlier upload of the same part (`replacing`), and
+/// its folder being gone means the upload is.
 /// Up to `keepingUpTo` bytes are kept in memory and written by `finish`'s job: a small object
 /// costs one thread-pool hand-off after the file is open instead of one per buffer plus one.
 final class LocalDiskWriter: BackendWriter, @unchecked Sendable {

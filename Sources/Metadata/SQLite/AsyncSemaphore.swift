@@ -39,6 +39,11 @@ final class AsyncSemaphore: @unchecked Sendable {
         next?.resume()
     }
 
+    /// Whether a task is waiting for a permit (one will take it after the holder).
+    var hasWaiters: Bool {
+        lock.withLock { !waiters.isEmpty }
+    }
+
     func withPermit<Result>(_ body: () async throws -> Result) async throws -> Result {
         await wait()
         defer { signal() }

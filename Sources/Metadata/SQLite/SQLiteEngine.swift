@@ -26,6 +26,11 @@ final class SQLiteEngine: SQLEngine {
     /// `busy_timeout` of the writer when a transaction runs on its thread; inline, the writer
     /// does not wait for a lock held by another process (it moves to its thread instead).
     private let busyTimeout: Int
+    /// With `FULL`, the group commit whose transaction is open on the writer (see
+    /// ``groupCommitted(_:)``); read and changed only under the write gate.
+    private let openBatch = Locked<CommitBatch?>(nil)
+    /// Transactions and commits of the group commit so far (for tests and diagnostics).
+    let groupCommitStats = Locked(GroupCommitStats())
 
     private init(
         writer: SQLiteHandle, readers: [SQLiteHandle], checkpointer: SQLiteHandle?, busyTimeout: Int,
@@ -219,6 +224,9 @@ final class SQLiteEngine: SQLEngine {
         checkpointing?.cancel()
         await checkpointing?.value
         await writeGate.wait()
+        // A group commit still open is committed first: its members wait for it.
+        let (writer, openBatch, stats, logger) = (self.writer, self.openBatch, self.groupCommitStats, self.logger)
+        await withTaskExecutorPreference(writer.thread) { Self.commitOpenBatch(writer, openBatch, stats, logger: logger) }
         for _ in allReaders { await readGate.wait() }
         for handle in allReaders + [writer] + (checkpointer.map { [$0] } ?? []) { await Self.shut(handle) }
         for _ in allReaders { readGate.signal() }
@@ -300,6 +308,7 @@ final class SQLiteEngine: SQLEngine {
         _ body: @Sendable (any SQLExecutor) async throws -> Result, begin: String?
     ) async throws -> Result {
         try checkOpen()
+        if !writesInline, begin == "BEGIN IMMEDIATE" { return try await groupCommitted(body) }
         if writesInline, let begin {
             do {
                 return try await writeGate.withPermit {
@@ -311,15 +320,23 @@ final class SQLiteEngine: SQLEngine {
                 // thread, as long as busy_timeout allows, not on the caller's.
             }
         }
+        let (openBatch, stats) = (self.openBatch, self.groupCommitStats)
         return try await Self.leavingConnectionThread {
             try await writeGate.withPermit {
                 try checkOpen()
                 guard let begin else {
                     return try await withTaskExecutorPreference(writer.thread) {
-                        try await body(SQLiteExecutor(handle: writer))
+                        // Outside any transaction: a group commit still open is committed first.
+                        Self.commitOpenBatch(writer, openBatch, stats, logger: logger)
+                        return try await body(SQLiteExecutor(handle: writer))
                     }
                 }
-                guard writesInline else { return try await Self.inTransaction(writer, begin: begin, logger: logger, body) }
+                guard writesInline else {
+                    return try await withTaskExecutorPreference(writer.thread) {
+                        Self.commitOpenBatch(writer, openBatch, stats, logger: logger)
+                        return try await Self.transactionBody(writer, begin: begin, logger: logger, body)
+                    }
+                }
                 let (handle, timeout, log) = (writer, busyTimeout, logger)
                 return try await withTaskExecutorPreference(handle.thread) {
                     _ = try? handle.query("PRAGMA busy_timeout = \(timeout)")
@@ -328,6 +345,141 @@ final class SQLiteEngine: SQLEngine {
                 }
             }
         }
+    }
+
+    // MARK: Group commit
+
+    /// The most transactions one group commit takes.
+    static let largestBatch = 64
+
+    /// A write transaction with `synchronous = FULL`, where every COMMIT waits for the disk:
+    /// transactions that queue for the writer meanwhile share one COMMIT (group commit).
+    ///
+    /// Each transaction runs, under the write gate and on the writer's thread, as a savepoint
+    /// in the writer's open transaction (begun by the first of them). One that fails is rolled
+    /// back to its savepoint and reports its error at once: the others are not touched. One that
+    /// succeeds commits at once when no other task waits for the gate; otherwise it leaves the
+    /// transaction open for them, queues for the gate again, and then commits the transaction
+    /// unless a later member already did. The gate is FIFO, so the members that joined while it
+    /// waited go into the same COMMIT. A caller gets its result only once the COMMIT that holds
+    /// its changes is done; a COMMIT that fails fails every transaction in it.
+    private func groupCommitted<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        let (writer, openBatch, stats, logger, gate) = (self.writer, self.openBatch, self.groupCommitStats, self.logger, self.writeGate)
+        let (result, pending) = try await Self.leavingConnectionThread {
+            try await gate.withPermit {
+                try checkOpen()
+                return try await withTaskExecutorPreference(writer.thread) {
+                    try await Self.joinBatch(writer, openBatch, stats, logger: logger, othersWaiting: { gate.hasWaiters }, body)
+                }
+            }
+        }
+        guard let pending else { return result }
+        try await Self.leavingConnectionThread {
+            await gate.wait()
+            defer { gate.signal() }
+            // After close() the batch is resolved already (close commits it first).
+            if pending.outcome == nil {
+                await withTaskExecutorPreference(writer.thread) {
+                    Self.commitBatch(writer, openBatch, stats, ifStill: pending, logger: logger)
+                }
+            }
+        }
+        try pending.outcome?.get()
+        return result
+    }
+
+    /// Runs `body` as a savepoint of the open group commit (begun here if there is none). Returns
+    /// the result and, when the transaction was left open for others, the batch to commit.
+    private static func joinBatch<Result>(
+        _ handle: SQLiteHandle, _ openBatch: Locked<CommitBatch?>, _ stats: Locked<GroupCommitStats>, logger: Logger,
+        othersWaiting: () -> Bool, _ body: @Sendable (any SQLExecutor) async throws -> Result
+    ) async throws -> (Result, CommitBatch?) {
+        if let full = openBatch.withLock({ $0 }), full.members >= largestBatch {
+            commitBatch(handle, openBatch, stats, ifStill: full, logger: logger)
+        }
+        let batch: CommitBatch
+        if let open = openBatch.withLock({ $0 }) {
+            batch = open
+        } else {
+            do {
+                _ = try handle.query("BEGIN IMMEDIATE")
+            } catch {
+                throw map(error)
+            }
+            batch = CommitBatch()
+            openBatch.withLock { $0 = batch }
+        }
+        do {
+            _ = try handle.query("SAVEPOINT member")
+            let result = try await body(SQLiteExecutor(handle: handle))
+            _ = try handle.query("RELEASE member")
+            batch.members += 1
+            stats.withLock { $0.transactions += 1 }
+            guard othersWaiting() else {
+                commitBatch(handle, openBatch, stats, ifStill: batch, logger: logger)
+                try batch.outcome?.get()
+                return (result, nil)
+            }
+            return (result, batch)
+        } catch {
+            if handle.inTransaction {
+                do {
+                    _ = try handle.query("ROLLBACK TO member")
+                    _ = try handle.query("RELEASE member")
+                } catch {
+                    abandon(handle, openBatch, batch, map(error), logger: logger)
+                }
+                // Nothing of this batch to keep, and nobody to join it: end it here.
+                if batch.members == 0, openBatch.withLock({ $0 === batch }), !othersWaiting() {
+                    abandon(handle, openBatch, batch, nil, logger: logger)
+                }
+            } else {
+                // SQLite rolled the whole transaction back (a full disk, an I/O error): the
+                // members before this one lost their changes too.
+                abandon(handle, openBatch, batch, map(error), logger: logger)
+            }
+            throw map(error)
+        }
+    }
+
+    /// Commits `batch` if it is still the open one, and tells its members how it went.
+    private static func commitBatch(
+        _ handle: SQLiteHandle, _ openBatch: Locked<CommitBatch?>, _ stats: Locked<GroupCommitStats>,
+        ifStill batch: CommitBatch, logger: Logger
+    ) {
+        guard openBatch.withLock({ $0 === batch }) else { return }
+        openBatch.withLock { $0 = nil }
+        do {
+            _ = try handle.query("COMMIT")
+            stats.withLock {
+                $0.commits += 1
+                $0.largest = max($0.largest, batch.members)
+            }
+            batch.outcome = .success(())
+        } catch {
+            abandon(handle, nil, batch, map(error), logger: logger)
+        }
+    }
+
+    /// Commits the open group commit, if any (before anything else uses the writer).
+    private static func commitOpenBatch(
+        _ handle: SQLiteHandle, _ openBatch: Locked<CommitBatch?>, _ stats: Locked<GroupCommitStats>, logger: Logger
+    ) {
+        if let open = openBatch.withLock({ $0 }) { commitBatch(handle, openBatch, stats, ifStill: open, logger: logger) }
+    }
+
+    /// Rolls the open transaction back; `error` (nil: the batch had no members) is what its
+    /// members are told.
+    private static func abandon(
+        _ handle: SQLiteHandle, _ openBatch: Locked<CommitBatch?>?, _ batch: CommitBatch, _ error: MetadataError?, logger: Logger
+    ) {
+        openBatch?.withLock { if $0 === batch { $0 = nil } }
+        do {
+            if handle.inTransaction { _ = try handle.query("ROLLBACK") }
+        } catch {
+            logger.error("metadata rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        batch.outcome = error.map { .failure($0) } ?? .success(())
     }
 
     private func withReader<Result>(_ body: (SQLiteHandle) async throws -> Result) async throws -> Result {
@@ -461,4 +613,33 @@ struct SQLiteExecutor: SQLExecutor {
             throw SQLiteEngine.map(error)
         }
     }
+}
+
+/// One group commit (``SQLiteEngine``): the transactions that share a COMMIT. Its fields are
+/// changed under the write gate; a member reads `outcome` after it passed the gate again.
+final class CommitBatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _members = 0
+    private var _outcome: Result<Void, MetadataError>?
+
+    /// Transactions in it that succeeded.
+    var members: Int {
+        get { lock.withLock { _members } }
+        set { lock.withLock { _members = newValue } }
+    }
+
+    /// Set once the batch is committed (or failed); nil while it is open.
+    var outcome: Result<Void, MetadataError>? {
+        get { lock.withLock { _outcome } }
+        set { lock.withLock { _outcome = newValue } }
+    }
+}
+
+/// What the group commit of a `synchronous = FULL` store did.
+struct GroupCommitStats: Sendable {
+    /// Transactions that succeeded, and the COMMITs that made them durable.
+    var transactions = 0
+    var commits = 0
+    /// The most transactions one COMMIT took.
+    var largest = 0
 }

@@ -40,7 +40,7 @@ struct LogSealConformanceTests {
             // At most a batch at a time, from the oldest.
             let first = try await store.sealLog(limit: 3, seal: Self.seal)
             #expect(first.sealed <= 3)
-            if kind == .sqlite {
+            if kind.isSQLite {
                 #expect(first.sealed == 3 && first.head?.sequence == 3 && first.head?.id == ids[2])
                 #expect(try await store.unsealedLog() == UnsealedLog(count: 2, oldest: at(4)))
             }

@@ -6,18 +6,23 @@ import Testing
 
 /// The stores the conformance suite runs against.
 ///
-/// SQLite always runs (a temporary directory per test). PostgreSQL runs when
+/// SQLite always runs (a temporary directory per test), with `synchronous = NORMAL` (the
+/// default, whose transactions run on the caller's thread) and `FULL` (whose transactions run
+/// on the writer's thread and share COMMITs, the group commit). PostgreSQL runs when
 /// `POSTGRES_TEST_URL` is set (`scripts/postgres.sh start DIR` prints one); each test gets its
 /// own schema, dropped afterwards. With `REQUIRE_POSTGRES=1` and no URL the PostgreSQL cases
 /// run and fail instead of being left out.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case sqliteFull = "sqlite-full"
     case postgres
 
     /// The cases conformance tests are parameterised over.
     static var testCases: [StoreKind] {
-        PostgresTestEnvironment.shouldRun ? [.sqlite, .postgres] : [.sqlite]
+        PostgresTestEnvironment.shouldRun ? [.sqlite, .sqliteFull, .postgres] : [.sqlite, .sqliteFull]
     }
+
+    var isSQLite: Bool { self != .postgres }
 
     var testDescription: String { rawValue }
 }
@@ -67,6 +72,8 @@ func withStore(
     switch kind {
     case .sqlite:
         try await withSQLiteStore { try await body($0) }
+    case .sqliteFull:
+        try await withSQLiteStore(synchronous: .full) { try await body($0) }
     case .postgres:
         let configuration = try PostgresTestEnvironment.configuration(maximumConnections: maximumConnections)
         try await withPostgresStores([configuration]) { stores in
@@ -76,11 +83,15 @@ func withStore(
 }
 
 /// Opens a SQLite store in a fresh directory, runs `body`, closes the store and removes the files.
-func withSQLiteStore(_ body: (SQLiteMetadataStore) async throws -> Void) async throws {
+func withSQLiteStore(
+    synchronous: SQLiteMetadataStore.Configuration.Synchronous = .normal, _ body: (SQLiteMetadataStore) async throws -> Void
+) async throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("metadata-tests-\(Identifiers.make())")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory.path), logger: quietLogger)
+    var configuration = SQLiteMetadataStore.Configuration(directory: directory.path)
+    configuration.synchronous = synchronous
+    let store = try await SQLiteMetadataStore.open(configuration: configuration, logger: quietLogger)
     do {
         try await body(store)
     } catch {

@@ -21,6 +21,9 @@ struct MetadataLoad: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL (postgres://user:pass@host:port/db); a new schema each run.")
     var postgres: String?
 
+    @Option(help: "SQLite's PRAGMA synchronous: normal (the default) or full (every COMMIT waits for the disk).")
+    var synchronous: String = "normal"
+
     @Option(help: "PUTs in flight at once.")
     var concurrency = 1
 
@@ -58,7 +61,12 @@ struct MetadataLoad: AsyncParsableCommand {
         } else {
             let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metadata-load-\(getpid())").path
             try? FileManager.default.removeItem(atPath: directory)
-            store = try await SQLiteMetadataStore.open(configuration: .init(directory: directory), logger: logger)
+            var configuration = SQLiteMetadataStore.Configuration(directory: directory)
+            guard let mode = SQLiteMetadataStore.Configuration.Synchronous(rawValue: synchronous.uppercased()) else {
+                throw ValidationError("--synchronous must be normal or full")
+            }
+            configuration.synchronous = mode
+            store = try await SQLiteMetadataStore.open(configuration: configuration, logger: logger)
             name = "sqlite"
         }
         let bucket = "bench"

@@ -355,9 +355,10 @@ final class SQLiteEngine: SQLEngine {
     /// A write transaction with `synchronous = FULL`, where every COMMIT waits for the disk:
     /// transactions that queue for the writer meanwhile share one COMMIT (group commit).
     ///
-    /// Each transaction runs, under the write gate and on the writer's thread, as a savepoint
-    /// in the writer's open transaction (begun by the first of them). One that fails is rolled
-    /// back to its savepoint and reports its error at once: the others are not touched. One that
+    /// Each transaction runs, under the write gate and on the writer's thread, in the writer's
+    /// open transaction: the first of a batch begins it, each later one runs as a savepoint. One
+    /// that fails is rolled back (to its savepoint) and reports its error at once: the others
+    /// are not touched. One that
     /// succeeds commits at once when no other task waits for the gate; otherwise it leaves the
     /// transaction open for them, queues for the gate again, and then commits the transaction
     /// unless a later member already did. The gate is FIFO, so the members that joined while it
@@ -397,22 +398,26 @@ final class SQLiteEngine: SQLEngine {
         if let full = openBatch.withLock({ $0 }), full.members >= largestBatch {
             commitBatch(handle, openBatch, stats, ifStill: full, logger: logger)
         }
+        // The first transaction of a batch needs no savepoint: when it fails, nothing of anyone
+        // else is in the transaction, which is rolled back whole. With no others queued (one
+        // request at a time), every transaction is a batch's first and runs as before.
         let batch: CommitBatch
+        let first: Bool
         if let open = openBatch.withLock({ $0 }) {
-            batch = open
+            (batch, first) = (open, false)
         } else {
             do {
                 _ = try handle.query("BEGIN IMMEDIATE")
             } catch {
                 throw map(error)
             }
-            batch = CommitBatch()
+            (batch, first) = (CommitBatch(), true)
             openBatch.withLock { $0 = batch }
         }
         do {
-            _ = try handle.query("SAVEPOINT member")
+            if !first { _ = try handle.query("SAVEPOINT member") }
             let result = try await body(SQLiteExecutor(handle: handle))
-            _ = try handle.query("RELEASE member")
+            if !first { _ = try handle.query("RELEASE member") }
             batch.members += 1
             stats.withLock { $0.transactions += 1 }
             guard othersWaiting() else {
@@ -422,16 +427,15 @@ final class SQLiteEngine: SQLEngine {
             }
             return (result, batch)
         } catch {
-            if handle.inTransaction {
+            if first {
+                // Nobody else's changes are in it (the batch has no members): all of it goes.
+                abandon(handle, openBatch, batch, nil, logger: logger)
+            } else if handle.inTransaction {
                 do {
                     _ = try handle.query("ROLLBACK TO member")
                     _ = try handle.query("RELEASE member")
                 } catch {
                     abandon(handle, openBatch, batch, map(error), logger: logger)
-                }
-                // Nothing of this batch to keep, and nobody to join it: end it here.
-                if batch.members == 0, openBatch.withLock({ $0 === batch }), !othersWaiting() {
-                    abandon(handle, openBatch, batch, nil, logger: logger)
                 }
             } else {
                 // SQLite rolled the whole transaction back (a full disk, an I/O error): the

@@ -19,7 +19,8 @@ final class SQLiteEngine: SQLEngine {
     /// a write transaction runs on the caller's thread (a hand-off to the writer's thread and
     /// back costs more than the transaction). Checkpoints, which do fsync, then run on their
     /// own connection and thread (``checkpointer``), not at the end of a commit. With `FULL`
-    /// every commit waits for the disk and runs on the writer's thread.
+    /// every commit waits for the disk and runs on the writer's thread, and transactions that
+    /// queue meanwhile share the next COMMIT (``groupCommitted(_:)``).
     private let writesInline: Bool
     private let checkpointer: SQLiteHandle?
     private let checkpoints = Locked<Task<Void, Never>?>(nil)

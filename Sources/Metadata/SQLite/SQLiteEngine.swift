@@ -359,10 +359,9 @@ final class SQLiteEngine: SQLEngine {
     /// Each transaction runs, under the write gate and on the writer's thread, in the writer's
     /// open transaction: the first of a batch begins it, each later one runs as a savepoint. One
     /// that fails is rolled back (to its savepoint) and reports its error at once: the others
-    /// are not touched. One that
-    /// succeeds commits at once when no other task waits for the gate; otherwise it leaves the
-    /// transaction open for them, queues for the gate again, and then commits the transaction
-    /// unless a later member already did. The gate is FIFO, so the members that joined while it
+    /// are not touched. One that succeeds commits at once when no other task waits for the
+    /// gate; otherwise it leaves the transaction open for them, queues for the gate again, and
+    /// then commits the transaction unless a later member already did. The gate is FIFO, so the members that joined while it
     /// waited go into the same COMMIT. A caller gets its result only once the COMMIT that holds
     /// its changes is done; a COMMIT that fails fails every transaction in it.
     private func groupCommitted<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
@@ -390,8 +389,8 @@ final class SQLiteEngine: SQLEngine {
         return result
     }
 
-    /// Runs `body` as a savepoint of the open group commit (begun here if there is none). Returns
-    /// the result and, when the transaction was left open for others, the batch to commit.
+    /// Runs `body` in the open group commit, as a savepoint, or begins one and runs it first.
+    /// Returns the result and, when the transaction was left open for others, the batch to commit.
     private static func joinBatch<Result>(
         _ handle: SQLiteHandle, _ openBatch: Locked<CommitBatch?>, _ stats: Locked<GroupCommitStats>, logger: Logger,
         othersWaiting: () -> Bool, _ body: @Sendable (any SQLExecutor) async throws -> Result

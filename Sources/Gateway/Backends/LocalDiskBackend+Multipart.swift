@@ -105,12 +105,7 @@ extension LocalDiskBackend {
                 unlink(temp)
                 throw error
             }
-            do {
-                try syncFolder?(Posix.folder(of: final))
-            } catch {
-                unlink(final)
-                throw error
-            }
+            try Posix.syncFolder(of: final, with: syncFolder)
             try? Posix.removeUpload(folder)
             return Self.multipartETag(parts)
         }

@@ -205,13 +205,7 @@ final class LocalDiskWriter: BackendWriter, @unchecked Sendable {
                 unlink(temp)
                 throw error
             }
-            do {
-                try syncFolder?(Posix.folder(of: final))
-            } catch {
-                // The write fails: its object must not outlive it.
-                unlink(final)
-                throw error
-            }
+            try Posix.syncFolder(of: final, with: syncFolder)
         }
     }
 
@@ -312,6 +306,17 @@ enum Posix {
     static func folder(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Syncs the folder of `file`, just renamed into place, with `sync` (nothing without it). A
+    /// failure fails the write, and the file is removed: an object must not outlive its write.
+    static func syncFolder(of file: String, with sync: ((String) throws -> Void)?) throws {
+        do {
+            try sync?(folder(of: file))
+        } catch {
+            unlink(file)
+            throw error
+        }
     }
 
     /// Makes the entries of the folder at `path` durable: `fsync` of the folder, which a file's
